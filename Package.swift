@@ -1,0 +1,57 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// The hooks run on every container start: link the Swift runtime statically so
+// they start in ~2 ms instead of ~5-7 ms (measured, see DESIGN.md).
+let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"])]
+
+let package = Package(
+    name: "tailtrace",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tailtrace", targets: ["tailtrace"]),
+        .executable(name: "ocihook-prestart", targets: ["ocihook-prestart"]),
+        .executable(name: "ocihook-poststop", targets: ["ocihook-poststop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libbpf, libelf, libseccomp and bpf/tailtrace.h (the record layout).
+        .target(
+            name: "CTailtrace",
+            linkerSettings: [
+                .linkedLibrary("bpf"), .linkedLibrary("elf"), .linkedLibrary("z"),
+                .linkedLibrary("seccomp"),
+            ]
+        ),
+        // Turns a compiled BPF object into a Swift source that embeds it.
+        .executableTarget(name: "bpf-embed", path: "Sources/bpf-embed"),
+        .plugin(
+            name: "BPFCompiler",
+            capability: .buildTool(),
+            dependencies: ["bpf-embed"]
+        ),
+        // The BPF objects compiled from bpf/*.bpf.c during `swift build`.
+        .target(name: "BPFObjects", plugins: ["BPFCompiler"]),
+        .target(name: "Shared", dependencies: ["CTailtrace"]),
+        .target(name: "TailcallPool", dependencies: ["CTailtrace", "Shared", "BPFObjects"]),
+        .executableTarget(
+            name: "tailtrace",
+            dependencies: [
+                "Shared", "TailcallPool",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "ocihook-prestart", dependencies: ["Shared", "TailcallPool"],
+            linkerSettings: staticStdlib),
+        .executableTarget(
+            name: "ocihook-poststop", dependencies: ["Shared", "TailcallPool"],
+            linkerSettings: staticStdlib),
+        .testTarget(name: "SharedTests", dependencies: ["Shared"]),
+        .testTarget(name: "TailcallPoolTests", dependencies: ["TailcallPool", "Shared"]),
+        .testTarget(
+            name: "TailtraceCLITests", dependencies: ["Shared"]),
+    ]
+)

@@ -1,0 +1,203 @@
+import CTailtrace
+
+/// Turns the cells of a recorder ring into syscalls, oldest first.
+///
+/// Ring contents come from traced, untrusted processes and may be torn by a
+/// concurrent write: every cell is checked (sequence number = its position,
+/// generation = the slot's current one, kind, lengths) before use, and what
+/// fails a check is counted, never trusted.
+public struct RingDecoder {
+    public struct Counts: Sendable, Equatable {
+        /// Cells overwritten by newer records before the dump.
+        public var overwritten: UInt64 = 0
+        /// Cells that failed a check: torn, half-written, or corrupt.
+        public var torn: UInt64 = 0
+        /// Cells left from the slot's previous container (older generation).
+        public var foreign: UInt64 = 0
+        /// Events the recorder dropped in the kernel.
+        public var dropped: UInt64 = 0
+
+        public var lost: UInt64 { overwritten &+ torn &+ dropped }
+        public init() {}
+    }
+
+    public let generation: UInt32
+    public let cellsPerCPU: Int
+    public let ncpus: Int
+
+    static let cellSize = Int(TT_CELL_SIZE)
+    static let payloadData = Int(TT_CELL_SIZE) - MemoryLayout<tt_header>.size - 8
+    /// Most payload cells one event can reserve.
+    static let maxPayloadCells = Int(TT_MAX_PAYLOADS) * ((Int(TT_MAX_CAPTURE) + payloadData - 1) / payloadData)
+
+    public init(generation: UInt32, cellsPerCPU: Int, ncpus: Int) {
+        self.generation = generation
+        self.cellsPerCPU = cellsPerCPU
+        self.ncpus = ncpus
+    }
+
+    /// One enter or exit record with its payloads.
+    struct Record {
+        var exit: Bool
+        var header: tt_header
+        var args: [UInt64] = []
+        var comm = ""
+        var ret: Int64 = 0
+        var payloads: [Payload] = []
+        var order: Int  // position in the CPU's region, for stable sorting
+    }
+
+    /// Decodes `cells` (cellsPerCPU * ncpus cells); per CPU only positions in
+    /// [low, high) are read.
+    public func decode(cells: [UInt8], low: [UInt64], high: [UInt64], dropped: UInt64 = 0) -> ([TraceItem], Counts) {
+        var counts = Counts()
+        counts.dropped = dropped
+        var records: [Record] = []
+        guard cellsPerCPU > 0, cellsPerCPU & (cellsPerCPU - 1) == 0,
+            cells.count >= cellsPerCPU * ncpus * Self.cellSize, low.count >= ncpus, high.count >= ncpus
+        else { return ([], counts) }
+        cells.withUnsafeBytes { raw in
+            for cpu in 0..<ncpus {
+                decodeRegion(raw, cpu: cpu, low: low[cpu], high: high[cpu], into: &records, counts: &counts)
+            }
+        }
+        records.sort { ($0.header.ts_ns, $0.header.cpu, $0.order) < ($1.header.ts_ns, $1.header.cpu, $1.order) }
+        var items: [TraceItem] = []
+        if counts.lost > 0 { items.append(.lost(count: counts.lost)) }
+        items.append(contentsOf: pair(records).map(TraceItem.syscall))
+        return (items, counts)
+    }
+
+    private func cell(_ raw: UnsafeRawBufferPointer, cpu: Int, pos: UInt64) -> UnsafeRawPointer {
+        let index = cpu * cellsPerCPU + Int(pos & UInt64(cellsPerCPU - 1))
+        return raw.baseAddress!.advanced(by: index * Self.cellSize)
+    }
+
+    /// A cell is usable when it holds the position it is read at and the
+    /// current generation.
+    private func check(_ h: tt_header, pos: UInt64, counts: inout Counts) -> Bool {
+        if h.seq != pos &+ 1 {
+            counts.torn &+= 1
+            return false
+        }
+        if h.gen != generation {
+            counts.foreign &+= 1
+            return false
+        }
+        return true
+    }
+
+    private func decodeRegion(
+        _ raw: UnsafeRawBufferPointer, cpu: Int, low: UInt64, high: UInt64, into records: inout [Record],
+        counts: inout Counts
+    ) {
+        counts.overwritten &+= low
+        // A window wider than the region can only come from a corrupt archive.
+        var pos = high > low && high - low > UInt64(cellsPerCPU) ? high - UInt64(cellsPerCPU) : low
+        while pos < high {
+            let p = cell(raw, cpu: cpu, pos: pos)
+            let h = p.loadUnaligned(as: tt_header.self)
+            guard check(h, pos: pos, counts: &counts) else {
+                pos += 1
+                continue
+            }
+            let kind = Int32(h.kind)
+            guard kind == TT_KIND_ENTER.rawValue || kind == TT_KIND_EXIT.rawValue else {
+                // A payload whose event cell was overwritten, or garbage.
+                counts.overwritten &+= kind == TT_KIND_PAYLOAD.rawValue ? 1 : 0
+                counts.torn &+= kind == TT_KIND_PAYLOAD.rawValue ? 0 : 1
+                pos += 1
+                continue
+            }
+            var r = Record(exit: kind == TT_KIND_EXIT.rawValue, header: h, order: Int(truncatingIfNeeded: pos))
+            let payloadCells: Int
+            if r.exit {
+                let x = p.loadUnaligned(as: tt_exit.self)
+                r.ret = x.ret
+                payloadCells = Int(x.payload_cells)
+            } else {
+                let e = p.loadUnaligned(as: tt_enter.self)
+                r.args = withUnsafeBytes(of: e.args) { Array($0.bindMemory(to: UInt64.self)) }
+                r.comm = withUnsafeBytes(of: e.comm) { Self.cString($0) }
+                payloadCells = Int(e.payload_cells)
+            }
+            pos += 1
+            if payloadCells > Self.maxPayloadCells {
+                counts.torn &+= 1
+                records.append(r)
+                continue
+            }
+            let end = min(pos + UInt64(payloadCells), high)
+            r.payloads = readPayloads(raw, cpu: cpu, from: pos, to: end, owner: h, counts: &counts)
+            pos = max(pos + UInt64(payloadCells), pos)
+            records.append(r)
+        }
+    }
+
+    private func readPayloads(
+        _ raw: UnsafeRawBufferPointer, cpu: Int, from: UInt64, to: UInt64, owner: tt_header, counts: inout Counts
+    ) -> [Payload] {
+        var payloads: [Payload] = []
+        var current: Payload?
+        var pos = from
+        while pos < to {
+            let p = cell(raw, cpu: cpu, pos: pos)
+            let c = p.loadUnaligned(as: tt_payload.self)
+            pos += 1
+            guard check(c.h, pos: pos - 1, counts: &counts), Int32(c.h.kind) == TT_KIND_PAYLOAD.rawValue,
+                c.h.tid == owner.tid, c.h.ts_ns == owner.ts_ns
+            else {
+                current = nil
+                continue
+            }
+            let n = min(Int(c.h.len), Self.payloadData)
+            let flags = Int32(c.h.flags)
+            if c.part == 0 {
+                if let done = current { payloads.append(done) }
+                current = Payload(
+                    arg: Int(c.arg), bytes: [], isString: flags & TT_FLAG_STRING != 0,
+                    truncated: flags & TT_FLAG_TRUNCATED != 0, fault: flags & TT_FLAG_FAULT != 0)
+            }
+            guard current != nil, current!.arg == Int(c.arg) else { continue }
+            withUnsafeBytes(of: c.data) { current!.bytes.append(contentsOf: $0.prefix(n)) }
+        }
+        if let done = current { payloads.append(done) }
+        return payloads
+    }
+
+    /// Joins each exit to the latest unanswered enter of the same thread and
+    /// syscall. An exit whose enter was lost becomes an event with no args.
+    private func pair(_ records: [Record]) -> [SyscallEvent] {
+        var events: [SyscallEvent] = []
+        var open: [UInt32: Int] = [:]  // tid -> index of its unanswered enter
+        events.reserveCapacity(records.count / 2 + 1)
+        for r in records {
+            let h = r.header
+            let compat = Int32(h.flags) & TT_FLAG_COMPAT != 0
+            if !r.exit {
+                open[h.tid] = events.count
+                events.append(
+                    SyscallEvent(
+                        tsNs: h.ts_ns, cpu: Int(h.cpu), pid: h.pid, tid: h.tid, comm: r.comm, nr: Int(h.nr),
+                        compat: compat, args: r.args, ret: nil, payloads: r.payloads))
+                continue
+            }
+            if let i = open[h.tid], events[i].nr == Int(h.nr), events[i].ret == nil {
+                events[i].ret = r.ret
+                events[i].payloads.append(contentsOf: r.payloads)
+                open[h.tid] = nil
+            } else {
+                events.append(
+                    SyscallEvent(
+                        tsNs: h.ts_ns, cpu: Int(h.cpu), pid: h.pid, tid: h.tid, comm: "", nr: Int(h.nr),
+                        compat: compat, args: [], ret: r.ret, payloads: r.payloads))
+            }
+        }
+        return events
+    }
+
+    static func cString(_ raw: UnsafeRawBufferPointer) -> String {
+        let bytes = raw.prefix { $0 != 0 }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,113 @@
+import CTailtrace
+import Glibc
+
+/// The bpffs directory that holds one installation's pinned objects:
+///
+///     <root>/install                      settings (array map, struct tt_install)
+///     <root>/link_sys_enter, link_sys_exit   dispatcher links (keep it attached)
+///     <root>/keys recorders free_slots claims refused missed stats scratch
+///     <root>/slots/<n>/{ring,ring_ctl,enter,exit}   recorder module n
+///
+/// Tests use their own root; nothing here touches another root's pins.
+public struct PinRoot: Sendable {
+    public let path: String
+    public static let defaultPath = "/sys/fs/bpf/tailtrace"
+
+    public init(_ path: String) { self.path = path }
+
+    public func pin(_ name: String) -> String { "\(path)/\(name)" }
+    public var slotsDir: String { "\(path)/slots" }
+    public func slotDir(_ slot: Int) -> String { "\(slotsDir)/\(slot)" }
+    public func slotPin(_ slot: Int, _ name: String) -> String { "\(slotDir(slot))/\(name)" }
+
+    public var isInstalled: Bool { access(pin("install"), F_OK) == 0 }
+
+    /// Slot numbers that have a recorder module pinned, ascending.
+    public func loadedSlots() -> [Int] {
+        guard let dir = opendir(slotsDir) else { return [] }
+        defer { closedir(dir) }
+        var slots: [Int] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if let n = Int(name), n >= 0 { slots.append(n) }
+        }
+        return slots.sorted()
+    }
+
+    /// Creates the root and its slots directory, root-only.
+    func create() throws {
+        for dir in [path, slotsDir] where mkdir(dir, 0o700) != 0 && errno != EEXIST {
+            throw BPFError("mkdir \(dir)", errno: errno)
+        }
+    }
+
+    /// Removes every pin under the root and the root itself. Unpinning the
+    /// links detaches the dispatcher; unpinning maps and programs frees them
+    /// once no process holds them.
+    public func removeAll() throws {
+        try Self.removeTree(path)
+    }
+
+    private static func removeTree(_ path: String) throws {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            if errno == ENOENT { return }
+            throw BPFError("stat \(path)", errno: errno)
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            if let dir = opendir(path) {
+                var names: [String] = []
+                while let entry = readdir(dir) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                        String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+                    }
+                    if name != "." && name != ".." { names.append(name) }
+                }
+                closedir(dir)
+                for name in names { try removeTree("\(path)/\(name)") }
+            }
+            if rmdir(path) != 0 && errno != ENOENT { throw BPFError("rmdir \(path)", errno: errno) }
+        } else if unlink(path) != 0 && errno != ENOENT {
+            throw BPFError("unlink \(path)", errno: errno)
+        }
+    }
+}
+
+/// Kernel file systems tailtrace needs: bpffs for pins, tracefs for the
+/// syscall argument formats. Neither is mounted on a fresh Debian 12 VM.
+public enum KernelMounts {
+    static let bpfMagic: Int = 0xcafe_4a11
+    static let tracefsMagic: Int = 0x7472_6163
+
+    static func isMounted(_ path: String, magic: Int) -> Bool {
+        var fs = statfs()
+        return statfs(path, &fs) == 0 && Int(fs.f_type) == magic
+    }
+
+    /// Mounts bpffs on the parent of `pinRoot` when it lives under /sys/fs/bpf
+    /// and nothing is mounted there, and tracefs on /sys/kernel/tracing.
+    public static func ensure(pinRoot: PinRoot) throws {
+        let bpffs = "/sys/fs/bpf"
+        if pinRoot.path.hasPrefix(bpffs + "/") && !isMounted(bpffs, magic: bpfMagic) {
+            if mount("bpf", bpffs, "bpf", 0, "mode=0700") != 0 {
+                throw BPFError("mount bpffs on \(bpffs)", errno: errno, hint: "tailtrace needs bpffs to pin its programs")
+            }
+        }
+        let tracefs = "/sys/kernel/tracing"
+        if !isMounted(tracefs, magic: tracefsMagic) {
+            // Not fatal: without tracefs, dumps show arg0..arg5 instead of names.
+            _ = mount("tracefs", tracefs, "tracefs", 0, nil)
+        }
+    }
+
+    /// CO-RE relocations need the kernel's BTF.
+    public static func checkBTF() throws {
+        if access("/sys/kernel/btf/vmlinux", R_OK) != 0 {
+            throw BPFError(
+                "read /sys/kernel/btf/vmlinux", errno: errno,
+                hint: "the kernel has no BTF (CONFIG_DEBUG_INFO_BTF); tailtrace needs it for CO-RE")
+        }
+    }
+}

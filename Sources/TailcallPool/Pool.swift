@@ -1,0 +1,208 @@
+import BPFObjects
+import CTailtrace
+import Glibc
+
+/// A slot claimed for one container key.
+public struct Claim: Sendable, Equatable {
+    public let slot: Int
+    public let generation: UInt32
+    /// The key already had a slot (claimed by the dispatcher or an earlier
+    /// hook); that claim was adopted.
+    public let adopted: Bool
+    /// The pool was empty and a fresh recorder module was loaded.
+    public let loadedFresh: Bool
+}
+
+public struct PoolStatus: Sendable {
+    public var poolSize: Int
+    public var loaded: Int
+    public var claimed: Int
+    public var free: Int
+    public var misses: UInt64
+    public var autoClaims: UInt64
+    public var refused: UInt64
+    public var races: UInt64
+    /// Events the dispatcher could not run because another one was running
+    /// on the same CPU (kernel recursion guard), plus records dropped in BPF.
+    public var lost: UInt64
+    public var memoryBytes: Int
+}
+
+/// The pool of preloaded recorder modules. Claiming is user-space map work
+/// only (pop a slot, insert key → slot): no BPF load and no verifier run on a
+/// container's start path, unless the pool is empty.
+public struct Pool: Sendable {
+    public let installation: Installation
+    var root: PinRoot { installation.root }
+
+    public init(_ installation: Installation) { self.installation = installation }
+
+    /// Loads recorder module `slot`, pins it, and puts its programs in the
+    /// dispatcher's prog array. The slot is not free until `free(slot:)`.
+    func loadRecorder(slot: Int) throws {
+        guard slot >= 0, slot < Int(TT_MAX_SLOTS) else {
+            throw BPFError("load recorder \(slot)", errno: ENOSPC, hint: "at most \(TT_MAX_SLOTS) slots")
+        }
+        let object = try BPFProgramObject(.recorder)
+        let cells = installation.cellsPerCPU
+        try object.setConstant("cells_per_cpu", UInt32(cells))
+        try object.setConstant("cell_mask", UInt32(cells - 1))
+        try object.setConstant("capture_bytes", UInt32(installation.captureBytes))
+        try object.setMaxEntries("ring", UInt32(installation.ringCells))
+        // One scratch map serves every slot: programs never nest on a CPU.
+        let scratchPin = root.pin("scratch")
+        let shared = try? BPFMap.open(pinned: scratchPin)
+        if let shared { try object.reuse("scratch", fd: shared.fd) }
+        try object.load()
+        if shared == nil { try object.pinMap("scratch", at: scratchPin) }
+
+        let dir = root.slotDir(slot)
+        if mkdir(dir, 0o700) != 0 && errno != EEXIST { throw BPFError("mkdir \(dir)", errno: errno) }
+        try object.pinMap("ring", at: root.slotPin(slot, "ring"))
+        try object.pinMap("ring_ctl", at: root.slotPin(slot, "ring_ctl"))
+        try object.pinProgram("tt_record_enter", at: root.slotPin(slot, "enter"))
+        try object.pinProgram("tt_record_exit", at: root.slotPin(slot, "exit"))
+        let recorders = try BPFMap.open(pinned: root.pin("recorders"))
+        try recorders.update(UInt32(2 * slot), try object.programFD("tt_record_enter"))
+        try recorders.update(UInt32(2 * slot + 1), try object.programFD("tt_record_exit"))
+    }
+
+    /// Resets a slot's ring (new generation, empty heads) and returns it to
+    /// the free queue. The caller has removed its key first.
+    func free(slot: Int) throws {
+        let ctl = try BPFMap.open(pinned: root.slotPin(slot, "ring_ctl"))
+        var c = ctl.lookup(UInt32(0), as: tt_ring_ctl.self) ?? tt_ring_ctl()
+        let gen = c.gen &+ 1
+        c = tt_ring_ctl()
+        c.gen = gen == 0 ? 1 : gen
+        c.enabled = 1
+        try ctl.update(UInt32(0), c)
+        try BPFMap.open(pinned: root.pin("free_slots")).push(UInt32(slot))
+    }
+
+    /// Claims a slot for `key`, or adopts the slot the key already has.
+    public func claim(key: UInt64) throws -> Claim {
+        let keys = try BPFMap.open(pinned: root.pin("keys"))
+        if let ref = keys.lookup(key, as: tt_slot_ref.self) {
+            return Claim(slot: Int(ref.slot), generation: generation(of: Int(ref.slot)), adopted: true, loadedFresh: false)
+        }
+        let queue = try BPFMap.open(pinned: root.pin("free_slots"))
+        var fresh = false
+        var slot: Int
+        if let s = queue.pop() {
+            slot = Int(s)
+        } else {
+            // Slow path: the pool is empty; load one more module.
+            slot = (root.loadedSlots().last ?? -1) + 1
+            try loadRecorder(slot: slot)
+            try free(slot: slot)
+            guard let s = queue.pop() else {
+                throw BPFError("claim a slot", errno: EAGAIN, hint: "the pool was emptied concurrently")
+            }
+            slot = Int(s)
+            fresh = true
+        }
+        let gen = generation(of: slot)
+        var ref = tt_slot_ref()
+        ref.slot = UInt32(slot)
+        ref.gen = gen
+        do {
+            try keys.update(key, ref, flags: UInt64(BPF_NOEXIST))
+        } catch let e as BPFError where e.errno == EEXIST {
+            // The dispatcher claimed this key meanwhile: keep its claim.
+            try queue.push(UInt32(slot))
+            if let theirs = keys.lookup(key, as: tt_slot_ref.self) {
+                return Claim(slot: Int(theirs.slot), generation: generation(of: Int(theirs.slot)), adopted: true, loadedFresh: false)
+            }
+            throw e
+        }
+        return Claim(slot: slot, generation: gen, adopted: false, loadedFresh: fresh)
+    }
+
+    /// Unplugs `key` from its slot and returns the slot to the pool. Returns
+    /// false (and does nothing) when the key has no slot.
+    @discardableResult
+    public func release(key: UInt64, slot expected: Int? = nil) throws -> Bool {
+        let keys = try BPFMap.open(pinned: root.pin("keys"))
+        guard let ref = keys.lookup(key, as: tt_slot_ref.self) else { return false }
+        if let expected, Int(ref.slot) != expected { return false }
+        guard try keys.delete(key) else { return false }
+        try BPFMap.open(pinned: root.pin("claims")).delete(ref.slot)
+        try free(slot: Int(ref.slot))
+        return true
+    }
+
+    public func generation(of slot: Int) -> UInt32 {
+        guard let ctl = try? BPFMap.open(pinned: root.slotPin(slot, "ring_ctl")) else { return 0 }
+        return ctl.lookup(UInt32(0), as: tt_ring_ctl.self)?.gen ?? 0
+    }
+
+    /// Key → slot for every claimed slot.
+    public func claimedKeys() throws -> [(key: UInt64, slot: Int)] {
+        let keys = try BPFMap.open(pinned: root.pin("keys"))
+        return keys.keys(UInt64.self).compactMap { key in
+            keys.lookup(key, as: tt_slot_ref.self).map { (key, Int($0.slot)) }
+        }
+    }
+
+    /// What the dispatcher recorded for slots it claimed by itself.
+    public func autoClaims() throws -> [tt_claim] {
+        let claims = try BPFMap.open(pinned: root.pin("claims"))
+        return claims.keys(UInt32.self).compactMap { claims.lookup($0, as: tt_claim.self) }
+    }
+
+    public func status() throws -> PoolStatus {
+        let loaded = root.loadedSlots()
+        let claimed = try claimedKeys().count
+        let stats = try BPFMap.open(pinned: root.pin("stats"))
+        let ncpu = Int(libbpf_num_possible_cpus())
+        func stat(_ s: tt_stat) -> UInt64 {
+            var values = [UInt64](repeating: 0, count: ncpu)
+            var key = UInt32(s.rawValue)
+            guard bpf_map_lookup_elem(stats.fd, &key, &values) == 0 else { return 0 }
+            return values.reduce(0, &+)
+        }
+        var memory = 0
+        var drops: UInt64 = 0
+        for name in Installation.dispatcherMaps + ["scratch"] {
+            memory += (try? BPFMap.open(pinned: root.pin(name)))?.memlock ?? 0
+        }
+        for slot in loaded {
+            for name in ["ring", "ring_ctl"] {
+                memory += (try? BPFMap.open(pinned: root.slotPin(slot, name)))?.memlock ?? 0
+            }
+            if let ctl = try? BPFMap.open(pinned: root.slotPin(slot, "ring_ctl")),
+                let c = ctl.lookup(UInt32(0), as: tt_ring_ctl.self)
+            {
+                drops &+= c.drops
+            }
+        }
+        return PoolStatus(
+            poolSize: installation.poolSize, loaded: loaded.count, claimed: claimed,
+            free: max(loaded.count - claimed, 0), misses: stat(TT_STAT_MISSES),
+            autoClaims: stat(TT_STAT_CLAIMS), refused: stat(TT_STAT_REFUSED), races: stat(TT_STAT_RACES),
+            lost: drops &+ dispatcherRecursionMisses(), memoryBytes: memory)
+    }
+
+    /// bpf_prog_info.recursion_misses of the dispatcher programs (kernel 5.12):
+    /// syscalls the kernel did not run them for because one was already
+    /// running on that CPU.
+    func dispatcherRecursionMisses() -> UInt64 {
+        var total: UInt64 = 0
+        for name in ["link_sys_enter", "link_sys_exit"] {
+            let fd = bpf_obj_get(root.pin(name))
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            var link = bpf_link_info()
+            var len = UInt32(MemoryLayout<bpf_link_info>.size)
+            guard bpf_obj_get_info_by_fd(fd, &link, &len) == 0 else { continue }
+            let pfd = bpf_prog_get_fd_by_id(link.prog_id)
+            guard pfd >= 0 else { continue }
+            defer { close(pfd) }
+            var prog = bpf_prog_info()
+            var plen = UInt32(MemoryLayout<bpf_prog_info>.size)
+            if bpf_obj_get_info_by_fd(pfd, &prog, &plen) == 0 { total &+= prog.recursion_misses }
+        }
+        return total
+    }
+}

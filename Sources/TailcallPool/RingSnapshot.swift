@@ -1,0 +1,118 @@
+import CTailtrace
+import Glibc
+import Shared
+
+/// A consistent copy of one recorder ring: the cells, and per CPU the window
+/// of positions whose cells were not being written while they were copied.
+/// Taken from a live ring (`capture`) or read back from an archive.
+public struct RingSnapshot: Sendable {
+    public var generation: UInt32
+    public var cellsPerCPU: Int
+    public var ncpus: Int
+    /// Per CPU: positions [low, high) are readable; positions below low were
+    /// overwritten (or are being overwritten) by newer records.
+    public var low: [UInt64]
+    public var high: [UInt64]
+    public var drops: UInt64
+    public var cells: [UInt8]
+
+    /// Records overwritten before the snapshot, over all CPUs.
+    public var overwritten: UInt64 { zip(low, high).reduce(0) { $0 &+ $1.0 } }
+
+    /// Copies slot `slot`'s ring. Positions written while copying are left
+    /// out: a cell at position p shares its memory with p ± cellsPerCPU.
+    public static func capture(_ installation: Installation, slot: Int) throws -> RingSnapshot {
+        let root = installation.root
+        let ringMap = try BPFMap.open(pinned: root.slotPin(slot, "ring"))
+        let ctlMap = try BPFMap.open(pinned: root.slotPin(slot, "ring_ctl"))
+        let cellSize = Int(TT_CELL_SIZE)
+        let ring = try MappedRegion(map: ringMap, length: installation.ringCells * cellSize)
+        let ctl = try MappedRegion(map: ctlMap, length: MemoryLayout<tt_ring_ctl>.size)
+        let cpc = installation.cellsPerCPU
+        let ncpus = installation.ncpus
+
+        let before = heads(ctl, ncpus: ncpus)
+        var cells = [UInt8](repeating: 0, count: installation.ringCells * cellSize)
+        cells.withUnsafeMutableBytes { dst in
+            dst.baseAddress!.copyMemory(from: ring.base, byteCount: dst.count)
+        }
+        let after = heads(ctl, ncpus: ncpus)
+        let c = ctl.base.load(as: tt_ring_ctl.self)
+        var low: [UInt64] = []
+        var high: [UInt64] = []
+        for cpu in 0..<ncpus {
+            let h1 = before[cpu]
+            let h2 = max(after[cpu], h1)
+            high.append(h1)
+            low.append(min(h2 > UInt64(cpc) ? h2 - UInt64(cpc) : 0, h1))
+        }
+        return RingSnapshot(
+            generation: c.gen, cellsPerCPU: cpc, ncpus: ncpus, low: low, high: high, drops: c.drops, cells: cells)
+    }
+
+    private static func heads(_ ctl: MappedRegion, ncpus: Int) -> [UInt64] {
+        let headsOffset = MemoryLayout<tt_ring_ctl>.offset(of: \tt_ring_ctl.heads)!
+        let stride = MemoryLayout<tt_head>.stride
+        return (0..<ncpus).map { cpu in
+            // The kernel bumps heads with atomic adds; an aligned 8-byte load is atomic on x86_64.
+            ctl.base.advanced(by: headsOffset + cpu * stride).load(as: UInt64.self)
+        }
+    }
+}
+
+// MARK: - Archive form
+
+extension RingSnapshot {
+    static let magic: UInt32 = 0x7474_7261  // "ttra"
+
+    /// Serialized form kept in archives: a small header, the windows, the cells.
+    public func serialized() -> [UInt8] {
+        var out: [UInt8] = []
+        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        put(Self.magic)
+        put(generation)
+        put(UInt32(cellsPerCPU))
+        put(UInt32(ncpus))
+        put(drops)
+        for i in 0..<ncpus {
+            put(low[i])
+            put(high[i])
+        }
+        out.append(contentsOf: cells)
+        return out
+    }
+
+    /// Parses an archive; every size is checked against the bytes present.
+    public init(serialized b: [UInt8]) throws {
+        var off = 0
+        func get<T: FixedWidthInteger>(_: T.Type) throws -> T {
+            let n = MemoryLayout<T>.size
+            guard off + n <= b.count else { throw BPFError("read ring archive", errno: EINVAL, hint: "truncated") }
+            var v: T = 0
+            withUnsafeMutableBytes(of: &v) { $0.copyBytes(from: b[off..<off + n]) }
+            off += n
+            return T(littleEndian: v)
+        }
+        guard try get(UInt32.self) == Self.magic else {
+            throw BPFError("read ring archive", errno: EINVAL, hint: "not a tailtrace ring archive")
+        }
+        generation = try get(UInt32.self)
+        cellsPerCPU = Int(try get(UInt32.self))
+        ncpus = Int(try get(UInt32.self))
+        drops = try get(UInt64.self)
+        guard (1...Int(TT_MAX_CPUS)).contains(ncpus), (1...(1 << 24)).contains(cellsPerCPU),
+            cellsPerCPU & (cellsPerCPU - 1) == 0
+        else { throw BPFError("read ring archive", errno: EINVAL, hint: "bad geometry") }
+        low = []
+        high = []
+        for _ in 0..<ncpus {
+            low.append(try get(UInt64.self))
+            high.append(try get(UInt64.self))
+        }
+        let size = cellsPerCPU * ncpus * Int(TT_CELL_SIZE)
+        guard b.count - off == size else {
+            throw BPFError("read ring archive", errno: EINVAL, hint: "expected \(size) bytes of cells")
+        }
+        cells = Array(b[off...])
+    }
+}

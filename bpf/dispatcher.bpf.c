@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tailtrace dispatcher: attached once, to the raw tracepoints sys_enter and
+ * sys_exit (raw tracepoints need kernel 4.17; kprobes are not available on
+ * every kernel). For each syscall it computes the task's container key and,
+ * when the key has a recorder slot, tail-calls into that slot's recorder
+ * module (prog array entry 2*slot at enter, 2*slot+1 at exit). Everything
+ * else returns after one hash lookup.
+ *
+ * In pool mode (auto_claim) a task of an unknown key that lives in a mount
+ * namespace other than the host's claims a preloaded slot from the free_slots
+ * queue (BPF_MAP_TYPE_QUEUE, kernel 4.20) on its first syscall, so a container
+ * started by a runtime that runs no hooks is recorded from its first syscall.
+ */
+#include "kernel.bpf.h"
+#include "tailtrace.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set before load (rodata): how tasks are keyed, and pool-mode settings. */
+const volatile __u32 key_mode = TT_KEY_CGROUP;
+const volatile __u32 auto_claim = 0;
+const volatile __u64 host_mntns = 0;
+
+/* container key (cgroup v2 id or mntns inode) -> slot */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TT_MAX_SLOTS);
+	__type(key, __u64);
+	__type(value, struct tt_slot_ref);
+} keys SEC(".maps");
+
+/* recorder programs: enter at 2*slot, exit at 2*slot+1 */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 2 * TT_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} recorders SEC(".maps");
+
+/* preloaded, reset slots waiting for a container */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, TT_MAX_SLOTS);
+	__type(value, __u32);
+} free_slots SEC(".maps");
+
+/* slot -> what the dispatcher saw when it claimed the slot (for reconcile) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TT_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct tt_claim);
+} claims SEC(".maps");
+
+/* keys never to claim: cgroups that host-namespace tasks use (filled from
+ * user space at install and by reconcile) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} refused SEC(".maps");
+
+/* keys that already counted a pool miss, so a miss counts once per key */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} missed SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TT_STAT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void count(__u32 stat)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
+	if (v)
+		*v += 1; /* per-CPU value: no other writer */
+}
+
+static __always_inline __u64 container_key(void)
+{
+	if (key_mode == TT_KEY_MNTNS)
+		return tt_task_mntns();
+	/* cgroup v2 id of the task's cgroup (kernel 4.18); 0 without cgroup v2 */
+	return bpf_get_current_cgroup_id();
+}
+
+static __noinline struct tt_slot_ref *claim_slot(__u64 key)
+{
+	__u64 mntns = tt_task_mntns();
+	/* Host tasks are not containers. runc moves its init into the container
+	 * cgroup before it unshares the mount namespace, so a key is judged by
+	 * the task making the syscall, and never cached as "host" here. */
+	if (mntns == 0 || mntns == host_mntns || key == 0)
+		return NULL;
+	if (bpf_map_lookup_elem(&refused, &key)) {
+		return NULL;
+	}
+	__u32 slot;
+	if (bpf_map_pop_elem(&free_slots, &slot)) {
+		__u8 one = 1;
+		if (bpf_map_update_elem(&missed, &key, &one, BPF_NOEXIST) == 0)
+			count(TT_STAT_MISSES);
+		return NULL;
+	}
+	struct tt_slot_ref ref = { .slot = slot };
+	if (bpf_map_update_elem(&keys, &key, &ref, BPF_NOEXIST)) {
+		/* another CPU claimed this key first: give ours back, use theirs */
+		bpf_map_push_elem(&free_slots, &slot, BPF_ANY);
+		count(TT_STAT_RACES);
+		return bpf_map_lookup_elem(&keys, &key);
+	}
+	struct tt_claim claim = {
+		.key = key,
+		.cgroup_id = bpf_get_current_cgroup_id(),
+		.mntns = mntns,
+		.ts_ns = bpf_ktime_get_ns(),
+		.pid = bpf_get_current_pid_tgid() >> 32,
+		.slot = slot,
+	};
+	bpf_get_current_comm(claim.comm, sizeof(claim.comm));
+	bpf_map_update_elem(&claims, &slot, &claim, BPF_ANY);
+	count(TT_STAT_CLAIMS);
+	return bpf_map_lookup_elem(&keys, &key);
+}
+
+SEC("raw_tp/sys_enter")
+int tt_dispatch_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 key = container_key();
+	struct tt_slot_ref *ref = bpf_map_lookup_elem(&keys, &key);
+	if (!ref) {
+		if (!auto_claim)
+			return 0;
+		ref = claim_slot(key);
+		if (!ref)
+			return 0;
+	}
+	__u32 slot = ref->slot;
+	if (slot >= TT_MAX_SLOTS)
+		return 0;
+	bpf_tail_call(ctx, &recorders, 2 * slot);
+	count(TT_STAT_TAILCALL_FAIL);
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int tt_dispatch_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 key = container_key();
+	struct tt_slot_ref *ref = bpf_map_lookup_elem(&keys, &key);
+	if (!ref)
+		return 0;
+	__u32 slot = ref->slot;
+	if (slot >= TT_MAX_SLOTS)
+		return 0;
+	bpf_tail_call(ctx, &recorders, 2 * slot + 1);
+	count(TT_STAT_TAILCALL_FAIL);
+	return 0;
+}

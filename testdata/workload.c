@@ -1,0 +1,52 @@
+/*
+ * Test workload with known syscalls, run by the tests inside a traced cgroup:
+ *   workload TAG      openat of a missing path (ENOENT), write of a known
+ *                     buffer, read of a known file, rename, getppid x3,
+ *                     then exit 3 (a "crash").
+ *   workload loop N   N getppid calls (ring overflow, benchmarks).
+ * TAG makes paths unique so two workloads never share a name.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "loop") == 0) {
+		long n = atol(argv[2]);
+		for (long i = 0; i < n; i++)
+			syscall(SYS_getppid);
+		return 0;
+	}
+	const char *tag = argc > 1 ? argv[1] : "x";
+	char path[256], dir[256], moved[256];
+	snprintf(path, sizeof(path), "/nonexistent-%s/file", tag);
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	(void)fd;
+
+	char msg[128];
+	int n = snprintf(msg, sizeof(msg), "hello from %s\n", tag);
+	snprintf(dir, sizeof(dir), "/tmp/tailtrace-workload-%s", tag);
+	int out = open(dir, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (out >= 0) {
+		if (write(out, msg, n) != n)
+			return 1;
+		close(out);
+	}
+	int in = openat(AT_FDCWD, dir, O_RDONLY);
+	if (in >= 0) {
+		char buf[64];
+		if (read(in, buf, sizeof(buf)) < 0)
+			return 1;
+		close(in);
+	}
+	snprintf(moved, sizeof(moved), "%s.moved", dir);
+	rename(dir, moved);
+	unlink(moved);
+	for (int i = 0; i < 3; i++)
+		syscall(SYS_getppid);
+	return 3;
+}
