@@ -39,7 +39,7 @@ let package = Package(
         .executableTarget(
             name: "tailtrace",
             dependencies: [
-                "Shared", "TailcallPool",
+                "CTailtrace", "Shared", "TailcallPool",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

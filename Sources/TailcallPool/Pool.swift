@@ -69,7 +69,7 @@ public struct Pool: Sendable {
 
     /// Resets a slot's ring (new generation, empty heads) and returns it to
     /// the free queue. The caller has removed its key first.
-    func free(slot: Int) throws {
+    public func free(slot: Int) throws {
         let ctl = try BPFMap.open(pinned: root.slotPin(slot, "ring_ctl"))
         var c = ctl.lookup(UInt32(0), as: tt_ring_ctl.self) ?? tt_ring_ctl()
         let gen = c.gen &+ 1
@@ -119,16 +119,24 @@ public struct Pool: Sendable {
         return Claim(slot: slot, generation: gen, adopted: false, loadedFresh: fresh)
     }
 
-    /// Unplugs `key` from its slot and returns the slot to the pool. Returns
-    /// false (and does nothing) when the key has no slot.
-    @discardableResult
-    public func release(key: UInt64, slot expected: Int? = nil) throws -> Bool {
+    /// Unplugs `key`: removes key → slot so the dispatcher stops recording
+    /// it, and forgets the dispatcher's claim. The ring keeps its records
+    /// until `free(slot:)`. Returns the slot, or nil when the key had none
+    /// (or another slot than `expected`).
+    public func unplug(key: UInt64, expectedSlot expected: Int? = nil) throws -> Int? {
         let keys = try BPFMap.open(pinned: root.pin("keys"))
-        guard let ref = keys.lookup(key, as: tt_slot_ref.self) else { return false }
-        if let expected, Int(ref.slot) != expected { return false }
-        guard try keys.delete(key) else { return false }
+        guard let ref = keys.lookup(key, as: tt_slot_ref.self) else { return nil }
+        if let expected, Int(ref.slot) != expected { return nil }
+        guard try keys.delete(key) else { return nil }
         try BPFMap.open(pinned: root.pin("claims")).delete(ref.slot)
-        try free(slot: Int(ref.slot))
+        return Int(ref.slot)
+    }
+
+    /// Unplugs `key` and returns its slot to the pool at once (records lost).
+    @discardableResult
+    public func release(key: UInt64) throws -> Bool {
+        guard let slot = try unplug(key: key) else { return false }
+        try free(slot: slot)
         return true
     }
 

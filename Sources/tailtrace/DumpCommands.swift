@@ -1,0 +1,96 @@
+import ArgumentParser
+import Glibc
+import Shared
+import TailcallPool
+
+struct Dump: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a container's last syscalls, oldest first (also after it stopped).")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Container id, unique id prefix, or name.")
+    var container: String
+
+    @Option(help: "text (strace-like) or json (one object per line).")
+    var output = OutputFormat.text
+
+    @Option(help: "Only the last N syscalls.")
+    var tail: Int?
+
+    func validate() throws {
+        if let tail, tail < 0 { throw ValidationError("--tail must be 0 or more") }
+    }
+
+    func run() throws {
+        let recorder = try global.recorder()
+        let record = try recorder.find(container)
+        guard let snapshot = try recorder.snapshot(of: record) else {
+            throw UserError("no trace is kept for \(record.name)")
+        }
+        var (items, _) = snapshot.decode()
+        if let tail {
+            let lost = items.filter { if case .lost = $0 { true } else { false } }
+            let calls = items.filter { if case .syscall = $0 { true } else { false } }
+            items = lost + calls.suffix(tail)
+        }
+        var formatter = TraceFormatter(style: output == .json ? .json : .text)
+        var out: [UInt8] = []
+        out.reserveCapacity(items.count * 160)
+        formatter.format(items, into: &out)
+        writeOut(out)
+    }
+}
+
+struct Follow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a container's syscalls as they happen, until it stops or you interrupt.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Container id, unique id prefix, or name.")
+    var container: String
+
+    @Option(help: "text or json.")
+    var output = OutputFormat.text
+
+    @Option(help: "Milliseconds between reads of the ring.")
+    var interval = 200
+
+    func run() throws {
+        let recorder = try global.recorder()
+        var record = try recorder.find(container)
+        guard record.state == .running else {
+            throw UserError("\(record.name) has stopped; use `tailtrace dump \(record.name)`")
+        }
+        var formatter = TraceFormatter(style: output == .json ? .json : .text)
+        var printedUpTo: UInt64 = 0  // ts_ns of the newest syscall printed
+        var lostSeen: UInt64 = 0
+        while true {
+            let stillRunning = (try? recorder.paths.stateStore.load(id: record.id)) ?? nil
+            guard let snapshot = try recorder.snapshot(of: record) else { break }
+            let (items, counts) = snapshot.decode()
+            var out: [UInt8] = []
+            if counts.lost > lostSeen {
+                formatter.format(.lost(count: counts.lost - lostSeen), into: &out)
+                lostSeen = counts.lost
+            }
+            // A call is printed once it returned, or once its thread moved on,
+            // or when the container is gone: its result is then final.
+            var newestPerThread: [UInt32: UInt64] = [:]
+            for case .syscall(let e) in items { newestPerThread[e.tid] = e.tsNs }
+            var newest = printedUpTo
+            for case .syscall(let e) in items where e.tsNs > printedUpTo {
+                let final = e.ret != nil || newestPerThread[e.tid] != e.tsNs || stillRunning == nil
+                guard final else { break }
+                formatter.format(.syscall(e), into: &out)
+                newest = e.tsNs
+            }
+            printedUpTo = newest
+            writeOut(out)
+            guard let current = stillRunning else { break }
+            record = current
+            usleep(UInt32(max(interval, 10)) * 1000)
+        }
+    }
+}

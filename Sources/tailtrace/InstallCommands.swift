@@ -1,0 +1,164 @@
+import ArgumentParser
+import CTailtrace
+import Glibc
+import Shared
+import TailcallPool
+
+struct Install: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load the dispatcher and a pool of recorders, and pin them (stays attached after exit).")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Recorder modules to preload (1-\(TT_MAX_SLOTS)).")
+    var pool = 16
+
+    @Flag(help: "Let the dispatcher claim a recorder for every new container at its first syscall (runtimes without hooks).")
+    var autoClaim = false
+
+    @Option(help: "Ring size per container in bytes; K, M and G suffixes allowed.")
+    var ringSize = "256K"
+
+    @Option(help: "Bytes captured per string or buffer argument (16-\(TT_MAX_CAPTURE)).")
+    var captureBytes = 128
+
+    @Option(help: "What identifies a container: its cgroup v2 (cgroup) or its mount namespace (mntns).")
+    var key = KeyModeArgument.cgroup
+
+    func validate() throws {
+        guard (1...Int(TT_MAX_SLOTS)).contains(pool) else { throw ValidationError("--pool must be 1...\(TT_MAX_SLOTS)") }
+        guard let bytes = ByteSize.parse(ringSize), (16 << 10...1 << 30).contains(bytes) else {
+            throw ValidationError("--ring-size must be 16K...1G (e.g. 256K, 4M)")
+        }
+        guard (16...Int(TT_MAX_CAPTURE)).contains(captureBytes) else {
+            throw ValidationError("--capture-bytes must be 16...\(TT_MAX_CAPTURE)")
+        }
+    }
+
+    func run() throws {
+        let paths = try global.paths()
+        var options = InstallOptions()
+        options.poolSize = pool
+        options.ringBytes = ByteSize.parse(ringSize)!
+        options.captureBytes = captureBytes
+        options.keyMode = key.mode
+        options.autoClaim = autoClaim
+        switch try Installation.install(PinRoot(paths.pinRoot), options: options) {
+        case .installed(let i):
+            try paths.stateStore.prepare()
+            print(
+                "installed at \(paths.pinRoot): \(i.poolSize) recorders of \(ByteSize.format(i.ringBytes)), "
+                    + "key \(i.keyMode.rawValue)\(i.autoClaim ? ", auto-claim" : "")")
+        case .alreadyInstalled(let i):
+            print(
+                "already installed at \(paths.pinRoot) (\(i.poolSize) recorders of \(ByteSize.format(i.ringBytes)), "
+                    + "key \(i.keyMode.rawValue)); `tailtrace uninstall` first to change settings")
+        }
+    }
+}
+
+enum KeyModeArgument: String, ExpressibleByArgument, CaseIterable {
+    case cgroup, mntns
+    var mode: KeyMode { self == .cgroup ? .cgroup : .mntns }
+}
+
+struct Uninstall: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Archive running traces, detach the dispatcher and remove every pin.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let paths = try global.paths()
+        if let recorder = try? global.recorder() {
+            for record in (try? paths.stateStore.loadAll().records) ?? [] {
+                do {
+                    try recorder.unplug(record)
+                } catch {
+                    printError("could not archive \(record.name): \(error)")
+                }
+            }
+        }
+        try Installation.uninstall(PinRoot(paths.pinRoot))
+        print("uninstalled \(paths.pinRoot)")
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Pool and memory figures of the installation.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "text or json.")
+    var output = OutputFormat.text
+
+    func run() throws {
+        let recorder = try global.recorder()
+        let i = recorder.installation
+        let s = try recorder.pool.status()
+        let fields: [(String, String)] = [
+            ("pin_root", JSONText.string(i.root.path)),
+            ("key_mode", JSONText.string(i.keyMode.rawValue)),
+            ("auto_claim", i.autoClaim ? "true" : "false"),
+            ("pool_size", "\(s.poolSize)"),
+            ("loaded", "\(s.loaded)"),
+            ("free", "\(s.free)"),
+            ("claimed", "\(s.claimed)"),
+            ("misses", "\(s.misses)"),
+            ("auto_claims", "\(s.autoClaims)"),
+            ("claim_races", "\(s.races)"),
+            ("lost", "\(s.lost)"),
+            ("ring_bytes", "\(i.ringBytes)"),
+            ("capture_bytes", "\(i.captureBytes)"),
+            ("memory_bytes", "\(s.memoryBytes)"),
+        ]
+        switch output {
+        case .json:
+            print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
+        case .text:
+            print("installed at \(i.root.path), key \(i.keyMode.rawValue)\(i.autoClaim ? ", auto-claim" : "")")
+            print("recorders: \(s.loaded) loaded (pool size \(s.poolSize)), \(s.claimed) claimed, \(s.free) free")
+            print("ring: \(ByteSize.format(i.ringBytes)) per container, \(i.captureBytes) bytes per captured argument")
+            print("memory: \(ByteSize.format(s.memoryBytes)) of kernel memory in use")
+            print("pool misses: \(s.misses), auto-claims: \(s.autoClaims), lost events: \(s.lost)")
+        }
+    }
+}
+
+enum ByteSize {
+    /// "256K", "4M", "1G", "65536".
+    static func parse(_ text: String) -> Int? {
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        var digits = Substring(text.uppercased())
+        var scale = 1
+        if digits.hasSuffix("IB") { digits = digits.dropLast(2) } else if digits.hasSuffix("B") { digits = digits.dropLast() }
+        if let last = digits.last, let unit = units[last] {
+            scale = unit
+            digits = digits.dropLast()
+        }
+        guard let n = Int(digits), n >= 0, n <= Int.max / scale else { return nil }
+        return n * scale
+    }
+
+    static func format(_ bytes: Int) -> String {
+        if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+        if bytes >= 1 << 10 { return "\(bytes >> 10) KiB" }
+        return "\(bytes) B"
+    }
+}
+
+enum JSONText {
+    static func string(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case _ where u.value < 0x20: out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import FoundationEssentials
+import Shared
+import TailcallPool
+
+/// kubectl-like selection of containers.
+struct Selection: ParsableArguments {
+    @Option(help: "Only containers of this Kubernetes namespace.")
+    var namespace: String?
+
+    @Option(help: "Only containers of this pod.")
+    var pod: String?
+
+    @Option(help: "Only the containers with this container name (Kubernetes) or name.")
+    var container: String?
+
+    @Option(name: .customLong("label"), help: "Only containers with this label, as KEY=VALUE; repeatable.")
+    var labels: [String] = []
+
+    func validate() throws {
+        for label in labels where !label.contains("=") {
+            throw ValidationError("--label takes KEY=VALUE, got \(label)")
+        }
+    }
+
+    var isEmpty: Bool { namespace == nil && pod == nil && container == nil && labels.isEmpty }
+
+    func matches(_ r: ContainerRecord) -> Bool {
+        if let namespace, r.namespace != namespace { return false }
+        if let pod, r.pod != pod { return false }
+        if let container, r.container != container && r.name != container { return false }
+        for label in labels {
+            let parts = label.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if r.labels[String(parts[0])] != String(parts[1]) { return false }
+        }
+        return true
+    }
+}
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Traced containers, running and stopped.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var selection: Selection
+
+    @Option(help: "text or json.")
+    var output = OutputFormat.text
+
+    func run() throws {
+        let paths = try global.paths()
+        let recorder = try? global.recorder()
+        var records: [ContainerRecord]
+        var problems: [String]
+        if let recorder {
+            (records, problems) = try recorder.containers()
+        } else {
+            // Not installed: archives can still be listed.
+            records = (try? paths.archive.entries().entries.map(\.record)) ?? []
+            problems = []
+        }
+        records = records.filter(selection.matches)
+        for problem in problems { printError(problem) }
+        switch output {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(records), as: UTF8.self))
+        case .text:
+            print(Self.table(records))
+        }
+    }
+
+    static func table(_ records: [ContainerRecord]) -> String {
+        let header = ["ID", "NAME", "RUNTIME", "SOURCE", "STATE", "SLOT", "POD"]
+        let rows = records.map { r in
+            [
+                ContainerID.short(r.id), r.name, r.runtime.rawValue, r.source.rawValue, r.state.rawValue,
+                r.state == .running ? String(r.slot) : "-",
+                r.pod.map { "\(r.namespace ?? "")/\($0)" } ?? "-",
+            ]
+        }
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in
+                i == cells.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count + 2)
+            }.joined()
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+}

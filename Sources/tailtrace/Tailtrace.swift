@@ -1,0 +1,18 @@
+import ArgumentParser
+
+@main
+struct Tailtrace: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tailtrace",
+        abstract: "A syscall flight recorder for containers: the last syscalls of every traced container, kept in the kernel.",
+        discussion: """
+            tailtrace keeps an overwritable ring of syscall records per container, filled by BPF \
+            and read only when asked. It runs no daemon: the BPF state is pinned under bpffs, \
+            and OCI hooks (or the BPF dispatcher itself, with --auto-claim) plug containers in.
+            """,
+        subcommands: [
+            Install.self, Uninstall.self, Status.self, Attach.self, Detach.self, List.self, Dump.self,
+            Follow.self,
+        ]
+    )
+}
