@@ -3,7 +3,12 @@ import PackageDescription
 
 // The hooks run on every container start: link the Swift runtime statically so
 // they start in ~2 ms instead of ~5-7 ms (measured, see DESIGN.md).
-let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"])]
+let staticStdlib: [LinkerSetting] = [
+    .unsafeFlags(["-static-stdlib"]),
+    // FoundationEssentials links statically only with its helper libraries named.
+    .linkedLibrary("_FoundationCollections"), .linkedLibrary("_FoundationCShims"),
+    .linkedLibrary("swiftSynchronization"),
+]
 
 let package = Package(
     name: "tailtrace",

@@ -1,0 +1,261 @@
+import Foundation
+import XCTest
+
+/// The recorder end to end, through the CLI contract: real kernel, real BPF,
+/// a real workload in a cgroup of the test's own.
+final class RecorderTests: XCTestCase {
+    var t: TestInstallation!
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(getuid() == 0, "loading BPF needs root")
+        t = try TestInstallation()
+    }
+
+    override func tearDown() {
+        t?.tearDown()
+    }
+
+    func syscalls(_ events: [[String: Any]]) -> [String] {
+        events.compactMap { $0["syscall"] as? String }
+    }
+
+    /// The workload's own calls, from its failing openat on: exact names,
+    /// paths, buffers, return values and errno.
+    func testWorkloadSyscallsAreRecordedExactly() throws {
+        let workload = try TestSystem.workload()
+        try t.install("--pool", "2")
+        let cg = try t.makeCgroup("a")
+        try t.tailtrace("attach", "--cgroup", cg, "--name", "wa")
+        let run = try t.run(inCgroup: cg, [workload, "alpha"])
+        XCTAssertEqual(run.status, 3, "the workload keeps its exit status")
+
+        let events = try t.dumpJSON("wa")
+        let execve = try XCTUnwrap(events.first { $0["syscall"] as? String == "execve" })
+        XCTAssertEqual(execve["ret"] as? Int, 0)
+        let execArgs = try XCTUnwrap(execve["args"] as? [String: Any])
+        XCTAssertEqual(execArgs["filename"] as? String, workload)
+
+        let start = try XCTUnwrap(
+            events.firstIndex { ($0["args"] as? [String: Any])?["filename"] as? String == "/nonexistent-alpha/file" })
+        let tail = Array(events[start...])
+        XCTAssertEqual(
+            syscalls(tail),
+            ["openat", "openat", "write", "close", "openat", "read", "close", "rename", "unlink",
+             "getppid", "getppid", "getppid", "exit_group"])
+
+        let failed = tail[0]
+        XCTAssertEqual(failed["ret"] as? Int, -2)
+        XCTAssertEqual(failed["errno"] as? String, "ENOENT")
+        XCTAssertEqual(failed["comm"] as? String, "workload")
+        XCTAssertNil(tail[1]["errno"], "errno appears only on failure")
+
+        let write = tail[2]
+        XCTAssertEqual((write["args"] as? [String: Any])?["buf"] as? String, "hello from alpha\n")
+        XCTAssertEqual(write["ret"] as? Int, 17)
+        let read = tail[5]
+        XCTAssertEqual((read["args"] as? [String: Any])?["buf"] as? String, "hello from alpha\n")
+        XCTAssertEqual((read["args"] as? [String: Any])?["count"] as? Int, 64)
+        XCTAssertEqual(read["ret"] as? Int, 17)
+        let rename = try XCTUnwrap(tail[7]["args"] as? [String: Any])
+        XCTAssertEqual(rename["oldname"] as? String, "/tmp/tailtrace-workload-alpha")
+        XCTAssertEqual(rename["newname"] as? String, "/tmp/tailtrace-workload-alpha.moved")
+
+        let exit = try XCTUnwrap(tail.last)
+        XCTAssertTrue(exit["ret"] is NSNull, "exit_group never returns: ret is null")
+        XCTAssertEqual((exit["args"] as? [String: Any])?["error_code"] as? Int, 3)
+        for e in events {
+            for key in ["ts_ns", "cpu", "pid", "tid", "comm", "syscall", "nr", "args", "ret"] {
+                XCTAssertNotNil(e[key], "\(key) missing in \(e)")
+            }
+        }
+        let times = events.compactMap { $0["ts_ns"] as? UInt64 }
+        XCTAssertEqual(times, times.sorted(), "oldest first")
+
+        let text = try t.tailtrace("dump", "wa", "--tail", "14").stdout
+        XCTAssertTrue(
+            text.contains(#"openat(dfd=AT_FDCWD, filename="/nonexistent-alpha/file", flags=O_RDONLY|O_CLOEXEC) = -1 ENOENT (No such file or directory)"#),
+            text)
+        XCTAssertTrue(text.contains("[workload] exit_group(error_code=3) = ?"), text)
+    }
+
+    /// Processes outside the cgroup are not recorded, and two cgroups never mix.
+    func testCgroupsAreIsolated() throws {
+        let workload = try TestSystem.workload()
+        try t.install("--pool", "2")
+        let a = try t.makeCgroup("a")
+        let b = try t.makeCgroup("b")
+        let outside = try t.makeCgroup("outside")
+        try t.tailtrace("attach", "--cgroup", a, "--name", "wa")
+        try t.tailtrace("attach", "--cgroup", t.cgroup2 + "/" + b, "--name", "wb")
+        try t.run(inCgroup: a, [workload, "in-a"])
+        try t.run(inCgroup: b, [workload, "in-b"])
+        try t.run(inCgroup: outside, [workload, "outside"])
+
+        let dumpA = try t.tailtrace("dump", "wa", "--output", "json").stdout
+        let dumpB = try t.tailtrace("dump", "wb", "--output", "json").stdout
+        XCTAssertTrue(dumpA.contains("/nonexistent-in-a/file"))
+        XCTAssertTrue(dumpB.contains("/nonexistent-in-b/file"))
+        XCTAssertFalse(dumpA.contains("in-b"), "cgroup b leaked into a")
+        XCTAssertFalse(dumpB.contains("in-a"), "cgroup a leaked into b")
+        XCTAssertFalse(dumpA.contains("outside") || dumpB.contains("outside"), "an untraced process was recorded")
+        let pidsA = Set(try t.dumpJSON("wa").compactMap { $0["pid"] as? Int })
+        let pidsB = Set(try t.dumpJSON("wb").compactMap { $0["pid"] as? Int })
+        XCTAssertTrue(pidsA.isDisjoint(with: pidsB))
+    }
+
+    /// A full ring overwrites the oldest records and says how many were lost.
+    func testFullRingOverwritesOldestAndCountsLoss() throws {
+        let workload = try TestSystem.workload()
+        try t.install("--pool", "1", "--ring-size", "16K")
+        let cg = try t.makeCgroup("a")
+        try t.tailtrace("attach", "--cgroup", cg, "--name", "loop")
+        try t.run(inCgroup: cg, [workload, "loop", "20000"])
+
+        let events = try t.dumpJSON("loop")
+        let lost = try XCTUnwrap(events.first?["lost"] as? Int, "the dump starts with the loss count")
+        // 20,000 getppid calls write 40,000 records into a ring of 128 cells.
+        XCTAssertGreaterThan(lost, 39_000)
+        let calls = syscalls(events)
+        XCTAssertFalse(calls.contains("execve"), "the oldest records were overwritten")
+        XCTAssertEqual(calls.last, "exit_group", "the newest records are kept")
+        XCTAssertGreaterThan(calls.filter { $0 == "getppid" }.count, 20)
+        let text = try t.tailtrace("dump", "loop").stdout
+        XCTAssertTrue(text.hasPrefix("--- \(lost) records lost"), String(text.prefix(200)))
+    }
+
+    /// i386 syscalls are named from the i386 table (getppid is 64 there,
+    /// semget on x86_64).
+    func testCompatSyscallsUseTheI386Table() throws {
+        let workload: String
+        do {
+            workload = try TestSystem.workload("workload32", flags: ["-m32", "-static"])
+        } catch {
+            throw XCTSkip("cannot build i386 binaries here (gcc-multilib missing?): \(error)")
+        }
+        try t.install("--pool", "1")
+        let cg = try t.makeCgroup("a")
+        try t.tailtrace("attach", "--cgroup", cg, "--name", "i386")
+        let run = try t.run(inCgroup: cg, [workload])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let events = try t.dumpJSON("i386")
+        let getppid = try XCTUnwrap(events.first { $0["syscall"] as? String == "getppid" }, "\(events)")
+        XCTAssertEqual(getppid["nr"] as? Int, 64)
+        XCTAssertFalse(syscalls(events).contains("semget"))
+        // glibc's open() is the openat syscall (i386 number 295).
+        let open = try XCTUnwrap(events.first { $0["syscall"] as? String == "openat" })
+        XCTAssertEqual(open["nr"] as? Int, 295)
+        XCTAssertEqual((open["args"] as? [String: Any])?["filename"] as? String, "/nonexistent-i386")
+        XCTAssertEqual(open["errno"] as? String, "ENOENT")
+    }
+
+    /// Uninstall detaches the dispatcher and removes every pin.
+    func testUninstallLeavesNoPinsOrPrograms() throws {
+        try t.install("--pool", "2")
+        let programs = try TestSystem.pinnedProgramIDs(under: t.pinRoot)
+        XCTAssertGreaterThanOrEqual(programs.count, 6, "2 dispatcher + 2x2 recorder programs")
+        try t.tailtrace("uninstall")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: t.pinRoot))
+        // The kernel frees programs after an RCU grace period: allow a moment.
+        var loaded = programs
+        for _ in 0..<50 where !loaded.isEmpty {
+            loaded = try loaded.filter { id in
+                try TestSystem.run("/usr/sbin/bpftool", ["prog", "show", "id", String(id)]).status == 0
+            }
+            if !loaded.isEmpty { usleep(100_000) }
+        }
+        XCTAssertEqual(loaded, [], "programs still loaded 5 s after uninstall")
+    }
+
+    /// Installing twice on one pin root is harmless; pins are root-only.
+    func testSecondInstallAndPermissions() throws {
+        try t.install("--pool", "1")
+        let again = try t.tailtrace("install", "--pool", "3")
+        XCTAssertTrue(again.stdout.contains("already installed"), again.stdout)
+        let status = try t.tailtrace("status", "--output", "json").stdout
+        let s = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any])
+        XCTAssertEqual(s["pool_size"] as? Int, 1)
+        for key in ["pool_size", "free", "claimed", "misses", "lost", "memory_bytes"] {
+            XCTAssertNotNil(s[key], "status lacks \(key)")
+        }
+        var st = stat()
+        XCTAssertEqual(stat(t.pinRoot, &st), 0)
+        XCTAssertEqual(st.st_mode & 0o777, 0o700)
+        XCTAssertEqual(stat(t.pinRoot + "/keys", &st), 0)
+        XCTAssertEqual(st.st_mode & 0o077, 0, "pins are root-only")
+    }
+
+    /// Bad input: one clear line and exit 1; nothing claimed.
+    func testUnknownContainerAndBadCgroup() throws {
+        try t.install("--pool", "1")
+        let dump = try t.tailtrace(["dump", "no-such-container"], check: false)
+        XCTAssertEqual(dump.status, 1)
+        XCTAssertTrue(dump.stderr.contains("no-such-container"), dump.stderr)
+        XCTAssertEqual(dump.stderr.split(separator: "\n").count, 1, dump.stderr)
+        let detach = try t.tailtrace(["detach", "no-such-container"], check: false)
+        XCTAssertEqual(detach.status, 1)
+        let attach = try t.tailtrace(["attach", "--cgroup", t.tempDir, "--name", "x"], check: false)
+        XCTAssertEqual(attach.status, 1)
+        XCTAssertTrue(attach.stderr.contains("cgroup"), attach.stderr)
+        let status = try t.tailtrace("status", "--output", "json").stdout
+        XCTAssertTrue(status.contains("\"claimed\":0"), status)
+    }
+
+    /// Detach archives the trace: dump still works, the slot is free again,
+    /// and a reused slot never shows the previous container's records.
+    func testDetachArchivesAndSlotReuseDoesNotMix() throws {
+        let workload = try TestSystem.workload()
+        try t.install("--pool", "1")
+        let a = try t.makeCgroup("a")
+        let b = try t.makeCgroup("b")
+        try t.tailtrace("attach", "--cgroup", a, "--name", "first")
+        try t.run(inCgroup: a, [workload, "first"])
+        try t.tailtrace("detach", "first")
+        try t.tailtrace("attach", "--cgroup", b, "--name", "second")
+        try t.run(inCgroup: b, [workload, "second"])
+
+        let first = try t.tailtrace("dump", "first", "--output", "json").stdout
+        let second = try t.tailtrace("dump", "second", "--output", "json").stdout
+        XCTAssertTrue(first.contains("/nonexistent-first/file"))
+        XCTAssertTrue(second.contains("/nonexistent-second/file"))
+        XCTAssertFalse(second.contains("first"), "the reused slot mixed two containers")
+        let list = try t.tailtrace("list", "--output", "json").stdout
+        let records = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]])
+        XCTAssertEqual(records.first { $0["name"] as? String == "first" }?["state"] as? String, "exited")
+        XCTAssertEqual(records.first { $0["name"] as? String == "second" }?["state"] as? String, "running")
+        for r in records {
+            for key in ["id", "name", "runtime", "source", "state", "cgroup_id", "slot", "namespace", "pod",
+                        "container", "labels"] {
+                XCTAssertTrue(r.keys.contains(key), "list lacks \(key)")
+            }
+        }
+    }
+}
+
+extension TestSystem {
+    /// Ids of the programs pinned under a pin root and of the programs its
+    /// pinned links attach.
+    static func pinnedProgramIDs(under root: String) throws -> [Int] {
+        var ids: [Int] = []
+        let enumerator = FileManager.default.enumerator(atPath: root)
+        while let rel = enumerator?.nextObject() as? String {
+            let path = root + "/" + rel
+            let name = (rel as NSString).lastPathComponent
+            if name == "enter" || name == "exit" {
+                let r = try run("/usr/sbin/bpftool", ["-j", "prog", "show", "pinned", path])
+                if let obj = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
+                    let id = obj["id"] as? Int
+                {
+                    ids.append(id)
+                }
+            } else if name.hasPrefix("link_") {
+                let r = try run("/usr/sbin/bpftool", ["-j", "link", "show", "pinned", path])
+                if let obj = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
+                    let id = obj["prog_id"] as? Int
+                {
+                    ids.append(id)
+                }
+            }
+        }
+        return ids
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import XCTest
+
+/// A tailtrace installation of a test's own: a random pin root under bpffs,
+/// state and archive dirs under a temp dir, and cgroups of its own under the
+/// cgroup2 mount. `tearDown` removes all of it, also after a failure, and
+/// never touches another installation's pins.
+final class TestInstallation {
+    let tag: String
+    let pinRoot: String
+    let tempDir: String
+    let cgroup2: String
+    private(set) var cgroups: [String] = []
+    private(set) var installed = false
+
+    init() throws {
+        tag = "tailtrace-test-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        try TestSystem.ensureMounts()
+        pinRoot = "/sys/fs/bpf/\(tag)"
+        tempDir = NSTemporaryDirectory() + tag
+        try FileManager.default.createDirectory(atPath: tempDir, withIntermediateDirectories: true)
+        cgroup2 = try TestSystem.cgroup2Mount()
+    }
+
+    var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["TAILTRACE_PIN_ROOT"] = pinRoot
+        env["TAILTRACE_STATE_DIR"] = tempDir + "/state"
+        env["TAILTRACE_ARCHIVE_DIR"] = tempDir + "/archive"
+        return env
+    }
+
+    /// Runs the tailtrace CLI with this installation's environment.
+    @discardableResult
+    func tailtrace(_ args: String..., check: Bool = true) throws -> CommandResult {
+        try tailtrace(args, check: check)
+    }
+
+    @discardableResult
+    func tailtrace(_ args: [String], check: Bool = true) throws -> CommandResult {
+        let result = try TestSystem.run(TestSystem.product("tailtrace"), args, environment: environment)
+        if check && result.status != 0 {
+            XCTFail("tailtrace \(args.joined(separator: " ")) exited \(result.status): \(result.stderr)")
+        }
+        return result
+    }
+
+    func install(_ extra: String...) throws {
+        try tailtrace(["install"] + extra)
+        installed = true
+    }
+
+    /// Makes a cgroup of this test under the cgroup2 mount; returns its path
+    /// relative to the mount.
+    func makeCgroup(_ name: String) throws -> String {
+        let relative = "\(tag)-\(name)"
+        let dir = cgroup2 + "/" + relative
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+        cgroups.append(dir)
+        return relative
+    }
+
+    /// Runs `command` inside cgroup `relative` (moved in before exec) and
+    /// waits for it.
+    @discardableResult
+    func run(inCgroup relative: String, _ command: [String]) throws -> CommandResult {
+        let procs = cgroup2 + "/" + relative + "/cgroup.procs"
+        let script = "echo $$ > '\(procs)' && exec \"$@\""
+        return try TestSystem.run("/bin/sh", ["-c", script, "sh"] + command, environment: environment)
+    }
+
+    func tearDown() {
+        if installed || FileManager.default.fileExists(atPath: pinRoot) {
+            _ = try? TestSystem.run(TestSystem.product("tailtrace"), ["uninstall"], environment: environment)
+            // If uninstall itself failed, remove the pins directly: they are ours.
+            if FileManager.default.fileExists(atPath: pinRoot) { TestSystem.removeTree(pinRoot) }
+        }
+        for dir in cgroups.reversed() {
+            TestSystem.killProcesses(inCgroup: dir)
+            rmdir(dir)
+        }
+        try? FileManager.default.removeItem(atPath: tempDir)
+    }
+
+    /// `dump --output json` as parsed objects.
+    func dumpJSON(_ name: String, extra: [String] = []) throws -> [[String: Any]] {
+        let out = try tailtrace(["dump", name, "--output", "json"] + extra).stdout
+        return try out.split(separator: "\n").map { line in
+            guard let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                throw TestFailure("not a JSON object: \(line)")
+            }
+            return obj
+        }
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+enum TestSystem {
+    /// Directory of the built products (the test bundle sits beside them).
+    static var productsDirectory: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("").standardizedFileURL
+    }
+
+    static func product(_ name: String) -> String {
+        for candidate in [Bundle.main.bundleURL, productsDirectory] {
+            let path = candidate.appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return productsDirectory.appendingPathComponent(name).path
+    }
+
+    static func run(_ executable: String, _ args: [String], environment: [String: String]? = nil, stdin: Data? = nil)
+        throws -> CommandResult
+    {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        if let environment { p.environment = environment }
+        let out = Pipe()
+        // stderr goes to a file: reading two pipes needs two readers.
+        let errPath = NSTemporaryDirectory() + "tailtrace-test-stderr-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        p.standardOutput = out
+        p.standardError = err
+        let input = Pipe()
+        p.standardInput = stdin == nil ? FileHandle.nullDevice : input
+        try p.run()
+        try? err.close()
+        if let stdin {
+            input.fileHandleForWriting.write(stdin)
+            try? input.fileHandleForWriting.close()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let errData = FileManager.default.contents(atPath: errPath) ?? Data()
+        return CommandResult(
+            status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// bpffs and tracefs are not mounted on a fresh machine.
+    static func ensureMounts() throws {
+        for (type, dir) in [("bpf", "/sys/fs/bpf"), ("tracefs", "/sys/kernel/tracing")] {
+            if try run("/bin/mountpoint", ["-q", dir]).status != 0 {
+                _ = try run("/bin/mount", ["-t", type, type, dir])
+            }
+        }
+    }
+
+    /// The cgroup2 mount point, from /proc/self/mountinfo.
+    static func cgroup2Mount() throws -> String {
+        let info = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        for line in info.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            guard let dash = parts.firstIndex(of: "-"), dash + 1 < parts.count else { continue }
+            if parts[dash + 1] == "cgroup2" && parts[3] == "/" { return String(parts[4]) }
+        }
+        throw XCTSkip("no cgroup v2 hierarchy is mounted on this machine")
+    }
+
+    /// Test workloads compiled from testdata/ once per test run.
+    static func workload(_ name: String = "workload", flags: [String] = []) throws -> String {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("testdata/\(name).c").path
+        // In a directory of its own so the process name (comm) is the workload's.
+        let dir = NSTemporaryDirectory() + "tailtrace-test-bin-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let binary = dir + "/" + name
+        if !FileManager.default.isExecutableFile(atPath: binary) {
+            let r = try run("/usr/bin/gcc", ["-O2"] + flags + ["-o", binary, source])
+            guard r.status == 0 else { throw TestFailure("gcc \(name): \(r.stderr)") }
+        }
+        return binary
+    }
+
+    static func killProcesses(inCgroup dir: String) {
+        guard let procs = try? String(contentsOfFile: dir + "/cgroup.procs", encoding: .utf8) else { return }
+        for pid in procs.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
+        usleep(50_000)
+    }
+
+    static func removeTree(_ path: String) {
+        _ = try? run("/bin/rm", ["-rf", path])
+    }
+}
