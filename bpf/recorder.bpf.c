@@ -329,6 +329,11 @@ static __always_inline int record(struct bpf_raw_tracepoint_args *ctx, int is_ex
 	 * syscall number is then only in orig_ax */
 	__u32 nr = is_exit ? (__u32)regs.orig_ax : (__u32)ctx->args[1];
 	__s64 ret = is_exit ? (__s64)ctx->args[1] : -1;
+	/* -1: no syscall, e.g. the exit of rt_sigreturn, which restores the
+	 * interrupted registers with orig_ax = -1; the kernel's own syscall
+	 * trace events skip these too. */
+	if ((int)nr < 0)
+		return 0;
 	__u64 args[6];
 	tt_syscall_args(&regs, compat, args);
 
