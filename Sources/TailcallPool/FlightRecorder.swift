@@ -43,12 +43,14 @@ public struct FlightRecorder {
 
     /// Stops recording `record`, archives its ring and metadata, returns the
     /// slot to the pool and removes the state file. A record whose slot was
-    /// already given to someone else is archived without a ring.
+    /// already given to someone else is archived without a ring. Returns nil
+    /// when the record was already unplugged (a second poststop).
     @discardableResult
-    public func unplug(_ record: ContainerRecord) throws -> ArchiveEntry {
+    public func unplug(_ record: ContainerRecord) throws -> ArchiveEntry? {
         let store = paths.stateStore
         try store.prepare()
         return try store.withLock {
+            guard let record = try store.load(id: record.id) else { return nil }
             let slot = try pool.unplug(key: record.key, expectedSlot: record.slot)
             var ring: [UInt8] = []
             if let slot, pool.generation(of: slot) == record.generation {

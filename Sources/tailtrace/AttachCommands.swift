@@ -78,7 +78,9 @@ struct Detach: ParsableCommand {
         guard record.state == .running else {
             throw UserError("\(record.name) is not traced any more (stopped at \(record.stoppedAt ?? "?"))")
         }
-        let entry = try recorder.unplug(record)
+        guard let entry = try recorder.unplug(record) else {
+            throw UserError("\(record.name) was detached meanwhile")
+        }
         print("detached \(record.name); its trace is kept in \(entry.path)")
     }
 }

@@ -25,7 +25,20 @@ struct Install: ParsableCommand {
     @Option(help: "What identifies a container: its cgroup v2 (cgroup) or its mount namespace (mntns).")
     var key = KeyModeArgument.cgroup
 
+    @Option(help: "Also install the OCI hooks: hooks.d JSON files go here (e.g. /usr/share/containers/oci/hooks.d).")
+    var hooksDir: String?
+
+    @Option(help: "Where the hook executables are installed (with --hooks-dir).")
+    var hookPath = HookFiles.defaultLibexec
+
+    @Flag(help: "With --hooks-dir: trace every container, not only those annotated io.tailtrace.trace=true.")
+    var traceAllContainers = false
+
     func validate() throws {
+        if traceAllContainers && hooksDir == nil { throw ValidationError("--trace-all-containers goes with --hooks-dir") }
+        for dir in [hooksDir, hookPath].compactMap({ $0 }) where !dir.hasPrefix("/") {
+            throw ValidationError("\(dir): give an absolute path")
+        }
         guard (1...Int(TT_MAX_SLOTS)).contains(pool) else { throw ValidationError("--pool must be 1...\(TT_MAX_SLOTS)") }
         guard let bytes = ByteSize.parse(ringSize), (16 << 10...1 << 30).contains(bytes) else {
             throw ValidationError("--ring-size must be 16K...1G (e.g. 256K, 4M)")
@@ -53,6 +66,10 @@ struct Install: ParsableCommand {
             print(
                 "already installed at \(paths.pinRoot) (\(i.poolSize) recorders of \(ByteSize.format(i.ringBytes)), "
                     + "key \(i.keyMode.rawValue)); `tailtrace uninstall` first to change settings")
+        }
+        if let hooksDir {
+            try HookFiles.install(hooksDir: hooksDir, libexec: hookPath, paths: paths, always: traceAllContainers)
+            print("hooks: \(hooksDir)/tailtrace-prestart.json and tailtrace-poststop.json run \(hookPath)/ocihook-*")
         }
     }
 }

@@ -1,0 +1,4 @@
+import Glibc
+import TailcallPool
+
+exit(OCIHook.main(.prestart))

@@ -1,0 +1,107 @@
+import Glibc
+import Shared
+
+/// The OCI hooks.d (1.0.0) files of the two hook executables, for CRI-O and
+/// podman (`/usr/share/containers/oci/hooks.d`, or `--hooks-dir`).
+enum HookFiles {
+    static let defaultLibexec = "/usr/local/libexec/tailtrace"
+    static let executables = ["ocihook-prestart", "ocihook-poststop"]
+
+    /// hooks.d JSON for one stage. Conditions in 1.0.0 are AND-ed; the one
+    /// annotation pattern opts in with either tailtrace annotation.
+    static func json(executable: String, path: String, stage: String, args: [String], always: Bool) -> String {
+        let when =
+            always
+            ? #"{"always": true}"#
+            : #"{"annotations": {"^io\\.tailtrace\\.(trace|required)$": "^true$"}}"#
+        let argv = ([executable] + args).map(JSONText.string).joined(separator: ", ")
+        return """
+            {
+              "version": "1.0.0",
+              "hook": {"path": \(JSONText.string(path)), "args": [\(argv)], "timeout": 10},
+              "when": \(when),
+              "stages": ["\(stage)"]
+            }
+
+            """
+    }
+
+    /// Copies the hook executables next to this tailtrace into `libexec`
+    /// (unless they are already there) and writes the hooks.d files into
+    /// `hooksDir`, passing the installation's paths to the hooks.
+    static func install(hooksDir: String, libexec: String, paths: TailtracePaths, always: Bool) throws {
+        let here = executableDirectory()
+        try makeDirectory(libexec, mode: 0o755)
+        try makeDirectory(hooksDir, mode: 0o755)
+        var args = ["--pin-root", paths.pinRoot, "--state-dir", paths.stateDirectory, "--archive-dir", paths.archiveDirectory]
+        if always { args.append("--always") }
+        for (executable, stage) in zip(executables, ["prestart", "poststop"]) {
+            let source = here + "/" + executable
+            let target = libexec + "/" + executable
+            if realpath(source) != realpath(target) { try copyFile(source, to: target, mode: 0o755) }
+            let text = json(executable: executable, path: target, stage: stage, args: args, always: always)
+            try writeFile(hooksDir + "/tailtrace-\(stage).json", Array(text.utf8), mode: 0o644)
+        }
+    }
+
+    static func realpath(_ path: String) -> String? {
+        guard let p = Glibc.realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    static func executableDirectory() -> String {
+        let exe = realpath("/proc/self/exe") ?? CommandLine.arguments[0]
+        return String(exe[..<(exe.lastIndex(of: "/") ?? exe.endIndex)])
+    }
+
+    static func makeDirectory(_ path: String, mode: mode_t) throws {
+        var st = stat()
+        if stat(path, &st) == 0 { return }
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            try makeDirectory(String(path[..<slash]), mode: mode)
+        }
+        if mkdir(path, mode) != 0 && errno != EEXIST {
+            throw UserError("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    static func copyFile(_ source: String, to target: String, mode: mode_t) throws {
+        let fd = open(source, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw UserError("cannot read \(source): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0 { throw UserError("cannot read \(source): \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            bytes.append(contentsOf: buffer[..<n])
+        }
+        try writeFile(target, bytes, mode: mode)
+    }
+
+    /// Writes a file atomically (temp file + rename): a runtime reading
+    /// hooks.d or running a hook never sees half a file.
+    static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t) throws {
+        let temp = path + ".tmp-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw UserError("cannot write \(temp): \(String(cString: strerror(errno)))") }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n <= 0 {
+                close(fd)
+                unlink(temp)
+                throw UserError("cannot write \(temp): \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+        fchmod(fd, mode)
+        close(fd)
+        guard rename(temp, path) == 0 else {
+            unlink(temp)
+            throw UserError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}
