@@ -46,6 +46,10 @@ final class TestInstallation {
     }
 
     func install(_ extra: String...) throws {
+        try install(extra)
+    }
+
+    func install(_ extra: [String]) throws {
         try tailtrace(["install"] + extra)
         installed = true
     }

@@ -1,0 +1,170 @@
+import Foundation
+import XCTest
+
+/// The OCI hooks under a real runtime: podman with runc, hooks.d from a
+/// directory of the test's own, a busybox-static rootfs (no image registry).
+final class PodmanHookTests: XCTestCase {
+    var t: TestInstallation!
+    var hooksDir: String { t.tempDir + "/hooks.d" }
+    var rootfs: String { t.tempDir + "/rootfs" }
+    var containers: [String] = []
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(getuid() == 0, "the hooks load BPF state and podman runs as root")
+        t = try TestInstallation()
+        try TestSystem.makeBusyboxRootfs(at: rootfs)
+    }
+
+    override func tearDown() {
+        for name in containers {
+            _ = try? TestSystem.run("/usr/bin/podman", ["rm", "-f", "--time", "0", name])
+        }
+        t?.tearDown()
+    }
+
+    func installWithHooks(_ extra: String...) throws {
+        try t.install(["--hooks-dir", hooksDir, "--hook-path", TestSystem.productsDirectory.path] + extra)
+    }
+
+    /// `podman run --rm` of the test rootfs; returns podman's result.
+    @discardableResult
+    func podmanRun(_ name: String, annotations: [String] = ["io.tailtrace.trace=true"], _ script: String) throws
+        -> CommandResult
+    {
+        containers.append(name)
+        var args = [
+            "run", "--rm", "--runtime", "runc", "--hooks-dir", hooksDir, "--ulimit", "nofile=1024:1024",
+            "--ulimit", "nproc=1024:1024", "--network", "none", "--name", name,
+        ]
+        for a in annotations { args += ["--annotation", a] }
+        args += ["--rootfs", rootfs, "/bin/sh", "-c", script]
+        return try TestSystem.run("/usr/bin/podman", args, environment: t.environment)
+    }
+
+    func listJSON() throws -> [[String: Any]] {
+        let out = try t.tailtrace("list", "--output", "json").stdout
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]])
+    }
+
+    func claimed() throws -> Int {
+        let out = try t.tailtrace("status", "--output", "json").stdout
+        let s = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        return try XCTUnwrap(s["claimed"] as? Int)
+    }
+
+    /// An annotated container is recorded from its execve, keeps its exit
+    /// status, and can be dumped by name and by short id after it exited.
+    func testAnnotatedContainerIsRecordedFromExecve() throws {
+        try installWithHooks("--pool", "2")
+        let name = "\(t.tag)-one"
+        let run = try podmanRun(name, "cat /etc/missing-\(t.tag); exit 7")
+        XCTAssertEqual(run.status, 7, run.stderr)
+
+        let record = try XCTUnwrap(try listJSON().first { $0["name"] as? String == name }, "not listed")
+        XCTAssertEqual(record["runtime"] as? String, "podman")
+        XCTAssertEqual(record["source"] as? String, "hook")
+        XCTAssertEqual(record["state"] as? String, "exited")
+        let id = try XCTUnwrap(record["id"] as? String)
+
+        let events = try t.dumpJSON(name)
+        let execve = try XCTUnwrap(
+            events.first {
+                $0["syscall"] as? String == "execve" && ($0["args"] as? [String: Any])?["filename"] as? String == "/bin/sh"
+            }, "no execve of /bin/sh")
+        XCTAssertEqual(
+            (execve["args"] as? [String: Any])?["argv"] as? [String],
+            ["/bin/sh", "-c", "cat /etc/missing-\(t.tag); exit 7"])
+        let open = try XCTUnwrap(
+            events.first { ($0["args"] as? [String: Any])?["filename"] as? String == "/etc/missing-\(t.tag)" })
+        XCTAssertEqual(open["errno"] as? String, "ENOENT")
+        let exit = try XCTUnwrap(events.last { $0["syscall"] as? String == "exit_group" })
+        XCTAssertEqual((exit["args"] as? [String: Any])?["error_code"] as? Int, 7)
+
+        let byID = try t.tailtrace("dump", String(id.prefix(12)), "--output", "json").stdout
+        XCTAssertTrue(byID.contains("/etc/missing-\(t.tag)"))
+        XCTAssertEqual(try claimed(), 0, "poststop returned the slot")
+    }
+
+    /// Without the annotation nothing is traced.
+    func testUnannotatedContainerIsNotTraced() throws {
+        try installWithHooks("--pool", "1")
+        let name = "\(t.tag)-plain"
+        XCTAssertEqual(try podmanRun(name, annotations: [], "exit 0").status, 0)
+        XCTAssertFalse(try listJSON().contains { $0["name"] as? String == name })
+        XCTAssertEqual(try claimed(), 0)
+    }
+
+    /// A dozen containers at once, more than the pool holds: each gets its
+    /// own trace, none mixes two, and every slot is back afterwards.
+    func testDozenContainersInParallel() throws {
+        try installWithHooks("--pool", "4")
+        let names = (0..<12).map { "\(t.tag)-p\($0)" }
+        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<Int32>.allocate(capacity: names.count)
+        defer { results.deallocate() }
+        containers += names
+        let (hooksDir, rootfs, environment) = (hooksDir, rootfs, t.environment)
+        DispatchQueue.concurrentPerform(iterations: names.count) { i in
+            let r = try? TestSystem.run(
+                "/usr/bin/podman",
+                [
+                    "run", "--rm", "--runtime", "runc", "--hooks-dir", hooksDir, "--ulimit", "nofile=1024:1024",
+                    "--ulimit", "nproc=1024:1024", "--network", "none", "--annotation", "io.tailtrace.trace=true",
+                    "--name", names[i], "--rootfs", rootfs, "/bin/sh", "-c", "cat /marker-\(names[i]); exit \(i)",
+                ], environment: environment)
+            results[i] = r?.status ?? -1
+        }
+        for (i, status) in results.enumerated() { XCTAssertEqual(status, Int32(i), "exit status of \(names[i])") }
+        for name in names {
+            let dump = try t.tailtrace("dump", name, "--output", "json").stdout
+            XCTAssertTrue(dump.contains("/marker-\(name)\""), "\(name) lacks its own calls")
+            for other in names where other != name {
+                XCTAssertFalse(dump.contains("/marker-\(other)\""), "\(name) holds \(other)'s calls")
+            }
+        }
+        XCTAssertEqual(try claimed(), 0)
+    }
+
+    /// Fail open: with tailtrace not installed an annotated container still
+    /// starts, and the hook says why in its log.
+    func testContainerStartsWhenNotInstalled() throws {
+        try FileManager.default.createDirectory(atPath: hooksDir, withIntermediateDirectories: true)
+        // Hooks for a pin root where nothing is installed.
+        try t.tailtrace(["install", "--pool", "1", "--hooks-dir", hooksDir, "--hook-path", TestSystem.productsDirectory.path])
+        try t.tailtrace("uninstall")
+        let name = "\(t.tag)-open"
+        let run = try podmanRun(name, "echo still-running; exit 4")
+        XCTAssertEqual(run.status, 4, run.stderr)
+        XCTAssertTrue(run.stdout.contains("still-running"))
+        let log = try String(contentsOfFile: t.tempDir + "/state/hooks.log", encoding: .utf8)
+        XCTAssertTrue(log.contains("not installed"), log)
+    }
+
+    /// Strict mode: io.tailtrace.required=true and tracing impossible → the
+    /// container does not start.
+    func testRequiredContainerDoesNotStartWithoutTracing() throws {
+        try t.tailtrace(["install", "--pool", "1", "--hooks-dir", hooksDir, "--hook-path", TestSystem.productsDirectory.path])
+        try t.tailtrace("uninstall")
+        let name = "\(t.tag)-strict"
+        let run = try podmanRun(name, annotations: ["io.tailtrace.required=true"], "echo should-not-run")
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertFalse(run.stdout.contains("should-not-run"))
+    }
+}
+
+extension TestSystem {
+    /// A minimal rootfs: busybox-static and a few applet links.
+    static func makeBusyboxRootfs(at dir: String) throws {
+        let fm = FileManager.default
+        for sub in ["bin", "etc", "tmp", "proc", "sys", "dev"] {
+            try fm.createDirectory(atPath: dir + "/" + sub, withIntermediateDirectories: true)
+        }
+        let busybox = ["/bin/busybox", "/usr/bin/busybox"].first { fm.isExecutableFile(atPath: $0) }
+        guard let busybox else { throw TestFailure("busybox-static is not installed (scripts/deps installs it)") }
+        if !fm.fileExists(atPath: dir + "/bin/busybox") {
+            try fm.copyItem(atPath: busybox, toPath: dir + "/bin/busybox")
+        }
+        for applet in ["sh", "cat", "echo", "ls", "sleep", "true"] where !fm.fileExists(atPath: dir + "/bin/" + applet) {
+            try fm.createSymbolicLink(atPath: dir + "/bin/" + applet, withDestinationPath: "busybox")
+        }
+    }
+}
