@@ -49,22 +49,27 @@ public struct FlightRecorder {
     public func unplug(_ record: ContainerRecord) throws -> ArchiveEntry? {
         let store = paths.stateStore
         try store.prepare()
-        return try store.withLock {
-            guard let record = try store.load(id: record.id) else { return nil }
-            let slot = try pool.unplug(key: record.key, expectedSlot: record.slot)
-            var ring: [UInt8] = []
-            if let slot, pool.generation(of: slot) == record.generation {
-                ring = try RingSnapshot.capture(installation, slot: slot).serialized()
-            }
-            if let slot { try pool.free(slot: slot) }
-            var stopped = record
-            stopped.state = .exited
-            stopped.stoppedAt = RFC3339Time.now()
-            let entry = try paths.archive.store(stopped, ring: ring)
-            _ = try store.remove(id: record.id)
-            try? paths.archive.applyRetention(retention)
-            return entry
+        return try store.withLock { try unplugBody(record) }
+    }
+
+    /// The body of `unplug`, under the state lock.
+    @discardableResult
+    func unplugBody(_ record: ContainerRecord) throws -> ArchiveEntry? {
+        let store = paths.stateStore
+        guard let record = try store.load(id: record.id) else { return nil }
+        let slot = try pool.unplug(key: record.key, expectedSlot: record.slot)
+        var ring: [UInt8] = []
+        if let slot, pool.generation(of: slot) == record.generation {
+            ring = try RingSnapshot.capture(installation, slot: slot).serialized()
         }
+        if let slot { try pool.free(slot: slot) }
+        var stopped = record
+        stopped.state = .exited
+        stopped.stoppedAt = RFC3339Time.now()
+        let entry = try paths.archive.store(stopped, ring: ring)
+        _ = try store.remove(id: record.id)
+        _ = try? paths.archive.applyRetention(retention)
+        return entry
     }
 
     /// Running containers (state dir) and stopped ones (archive), running first.

@@ -1,6 +1,7 @@
 import BPFObjects
 import CTailtrace
 import Glibc
+import Shared
 
 public enum KeyMode: String, Sendable, CaseIterable {
     /// cgroup v2 id of the task (bpf_get_current_cgroup_id).
@@ -99,6 +100,9 @@ public struct Installation: Sendable {
         try root.create()
         do {
             try installation.loadDispatcher()
+            if options.autoClaim && options.keyMode == .cgroup {
+                try installation.refuseHostCgroups()
+            }
             let pool = Pool(installation)
             for slot in 0..<options.poolSize {
                 try pool.loadRecorder(slot: slot)
@@ -139,6 +143,17 @@ public struct Installation: Sendable {
         }
         try object.attachRawTracepoint("tt_dispatch_enter", tracepoint: "sys_enter", pinAt: root.pin("link_sys_enter"))
         try object.attachRawTracepoint("tt_dispatch_exit", tracepoint: "sys_exit", pinAt: root.pin("link_sys_exit"))
+    }
+
+    /// Pool mode: the dispatcher must not claim cgroups host tasks live in.
+    /// (In mntns mode the host's own namespace is the only key to refuse,
+    /// and the dispatcher compares it directly.)
+    func refuseHostCgroups() throws {
+        let refused = try BPFMap.open(pinned: root.pin("refused"))
+        let mount = try CgroupMount.current()
+        for id in HostCgroups.ids(hostMntns: hostMntns, mount: mount) {
+            try refused.update(id, UInt8(1))
+        }
     }
 
     /// Ring cells per CPU: the ring size split over the possible CPUs, rounded

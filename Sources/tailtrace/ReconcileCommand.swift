@@ -1,0 +1,65 @@
+import ArgumentParser
+import Glibc
+import Shared
+import TailcallPool
+
+struct Reconcile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Name the recorders the dispatcher claimed (pool mode), archive the traces of stopped containers, refill the pool.",
+        discussion: """
+            Each claimed slot's cgroup is mapped to a container id (ctr, containerd CRI, CRI-O, \
+            docker and podman cgroup shapes), confirmed with the runtime's state, and, when \
+            Kubernetes credentials are found (--kubeconfig, KUBECONFIG, ~/.kube/config or \
+            in-cluster), given its namespace, pod, container and labels from the API.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "kubeconfig to reach the Kubernetes API (default: KUBECONFIG, ~/.kube/config, or in-cluster).")
+    var kubeconfig: String?
+
+    @Option(help: "This node's name in Kubernetes (default: the host name).")
+    var node: String?
+
+    @Flag(help: "Repeat until interrupted.")
+    var watch = false
+
+    @Option(help: "Seconds between passes with --watch.")
+    var interval = 5
+
+    func validate() throws {
+        guard interval >= 1 else { throw ValidationError("--interval must be at least 1") }
+    }
+
+    func run() throws {
+        let recorder = try global.recorder()
+        let reconciler = Reconciler(recorder: recorder)
+        let kubernetes = KubernetesLookup(kubeconfig: kubeconfig, node: node ?? Self.hostName())
+        repeat {
+            let pods = kubernetes.fetch()
+            var report = try reconciler.run(kubernetes: pods.lookup)
+            report.problems = pods.problems + report.problems
+            print(Self.summary(report))
+            for problem in report.problems { printError(problem) }
+            if !watch { return }
+            sleep(UInt32(interval))
+        } while true
+    }
+
+    static func summary(_ r: ReconcileReport) -> String {
+        var lines: [String] = []
+        for c in r.named { lines.append("named slot \(c.slot): \(c.runtime.rawValue) container \(c.name) (\(c.cgroupPath ?? "?"))") }
+        for c in r.enriched { lines.append("\(c.name): pod \(c.namespace ?? "")/\(c.pod ?? ""), container \(c.container ?? "")") }
+        for c in r.archived { lines.append("\(c.name) is gone: trace archived, slot \(c.slot) freed") }
+        for p in r.refused { lines.append("not a container, refused from now on: \(p)") }
+        if r.loaded > 0 { lines.append("loaded \(r.loaded) recorders to refill the pool") }
+        if lines.isEmpty { lines.append("nothing to do") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func hostName() -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        gethostname(&buf, buf.count - 1)
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
