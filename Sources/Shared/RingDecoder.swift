@@ -159,7 +159,9 @@ public struct RingDecoder {
                     truncated: flags & TT_FLAG_TRUNCATED != 0, fault: flags & TT_FLAG_FAULT != 0)
             }
             guard current != nil, current!.arg == Int(c.arg) else { continue }
-            withUnsafeBytes(of: c.data) { current!.bytes.append(contentsOf: $0.prefix(n)) }
+            // The recorder captures at most TT_MAX_CAPTURE bytes per payload.
+            let room = max(0, Int(TT_MAX_CAPTURE) - current!.bytes.count)
+            withUnsafeBytes(of: c.data) { current!.bytes.append(contentsOf: $0.prefix(min(n, room))) }
         }
         if let done = current { payloads.append(done) }
         return payloads
@@ -170,6 +172,9 @@ public struct RingDecoder {
     private func pair(_ records: [Record]) -> [SyscallEvent] {
         var events: [SyscallEvent] = []
         var open: [UInt32: Int] = [:]  // tid -> index of its unanswered enter
+        // tid -> whether its enter records are i386 calls (orphan exits carry no reliable flag)
+        var threadCompat: [UInt32: Bool] = [:]
+        for r in records where !r.exit && Int32(r.header.flags) & TT_FLAG_COMPAT != 0 { threadCompat[r.header.tid] = true }
         events.reserveCapacity(records.count / 2 + 1)
         for r in records {
             let h = r.header
@@ -187,10 +192,13 @@ public struct RingDecoder {
                 events[i].payloads.append(contentsOf: r.payloads)
                 open[h.tid] = nil
             } else {
+                // The recorder reads TS_COMPAT at exit only for calls with an
+                // exit payload: take the architecture from the thread's last enter.
                 events.append(
                     SyscallEvent(
                         tsNs: h.ts_ns, cpu: Int(h.cpu), pid: h.pid, tid: h.tid, comm: "", nr: Int(h.nr),
-                        compat: compat, args: [], ret: r.ret, payloads: r.payloads))
+                        compat: compat || threadCompat[h.tid] == true, args: [], ret: r.ret,
+                        payloads: r.payloads))
             }
         }
         return events

@@ -120,7 +120,7 @@ public struct OCIHook {
         }
         let metadata = ContainerMetadata.derive(
             id: id, annotations: annotations, bundle: state.bundle,
-            cgroupPath: cgroupPath ?? config?.cgroupsPath)
+            cgroupPath: cgroupPath ?? config?.cgroupsPath.flatMap(CgroupPath.fromCgroupsPath))
         let record = ContainerRecord(
             id: id, metadata: metadata, source: .hook, key: key, keyMode: recorder.keyMode, slot: -1,
             generation: 0, cgroupPath: cgroupPath, cgroupID: cgroupID, pid: pid, bundle: state.bundle)

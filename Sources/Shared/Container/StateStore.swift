@@ -1,0 +1,130 @@
+import FoundationEssentials
+import Glibc
+
+/// The state dir: one `<id>.json` (a `ContainerRecord`) per traced
+/// container, plus `.lock`. Only root reads it: the dir is 0700 when we
+/// create it, files are 0600, and a file is always replaced whole (temp file
+/// + fsync + rename), so a reader never sees half a record.
+public struct StateStore: Sendable {
+    public static let maximumRecordSize = 1 << 20
+    public static let lockFileName = ".lock"
+
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// Creates the directory (and missing parents) with mode 0700.
+    public func prepare() throws {
+        try StateFiles.makeDirectory(directory)
+    }
+
+    /// `<dir>/<id>.json`, after checking the id may name a file.
+    public func path(ofID id: String) throws -> String {
+        directory + "/" + (try ContainerID.validate(id)) + ".json"
+    }
+
+    /// Writes the record of `record.id`, replacing any previous one. The id
+    /// and name are checked here so that a record that would not load back
+    /// (`ContainerRecord` decoding checks them too) is never written.
+    public func save(_ record: ContainerRecord) throws {
+        try ContainerID.validateName(record.name)
+        let name = try ContainerID.validate(record.id) + ".json"
+        try prepare()
+        try StateFiles.writeAtomically(directory: directory, name: name, bytes: Self.encode(record))
+    }
+
+    /// The record of `id`, or nil when there is none.
+    public func load(id: String) throws -> ContainerRecord? {
+        let path = try path(ofID: id)
+        let bytes: [UInt8]
+        do {
+            bytes = try StateFiles.readFile(
+                path, limit: Self.maximumRecordSize, input: "state file", followSymlinks: false)
+        } catch let error as FileSystemError where error.errno == ENOENT {
+            return nil
+        }
+        let record = try JSONInput.decode(ContainerRecord.self, from: bytes, input: path)
+        guard record.id == id else {
+            throw ContainerInputError(
+                input: path, message: "holds container \(ContainerID.quoted(record.id))")
+        }
+        return record
+    }
+
+    /// Every record; a file that cannot be read or decoded is reported in
+    /// `problems` and skipped, so one corrupt file never hides the others.
+    /// A missing directory is an empty listing (nothing traced yet).
+    public func loadAll() throws -> StateListing {
+        let names: [String]
+        do {
+            names = try StateFiles.list(directory)
+        } catch let error as FileSystemError where error.errno == ENOENT {
+            return StateListing(records: [], problems: [])
+        }
+        var listing = StateListing(records: [], problems: [])
+        for name in names.sorted() where name.hasSuffix(".json") && !name.hasPrefix(".") {
+            let id = String(name.dropLast(5))
+            do {
+                if let record = try load(id: id) { listing.records.append(record) }
+            } catch {
+                listing.problems.append(StateFileProblem(path: directory + "/" + name, message: "\(error)"))
+            }
+        }
+        return listing
+    }
+
+    /// Removes the record of `id`; false when there was none.
+    @discardableResult
+    public func remove(id: String) throws -> Bool {
+        let path = try path(ofID: id)
+        guard unlink(path) == 0 else {
+            if errno == ENOENT { return false }
+            throw FileSystemError(operation: "unlink", path: path, errno: errno)
+        }
+        try StateFiles.syncDirectory(directory)
+        return true
+    }
+
+    /// The record an `ID|NAME` argument names (see `ContainerLookup`).
+    public func find(_ query: String) throws -> ContainerRecord {
+        try ContainerLookup.find(query, in: loadAll().records)
+    }
+
+    /// Runs `body` holding an exclusive flock on `<dir>/.lock`, so hooks,
+    /// reconcile and the CLI never claim or free the same slot twice. Not
+    /// reentrant: a nested call from the same process deadlocks (flock locks
+    /// belong to the open file, and this opens it again).
+    public func withLock<T>(_ body: () throws -> T) throws -> T {
+        try prepare()
+        let path = directory + "/" + Self.lockFileName
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, StateFiles.fileMode)
+        guard fd >= 0 else { throw FileSystemError(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }  // closing the last descriptor releases the lock
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                throw FileSystemError(operation: "flock", path: path, errno: errno)
+            }
+        }
+        return try body()
+    }
+
+    static func encode(_ record: ContainerRecord) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(record)) + [UInt8(ascii: "\n")]
+    }
+}
+
+public struct StateListing: Sendable {
+    public var records: [ContainerRecord]
+    public var problems: [StateFileProblem]
+}
+
+/// A state or archive file skipped because it could not be read or decoded.
+public struct StateFileProblem: Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var description: String { "\(path): \(message)" }
+}

@@ -1,0 +1,164 @@
+// The strace-like text line:
+// 00:00.000123 cpu#1 pid 42 [cat] openat(dfd=AT_FDCWD, filename="/etc/hostname", flags=O_RDONLY) = 3
+
+extension TraceFormatter {
+    func appendText(_ e: SyscallEvent, _ sig: SyscallSignature, _ start: UInt64, into out: inout [UInt8]) {
+        appendRelativeTime(e.tsNs, since: start, into: &out)
+        out.appendASCII(" cpu#")
+        out.appendDecimal(e.cpu)
+        out.appendASCII(" pid ")
+        out.appendDecimal(UInt64(e.pid))
+        if e.tid != e.pid {
+            out.appendASCII(" tid ")
+            out.appendDecimal(UInt64(e.tid))
+        }
+        out.appendASCII(" [")
+        out.appendTextEscaped(e.comm)
+        out.appendASCII("] ")
+        out.append(contentsOf: sig.textHead)
+
+        var first = true
+        for (i, spec) in sig.args.enumerated() {
+            let raw = e.register(i)
+            if case .createMode = spec.decoration, let flagsIndex = sig.openFlagsIndex,
+                e.register(flagsIndex) & (OpenFlags.creat | OpenFlags.tmpfileBit) == 0
+            {
+                continue
+            }
+            if !first { out.appendASCII(", ") }
+            first = false
+            out.append(contentsOf: spec.textLabel)
+            if i == sig.argvIndex && e.hasArgv {
+                appendArgvText(e, into: &out)
+            } else if let p = e.payload(forArg: i) {
+                appendPayloadText(p, raw: spec.type.unsignedValue(raw), into: &out)
+            } else {
+                appendValueText(raw, spec, into: &out)
+            }
+        }
+        out.appendASCII(") = ")
+        appendReturnText(e.ret, sig, into: &out)
+    }
+
+    /// `MM:SS.micros` since the first event; minutes grow past two digits
+    /// for long traces. An event older than the start (CPUs' records are
+    /// merged by timestamp, but a caller may pass its own start) gets a `-`.
+    private func appendRelativeTime(_ ts: UInt64, since start: UInt64, into out: inout [UInt8]) {
+        let delta: UInt64
+        if ts >= start {
+            delta = ts - start
+        } else {
+            out.append(UInt8(ascii: "-"))
+            delta = start - ts
+        }
+        let micros = delta / 1000
+        out.appendDecimal(micros / 60_000_000, width: 2)
+        out.append(UInt8(ascii: ":"))
+        out.appendDecimal(micros / 1_000_000 % 60, width: 2)
+        out.append(UInt8(ascii: "."))
+        out.appendDecimal(micros % 1_000_000, width: 6)
+    }
+
+    func appendValueText(_ raw: UInt64, _ spec: ArgSpec, into out: inout [UInt8]) {
+        let value = spec.type.unsignedValue(raw)
+        switch spec.decoration {
+        case .hex:
+            out.appendHex(value)
+        case .dirfd:
+            // AT_FDCWD is -100 as an int, whatever width the register had.
+            if UInt32(truncatingIfNeeded: value) == 0xffff_ff9c {
+                out.appendASCII("AT_FDCWD")
+            } else {
+                appendNumberText(raw, spec.type, into: &out)
+            }
+        case .openFlags:
+            out.appendOpenFlags(value)
+        case .fileMode, .createMode:
+            out.appendOctal(value)
+        case .flags(let table, let zero):
+            out.appendFlags(value, table, zero: zero)
+        case .mmapFlags:
+            out.appendMmapFlags(value)
+        case .cloneFlags(let exitSignal):
+            out.appendCloneFlags(value, withExitSignal: exitSignal)
+        case .signal:
+            out.appendSignal(value)
+        case .plain, .argv:
+            appendNumberText(raw, spec.type, into: &out)
+        }
+    }
+
+    private func appendNumberText(_ raw: UInt64, _ type: ArgType, into out: inout [UInt8]) {
+        switch type {
+        case .pointer:
+            let value = type.unsignedValue(raw)
+            if value == 0 { out.appendASCII("NULL") } else { out.appendHex(value) }
+        case .signed:
+            out.appendDecimal(type.signedValue(raw))
+        case .unsigned:
+            out.appendDecimal(type.unsignedValue(raw))
+        }
+    }
+
+    /// A captured string or buffer, quoted and escaped; `...` when the user
+    /// buffer was longer than the capture; `<fault 0x…>` when the recorder
+    /// could not read user memory (then only the address is known).
+    private func appendPayloadText(_ p: Payload, raw: UInt64, into out: inout [UInt8]) {
+        if p.fault {
+            if raw == 0 {
+                out.appendASCII("NULL")
+            } else {
+                out.appendASCII("<fault ")
+                out.appendHex(raw)
+                out.append(UInt8(ascii: ">"))
+            }
+            return
+        }
+        out.append(UInt8(ascii: "\""))
+        p.bytes.withUnsafeBufferPointer { out.appendTextEscaped($0) }
+        out.append(UInt8(ascii: "\""))
+        if p.truncated { out.appendASCII("...") }
+    }
+
+    /// `["sh", "-c", "echo hi"]`. The recorder captures the first few
+    /// entries only (TT_ARGV_MAX); it does not record whether more followed.
+    private func appendArgvText(_ e: SyscallEvent, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        var first = true
+        for p in e.payloads where p.arg >= Payload.argvBase {
+            if !first { out.appendASCII(", ") }
+            first = false
+            if p.fault {
+                out.appendASCII("<fault>")
+                continue
+            }
+            out.append(UInt8(ascii: "\""))
+            p.bytes.withUnsafeBufferPointer { out.appendTextEscaped($0) }
+            out.append(UInt8(ascii: "\""))
+            if p.truncated { out.appendASCII("...") }
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// `3`, `0x7f…` for address results, `-1 ENOENT (No such file or
+    /// directory)` for failures (as strace shows them), `?` when the call
+    /// did not return (exit, execve that replaced the process, or the exit
+    /// record was lost).
+    private func appendReturnText(_ ret: Int64?, _ sig: SyscallSignature, into out: inout [UInt8]) {
+        guard let ret else {
+            out.append(UInt8(ascii: "?"))
+            return
+        }
+        if let code = Errno.failure(ret: ret) {
+            out.appendASCII("-1 ")
+            out.append(contentsOf: Errno.nameOrNumber(code).utf8)
+            out.appendASCII(" (")
+            out.append(contentsOf: Errno.message(code).utf8)
+            out.append(UInt8(ascii: ")"))
+        } else if sig.returnsAddress {
+            out.appendHex(sig.arch.is32Bit ? UInt64(bitPattern: ret) & 0xffff_ffff : UInt64(bitPattern: ret))
+        } else {
+            out.appendDecimal(ret)
+        }
+    }
+}

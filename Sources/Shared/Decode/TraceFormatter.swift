@@ -1,0 +1,101 @@
+/// Turns trace items into output lines: strace-like text, or one JSON object
+/// per line (the `dump`/`follow` contract in DESIGN.md).
+///
+/// A formatter is a value with caches (syscall names, tracefs formats,
+/// per-syscall output templates): keep one for a whole dump and feed it the
+/// items oldest first. Output is appended to a caller-owned byte buffer so
+/// that a dump can be written with one `write(2)` per batch and no
+/// allocation per record.
+///
+///     var formatter = TraceFormatter(style: .json)
+///     var out: [UInt8] = []
+///     formatter.format(items, into: &out)
+///     // write(1, out, out.count)
+public struct TraceFormatter: Sendable {
+    public enum Style: String, Sendable {
+        /// `00:00.000123 cpu#1 pid 42 [cat] openat(dfd=AT_FDCWD, filename="/etc/hostname", flags=O_RDONLY) = 3`
+        case text
+        /// `{"ts_ns":…,"cpu":1,"pid":42,"tid":42,"comm":"cat","syscall":"openat","nr":257,"arch":"x86_64","args":{…},"ret":3}`
+        case json
+    }
+
+    public let style: Style
+    var signatures: SyscallSignatures
+    /// Text timestamps are relative to this: the first event formatted
+    /// unless given at init.
+    public private(set) var startNs: UInt64?
+
+    /// - Parameters:
+    ///   - catalog: tracefs formats; the default finds tracefs through
+    ///     /proc/self/mountinfo and reads formats lazily.
+    ///   - startNs: the time text timestamps count from (default: the
+    ///     first event formatted).
+    public init(
+        style: Style, catalog: TracefsCatalog = TracefsCatalog(), syscalls: SyscallTable = SyscallTable(),
+        startNs: UInt64? = nil
+    ) {
+        self.style = style
+        self.signatures = SyscallSignatures(table: syscalls, catalog: catalog)
+        self.startNs = startNs
+    }
+
+    /// Appends one line (with its trailing newline) per item.
+    public mutating func format(_ items: some Sequence<TraceItem>, into out: inout [UInt8]) {
+        for item in items { format(item, into: &out) }
+    }
+
+    /// Appends one line, with its trailing newline.
+    public mutating func format(_ item: TraceItem, into out: inout [UInt8]) {
+        switch item {
+        case .syscall(let event):
+            let sig = signatures.signature(nr: event.nr, compat: event.compat)
+            switch style {
+            case .text:
+                if startNs == nil { startNs = event.tsNs }
+                appendText(event, sig, startNs ?? event.tsNs, into: &out)
+            case .json:
+                appendJSON(event, sig, into: &out)
+            }
+        case .lost(let count):
+            switch style {
+            case .text:
+                out.appendASCII("--- ")
+                out.appendDecimal(count)
+                out.appendASCII(count == 1 ? " record lost" : " records lost")
+                out.appendASCII(" (overwritten or torn) ---")
+            case .json:
+                out.appendASCII("{\"lost\":")
+                out.appendDecimal(count)
+                out.appendASCII("}")
+            }
+        }
+        out.append(UInt8(ascii: "\n"))
+    }
+
+    /// One line as a String, without the trailing newline (tests, messages).
+    public mutating func line(_ item: TraceItem) -> String {
+        var out: [UInt8] = []
+        format(item, into: &out)
+        if out.last == UInt8(ascii: "\n") { out.removeLast() }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// What the formatters share about an event's arguments.
+extension SyscallEvent {
+    @inline(__always)
+    func register(_ i: Int) -> UInt64 { i < args.count ? args[i] : 0 }
+
+    /// The payload captured for argument `i` (0...5), if any.
+    @inline(__always)
+    func payload(forArg i: Int) -> Payload? {
+        for p in payloads where p.arg == i { return p }
+        return nil
+    }
+
+    /// Whether any argv entry was captured. Entries are shown in the order
+    /// the recorder wrote them, which is argv order.
+    var hasArgv: Bool {
+        payloads.contains { $0.arg >= Payload.argvBase }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Glibc
+import Testing
+
+@testable import Shared
+
+@Suite struct ContainerArchiveTests {
+    static let second: UInt64 = 1_000_000_000
+    static let start: UInt64 = 1_795_796_490 * second
+
+    @Test func storeAndReadBack() throws {
+        let temp = TemporaryDirectory()
+        let archive = ContainerArchive(directory: temp.path + "/archive")
+        let ring: [UInt8] = (0..<4096).map { UInt8($0 & 0xff) }
+        let entry = try archive.store(sampleRecord(), ring: ring, stoppedAt: Self.start)
+        #expect(entry.name == "01795796490000000000-\(Fixtures.podmanID)")
+        #expect(entry.record.state == .exited)
+        #expect(entry.record.stoppedAt == "2026-11-27T16:21:30.000000000Z")
+        #expect(entry.record.archive == entry.path)
+        #expect(fileMode(archive.directory) == 0o700)
+        #expect(fileMode(entry.path) == 0o700)
+        #expect(fileMode(entry.path + "/record.json") == 0o600)
+        #expect(fileMode(entry.path + "/ring.bin") == 0o600)
+
+        let listed = try archive.entries()
+        #expect(listed.problems.isEmpty)
+        #expect(listed.entries == [entry])
+        #expect(try archive.ring(of: entry) == ring)
+        #expect(try archive.find("tt-capture") == entry)
+        #expect(try archive.find("979c5931c781") == entry)
+        // Data works as well as [UInt8].
+        try archive.store(
+            sampleRecord(id: "other", name: "o"), ring: Data([1, 2, 3]), stoppedAt: Self.start + 1)
+        #expect(try archive.ring(of: archive.find("other")) == [1, 2, 3])
+    }
+
+    @Test func reusedIDsKeepEveryStopAndFindTheNewest() throws {
+        let temp = TemporaryDirectory()
+        let archive = ContainerArchive(directory: temp.path)
+        try archive.store(sampleRecord(id: "myctr", name: "myctr"), ring: [1], stoppedAt: Self.start)
+        try archive.store(
+            sampleRecord(id: "myctr", name: "myctr"), ring: [2], stoppedAt: Self.start + Self.second)
+        #expect(try archive.entries().entries.count == 2)
+        #expect(try archive.ring(of: archive.find("myctr")) == [2])
+    }
+
+    @Test func retentionKeepsTheNewestWithinSizeAndAge() throws {
+        let temp = TemporaryDirectory()
+        let archive = ContainerArchive(directory: temp.path)
+        let ring = [UInt8](repeating: 0xab, count: 10_000)
+        for index in 0..<6 {
+            try archive.store(
+                sampleRecord(id: "c\(index)", name: "n\(index)"), ring: ring,
+                stoppedAt: Self.start + UInt64(index) * 3600 * Self.second)
+        }
+        let now = Self.start + 6 * 3600 * Self.second
+        let entrySize = try #require(archive.entries().entries.first).sizeBytes
+        #expect(entrySize > 10_000)
+
+        // Room for three entries: the three newest stay.
+        let removed = try archive.applyRetention(
+            ArchiveRetention(maximumBytes: entrySize * 3 + 10, maximumAge: 86400), now: now)
+        #expect(Set(removed.map(\.record.id)) == ["c0", "c1", "c2"])
+        #expect(try archive.entries().entries.map(\.record.id) == ["c5", "c4", "c3"])
+
+        // Age: older than 2.5 hours goes (c3 stopped 3 h before `now`).
+        try archive.applyRetention(ArchiveRetention(maximumBytes: 1 << 40, maximumAge: 9000), now: now)
+        #expect(try archive.entries().entries.map(\.record.id) == ["c5", "c4"])
+
+        // The newest entry stays even when it alone is over the bound.
+        try archive.applyRetention(
+            ArchiveRetention(maximumBytes: 1, maximumAge: 0), now: now + 86400 * Self.second)
+        #expect(try archive.entries().entries.map(\.record.id) == ["c5"])
+    }
+
+    @Test func strayFilesAndStaleTemporaries() throws {
+        let temp = TemporaryDirectory()
+        let archive = ContainerArchive(directory: temp.path)
+        try archive.store(sampleRecord(), ring: [1], stoppedAt: Self.start)
+        try temp.write("x", to: "README")
+        try temp.write("x", to: ".0001-crashed.tmp/ring.bin")
+        try temp.write("{}", to: "00000000000000000001-broken/record.json")
+        let listing = try archive.entries()
+        #expect(listing.entries.count == 1)
+        #expect(listing.problems.count == 1)
+        try archive.applyRetention(
+            ArchiveRetention(), now: RFC3339Time.nowNanoseconds() + 7200 * Self.second)
+        #expect(!FileManager.default.fileExists(atPath: temp.path + "/.0001-crashed.tmp"))
+        // The unreadable entry stopped in 1970: far older than 7 days.
+        #expect(!FileManager.default.fileExists(atPath: temp.path + "/00000000000000000001-broken"))
+        #expect(try archive.entries().problems.isEmpty)
+        #expect(FileManager.default.fileExists(atPath: temp.path + "/README"))
+    }
+
+    @Test func refusesUnsafeIDs() {
+        let archive = ContainerArchive(directory: "/tmp/never-created")
+        var record = sampleRecord()
+        record.id = "../../etc"
+        #expect(throws: ContainerInputError.self) { try archive.store(record, ring: [UInt8]()) }
+    }
+
+    @Test func entryNames() {
+        #expect(
+            ContainerArchive.parse(entryName: ContainerArchive.entryName(id: "abc", stoppedAt: 42))! == (
+                42, "abc"
+            ))
+        #expect(ContainerArchive.parse(entryName: "0000000000000000004-abc") == nil)
+        #expect(ContainerArchive.parse(entryName: "00000000000000000042-..") == nil)
+        #expect(ContainerArchive.parse(entryName: "00000000000000000042_abc") == nil)
+    }
+}

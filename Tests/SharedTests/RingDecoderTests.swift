@@ -1,0 +1,204 @@
+import CTailtrace
+import XCTest
+
+@testable import Shared
+
+/// The ring decoder on hand-made rings: what the kernel writes, torn and
+/// foreign cells, and garbage from an untrusted traced process.
+final class RingDecoderTests: XCTestCase {
+    let cellsPerCPU = 64
+    let ncpus = 2
+    let gen: UInt32 = 7
+
+    /// A ring being written as the recorder writes it.
+    struct Ring {
+        var cells: [UInt8]
+        var heads: [UInt64]
+        let cellsPerCPU: Int
+
+        init(cellsPerCPU: Int, ncpus: Int) {
+            self.cellsPerCPU = cellsPerCPU
+            cells = [UInt8](repeating: 0, count: cellsPerCPU * ncpus * Int(TT_CELL_SIZE))
+            heads = [UInt64](repeating: 0, count: ncpus)
+        }
+
+        mutating func put<T>(_ value: T, cpu: Int, pos: UInt64) {
+            let index = cpu * cellsPerCPU + Int(pos % UInt64(cellsPerCPU))
+            cells.withUnsafeMutableBytes { raw in
+                raw.baseAddress!.advanced(by: index * Int(TT_CELL_SIZE)).storeBytes(of: value, as: T.self)
+            }
+        }
+
+        func header(gen: UInt32, kind: tt_kind, cpu: Int, pos: UInt64, ts: UInt64, tid: UInt32, nr: UInt32, flags: Int32 = 0)
+            -> tt_header
+        {
+            var h = tt_header()
+            h.seq = pos + 1
+            h.gen = gen
+            h.kind = UInt16(kind.rawValue)
+            h.flags = UInt16(flags)
+            h.ts_ns = ts
+            h.pid = tid
+            h.tid = tid
+            h.nr = nr
+            h.cpu = UInt16(cpu)
+            return h
+        }
+
+        /// An enter (with payloads) or exit record at the CPU's head.
+        mutating func event(
+            gen: UInt32, cpu: Int, ts: UInt64, tid: UInt32, nr: UInt32, exit: Bool = false, ret: Int64 = 0,
+            args: [UInt64] = [1, 2, 3, 4, 5, 6], payload: (arg: UInt8, bytes: [UInt8], flags: Int32)? = nil
+        ) {
+            let pos = heads[cpu]
+            let dataPerCell = Int(TT_CELL_SIZE) - MemoryLayout<tt_header>.size - 8
+            let parts = payload.map { max(1, ($0.bytes.count + dataPerCell - 1) / dataPerCell) } ?? 0
+            if exit {
+                var x = tt_exit()
+                x.h = header(gen: gen, kind: TT_KIND_EXIT, cpu: cpu, pos: pos, ts: ts, tid: tid, nr: nr)
+                x.ret = ret
+                x.payload_cells = UInt32(parts)
+                put(x, cpu: cpu, pos: pos)
+            } else {
+                var e = tt_enter()
+                e.h = header(gen: gen, kind: TT_KIND_ENTER, cpu: cpu, pos: pos, ts: ts, tid: tid, nr: nr)
+                withUnsafeMutableBytes(of: &e.args) { raw in
+                    for (i, a) in args.prefix(6).enumerated() { raw.storeBytes(of: a, toByteOffset: i * 8, as: UInt64.self) }
+                }
+                withUnsafeMutableBytes(of: &e.comm) { raw in
+                    for (i, b) in "work".utf8.enumerated() { raw[i] = b }
+                }
+                e.payload_cells = UInt32(parts)
+                put(e, cpu: cpu, pos: pos)
+            }
+            if let payload {
+                for part in 0..<parts {
+                    var p = tt_payload()
+                    let p0 = pos + 1 + UInt64(part)
+                    p.h = header(gen: gen, kind: TT_KIND_PAYLOAD, cpu: cpu, pos: p0, ts: ts, tid: tid, nr: nr, flags: payload.flags)
+                    let chunk = payload.bytes.dropFirst(part * dataPerCell).prefix(dataPerCell)
+                    p.h.len = UInt16(chunk.count)
+                    p.arg = payload.arg
+                    p.part = UInt8(part)
+                    p.parts = UInt16(parts)
+                    p.total = UInt32(payload.bytes.count)
+                    withUnsafeMutableBytes(of: &p.data) { raw in
+                        for (i, b) in chunk.enumerated() { raw[i] = b }
+                    }
+                    put(p, cpu: cpu, pos: p0)
+                }
+            }
+            heads[cpu] = pos + 1 + UInt64(parts)
+        }
+    }
+
+    func decode(_ ring: Ring) -> ([TraceItem], RingDecoder.Counts) {
+        let low = ring.heads.map { $0 > UInt64(cellsPerCPU) ? $0 - UInt64(cellsPerCPU) : 0 }
+        return RingDecoder(generation: gen, cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+            .decode(cells: ring.cells, low: low, high: ring.heads)
+    }
+
+    func calls(_ items: [TraceItem]) -> [SyscallEvent] {
+        items.compactMap { if case .syscall(let e) = $0 { e } else { nil } }
+    }
+
+    func testEnterAndExitPairAcrossCPUsOldestFirst() {
+        var ring = Ring(cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+        let path = Array("/etc/hostname".utf8)
+        ring.event(gen: gen, cpu: 0, ts: 100, tid: 5, nr: 257, payload: (1, path, TT_FLAG_STRING))
+        ring.event(gen: gen, cpu: 1, ts: 150, tid: 5, nr: 257, exit: true, ret: 3)  // migrated
+        ring.event(gen: gen, cpu: 1, ts: 120, tid: 9, nr: 39)
+        ring.event(gen: gen, cpu: 0, ts: 130, tid: 9, nr: 39, exit: true, ret: 9)
+        ring.event(gen: gen, cpu: 1, ts: 200, tid: 5, nr: 231)  // exit_group: never returns
+        let (items, counts) = decode(ring)
+        XCTAssertEqual(counts, RingDecoder.Counts())
+        let events = calls(items)
+        XCTAssertEqual(events.map(\.nr), [257, 39, 231])
+        XCTAssertEqual(events[0].ret, 3)
+        XCTAssertEqual(events[0].payloads, [Payload(arg: 1, bytes: path, isString: true)])
+        XCTAssertEqual(events[0].comm, "work")
+        XCTAssertEqual(events[1].ret, 9)
+        XCTAssertNil(events[2].ret)
+    }
+
+    func testLongPayloadSpansCellsAndKeepsFlags() {
+        var ring = Ring(cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+        let buffer = (0..<300).map { UInt8($0 & 0xff) }
+        ring.event(gen: gen, cpu: 0, ts: 1, tid: 1, nr: 1, payload: (1, buffer, TT_FLAG_TRUNCATED))
+        let events = calls(decode(ring).0)
+        XCTAssertEqual(events.first?.payloads.first?.bytes, buffer)
+        XCTAssertEqual(events.first?.payloads.first?.truncated, true)
+        XCTAssertEqual(events.first?.payloads.first?.isString, false)
+    }
+
+    func testOverwrittenRingCountsLossAndKeepsNewest() {
+        var ring = Ring(cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+        for i in 0..<100 {
+            ring.event(gen: gen, cpu: 0, ts: UInt64(10 * i), tid: 1, nr: 110)
+            ring.event(gen: gen, cpu: 0, ts: UInt64(10 * i + 5), tid: 1, nr: 110, exit: true, ret: 1)
+        }
+        let (items, counts) = decode(ring)
+        XCTAssertEqual(counts.overwritten, 200 - 64)
+        XCTAssertEqual(items.first, .lost(count: 136))
+        XCTAssertEqual(calls(items).count, 32)
+        XCTAssertEqual(calls(items).last?.tsNs, 990)
+    }
+
+    func testTornAndForeignCellsAreSkippedAndCounted() {
+        var ring = Ring(cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+        ring.event(gen: gen, cpu: 0, ts: 1, tid: 1, nr: 0)
+        ring.event(gen: gen - 1, cpu: 0, ts: 2, tid: 1, nr: 1)  // left by the slot's previous container
+        ring.event(gen: gen, cpu: 0, ts: 3, tid: 1, nr: 2)
+        // A cell whose sequence number does not match its position: torn.
+        var torn = tt_enter()
+        torn.h = ring.header(gen: gen, kind: TT_KIND_ENTER, cpu: 0, pos: 99, ts: 4, tid: 1, nr: 3)
+        ring.put(torn, cpu: 0, pos: 3)
+        ring.heads[0] = 4
+        let (items, counts) = decode(ring)
+        XCTAssertEqual(calls(items).map(\.nr), [0, 2])
+        XCTAssertEqual(counts.foreign, 1)
+        XCTAssertEqual(counts.torn, 1)
+    }
+
+    func testOrphanExitTakesTheThreadsArchitecture() {
+        var ring = Ring(cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+        ring.event(gen: gen, cpu: 0, ts: 1, tid: 4, nr: 7, exit: true, ret: 0)  // its enter predates the claim
+        var e = tt_enter()
+        e.h = ring.header(gen: gen, kind: TT_KIND_ENTER, cpu: 0, pos: 1, ts: 2, tid: 4, nr: 20, flags: TT_FLAG_COMPAT)
+        ring.put(e, cpu: 0, pos: 1)
+        ring.heads[0] = 2
+        let events = calls(decode(ring).0)
+        XCTAssertEqual(events.count, 2)
+        XCTAssertEqual(events[0].args, [], "an exit without its enter has no args")
+        XCTAssertTrue(events[0].compat)
+    }
+
+    /// Random bytes and lying headers never crash the decoder, and nothing
+    /// it returns exceeds the ring's bounds.
+    func testGarbageNeverCrashes() {
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<300 {
+            var ring = Ring(cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+            for i in ring.cells.indices { ring.cells[i] = UInt8.random(in: 0...255, using: &generator) }
+            // Make some cells look valid so the decoder reaches payload parsing.
+            for pos in 0..<UInt64(cellsPerCPU) where Bool.random() {
+                var h = ring.header(
+                    gen: gen, kind: tt_kind(rawValue: UInt32.random(in: 0...4)), cpu: 0, pos: pos, ts: pos, tid: 1,
+                    nr: UInt32.random(in: 0...UInt32.max))
+                h.len = UInt16.random(in: 0...UInt16.max)
+                ring.put(h, cpu: 0, pos: pos)
+            }
+            ring.heads = [UInt64.random(in: 0...1000), round % 2 == 0 ? UInt64.max : 5]
+            let low = [UInt64.random(in: 0...2000), 0]
+            let (items, _) = RingDecoder(generation: gen, cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+                .decode(cells: ring.cells, low: low, high: ring.heads)
+            for case .syscall(let e) in items {
+                XCTAssertLessThanOrEqual(e.args.count, 6)
+                for p in e.payloads { XCTAssertLessThanOrEqual(p.bytes.count, Int(TT_MAX_CAPTURE) + 128) }
+            }
+        }
+        // Bad geometry is refused, not trusted.
+        XCTAssertTrue(RingDecoder(generation: 1, cellsPerCPU: 3, ncpus: 1).decode(cells: [], low: [0], high: [9]).0.isEmpty)
+        XCTAssertTrue(RingDecoder(generation: 1, cellsPerCPU: 64, ncpus: 2).decode(cells: [1, 2], low: [0], high: [9]).0.isEmpty)
+    }
+}
