@@ -16,6 +16,18 @@ public struct RingSnapshot: Sendable {
     public var drops: UInt64
     public var cells: [UInt8]
 
+    public init(
+        generation: UInt32, cellsPerCPU: Int, ncpus: Int, low: [UInt64], high: [UInt64], drops: UInt64, cells: [UInt8]
+    ) {
+        self.generation = generation
+        self.cellsPerCPU = cellsPerCPU
+        self.ncpus = ncpus
+        self.low = low
+        self.high = high
+        self.drops = drops
+        self.cells = cells
+    }
+
     /// Records overwritten before the snapshot, over all CPUs.
     public var overwritten: UInt64 { zip(low, high).reduce(0) { $0 &+ $1.0 } }
 

@@ -9,8 +9,10 @@ struct Dump: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "Container id, unique id prefix, or name.")
-    var container: String
+    @Argument(help: "Container id, unique id prefix, or name (or select one with the options below).")
+    var container: String?
+
+    @OptionGroup var selection: Selection
 
     @Option(help: "text (strace-like) or json (one object per line).")
     var output = OutputFormat.text
@@ -20,11 +22,14 @@ struct Dump: ParsableCommand {
 
     func validate() throws {
         if let tail, tail < 0 { throw ValidationError("--tail must be 0 or more") }
+        if container == nil && selection.isEmpty {
+            throw ValidationError("name a container, or select one with --namespace, --pod, --container or --label")
+        }
     }
 
     func run() throws {
         let recorder = try global.recorder()
-        let record = try recorder.find(container)
+        let record = try selection.pick(container, from: recorder)
         guard let snapshot = try recorder.snapshot(of: record) else {
             throw UserError("no trace is kept for \(record.name)")
         }

@@ -23,6 +23,24 @@ struct Selection: ParsableArguments {
         }
     }
 
+    /// The one container `query` (if given) and the selection name; running
+    /// containers first, then the newest archive of each id.
+    func pick(_ query: String?, from recorder: FlightRecorder) throws -> ContainerRecord {
+        if let query {
+            let record = try recorder.find(query)
+            guard matches(record) else { throw UserError("\(record.name) does not match the selection") }
+            return record
+        }
+        var seen = Set<String>()
+        let matching = try recorder.containers().records.filter { seen.insert($0.id).inserted && matches($0) }
+        guard let first = matching.first else { throw UserError("no traced container matches the selection") }
+        guard matching.count == 1 else {
+            let names = matching.prefix(10).map { "\($0.name) (\(ContainerID.short($0.id)))" }.joined(separator: ", ")
+            throw UserError("\(matching.count) containers match the selection: \(names); name one")
+        }
+        return first
+    }
+
     var isEmpty: Bool { namespace == nil && pod == nil && container == nil && labels.isEmpty }
 
     func matches(_ r: ContainerRecord) -> Bool {
