@@ -115,9 +115,13 @@ public struct Reconciler {
                 continue
             }
             let annotations = runtimeAnnotations(reference)
-            let metadata = ContainerMetadata.derive(
+            var metadata = ContainerMetadata.derive(
                 id: reference.id, annotations: annotations.annotations, bundle: annotations.bundle,
                 cgroupPath: path)
+            // `ctr run ID` ids are names people choose: show them whole.
+            if reference.containerdNamespace != nil && metadata.name == ContainerID.short(reference.id) {
+                metadata.name = reference.id
+            }
             record = ContainerRecord(
                 id: reference.id, metadata: metadata, source: .pool, key: key, keyMode: recorder.keyMode,
                 slot: slot, generation: record.generation, cgroupPath: path, cgroupID: cgroupID, pid: record.pid,
