@@ -18,16 +18,26 @@ final class ContainerdPoolTests: XCTestCase {
         try startContainerd()
     }
 
+    /// A containerd namespace of the test's own: runc puts its containers in
+    /// the cgroup `/<namespace>/<id>`, which the test removes afterwards.
+    var namespace: String { t.tag }
+
     override func tearDown() {
         for id in started {
-            _ = try? TestSystem.run("/usr/bin/ctr", ["--address", socket, "task", "kill", "-s", "KILL", id])
-            _ = try? TestSystem.run("/usr/bin/ctr", ["--address", socket, "container", "rm", id])
+            _ = try? ctr(["task", "kill", "-s", "KILL", id])
+            _ = try? ctr(["container", "rm", id])
         }
         if let containerd, containerd.isRunning {
             kill(containerd.processIdentifier, SIGTERM)
             containerd.waitUntilExit()
         }
+        if let t { rmdir(t.cgroup2 + "/" + namespace) }
         t?.tearDown()
+    }
+
+    @discardableResult
+    func ctr(_ args: [String]) throws -> CommandResult {
+        try TestSystem.run("/usr/bin/ctr", ["--address", socket, "--namespace", namespace] + args)
     }
 
     func startContainerd() throws {
@@ -50,7 +60,7 @@ final class ContainerdPoolTests: XCTestCase {
         try p.run()
         containerd = p
         for _ in 0..<100 {
-            if try TestSystem.run("/usr/bin/ctr", ["--address", socket, "version"]).status == 0 { return }
+            if try ctr(["version"]).status == 0 { return }
             usleep(100_000)
         }
         throw TestFailure("containerd did not come up: \((try? String(contentsOfFile: base + "/log", encoding: .utf8)) ?? "")")
@@ -78,7 +88,9 @@ final class ContainerdPoolTests: XCTestCase {
         started.append(id)
         let ctr = Process()
         ctr.executableURL = URL(fileURLWithPath: "/usr/bin/ctr")
-        ctr.arguments = ["--address", socket, "run", "--rm", "--rootfs", rootfs, id, "/bin/sh", "-c", script]
+        ctr.arguments = [
+            "--address", socket, "--namespace", namespace, "run", "--rm", "--rootfs", rootfs, id, "/bin/sh", "-c", script,
+        ]
         ctr.standardOutput = FileHandle.nullDevice
         ctr.standardError = FileHandle.nullDevice
         try ctr.run()
@@ -124,10 +136,14 @@ final class ContainerdPoolTests: XCTestCase {
         started += ids
         nonisolated(unsafe) let statuses = UnsafeMutableBufferPointer<Int32>.allocate(capacity: ids.count)
         defer { statuses.deallocate() }
-        let (socket, rootfs) = (socket, rootfs)
+        let (socket, rootfs, namespace) = (socket, rootfs, namespace)
         DispatchQueue.concurrentPerform(iterations: ids.count) { i in
             let r = try? TestSystem.run(
-                "/usr/bin/ctr", ["--address", socket, "run", "--rm", "--rootfs", rootfs, ids[i], "/bin/sh", "-c", "exit \(i % 7)"])
+                "/usr/bin/ctr",
+                [
+                    "--address", socket, "--namespace", namespace, "run", "--rm", "--rootfs", rootfs, ids[i],
+                    "/bin/sh", "-c", "exit \(i % 7)",
+                ])
             statuses[i] = r?.status ?? -1
         }
         for (i, s) in statuses.enumerated() { XCTAssertEqual(s, Int32(i % 7), "\(ids[i]) did not run") }
