@@ -31,7 +31,10 @@ final class ContainerdPoolTests: XCTestCase {
             kill(containerd.processIdentifier, SIGTERM)
             containerd.waitUntilExit()
         }
-        if let t { rmdir(t.cgroup2 + "/" + namespace) }
+        if let t {
+            // runc made /<namespace> in the cgroup2 and in every v1 hierarchy.
+            for mount in TestSystem.cgroupMounts() { TestSystem.removeEmptyCgroups(mount + "/" + namespace) }
+        }
         t?.tearDown()
     }
 

@@ -191,6 +191,30 @@ enum TestSystem {
         return binary
     }
 
+    /// Mount points of every cgroup hierarchy, v1 and v2, from mountinfo.
+    static func cgroupMounts() -> [String] {
+        guard let info = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        return info.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ")
+            guard let dash = parts.firstIndex(of: "-"), dash + 1 < parts.count,
+                parts[dash + 1] == "cgroup" || parts[dash + 1] == "cgroup2"
+            else { return nil }
+            return String(parts[4])
+        }
+    }
+
+    /// Removes an empty cgroup tree, deepest first (cgroups are removed with rmdir).
+    static func removeEmptyCgroups(_ dir: String) {
+        guard let children = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for child in children {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: dir + "/" + child, isDirectory: &isDir), isDir.boolValue {
+                removeEmptyCgroups(dir + "/" + child)
+            }
+        }
+        rmdir(dir)
+    }
+
     static func killProcesses(inCgroup dir: String) {
         guard let procs = try? String(contentsOfFile: dir + "/cgroup.procs", encoding: .utf8) else { return }
         for pid in procs.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
