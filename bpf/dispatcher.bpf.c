@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * tailtrace dispatcher: attached once, to the raw tracepoints sys_enter and
- * sys_exit (raw tracepoints need kernel 4.17; kprobes are not available on
+ * sys_exit, BTF-enabled (tp_btf, kernel 5.5; kprobes are not available on
  * every kernel). For each syscall it computes the task's container key and,
  * when the key has a recorder slot, tail-calls into that slot's recorder
- * module (prog array entry 2*slot at enter, 2*slot+1 at exit). Everything
+ * module (entry `slot` of recorders_enter or recorders_exit). Everything
  * else returns after one hash lookup.
  *
  * In pool mode (auto_claim) a task of an unknown key that lives in a mount
@@ -30,13 +30,22 @@ struct {
 	__type(value, struct tt_slot_ref);
 } keys SEC(".maps");
 
-/* recorder programs: enter at 2*slot, exit at 2*slot+1 */
+/* recorder programs by slot, one array per tracepoint: a prog array takes
+ * only programs compatible with its first user, and the kernel tells a
+ * sys_enter tp_btf program from a sys_exit one */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 2 * TT_MAX_SLOTS);
+	__uint(max_entries, TT_MAX_SLOTS);
 	__type(key, __u32);
 	__type(value, __u32);
-} recorders SEC(".maps");
+} recorders_enter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, TT_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} recorders_exit SEC(".maps");
 
 /* preloaded, reset slots waiting for a container */
 struct {
@@ -84,17 +93,18 @@ static __always_inline void count(__u32 stat)
 		*v += 1; /* per-CPU value: no other writer */
 }
 
-static __always_inline __u64 container_key(void)
+static __always_inline __u64 container_key(struct task_struct *task)
 {
 	if (key_mode == TT_KEY_MNTNS)
-		return tt_task_mntns();
-	/* cgroup v2 id of the task's cgroup (kernel 4.18); 0 without cgroup v2 */
-	return bpf_get_current_cgroup_id();
+		return tt_task_mntns(task);
+	/* cgroup v2 id of the task's cgroup (the root's id without cgroup v2) */
+	return tt_task_cgroup_id(task);
 }
 
 static __noinline struct tt_slot_ref *claim_slot(__u64 key)
 {
-	__u64 mntns = tt_task_mntns();
+	struct task_struct *task = tt_task();
+	__u64 mntns = tt_task_mntns(task);
 	/* Host tasks are not containers. runc moves its init into the container
 	 * cgroup before it unshares the mount namespace, so a key is judged by
 	 * the task making the syscall, and never cached as "host" here. */
@@ -119,7 +129,7 @@ static __noinline struct tt_slot_ref *claim_slot(__u64 key)
 	}
 	struct tt_claim claim = {
 		.key = key,
-		.cgroup_id = bpf_get_current_cgroup_id(),
+		.cgroup_id = tt_task_cgroup_id(task),
 		.mntns = mntns,
 		.ts_ns = bpf_ktime_get_ns(),
 		.pid = bpf_get_current_pid_tgid() >> 32,
@@ -131,10 +141,11 @@ static __noinline struct tt_slot_ref *claim_slot(__u64 key)
 	return bpf_map_lookup_elem(&keys, &key);
 }
 
-SEC("raw_tp/sys_enter")
-int tt_dispatch_enter(struct bpf_raw_tracepoint_args *ctx)
+/* Both tracepoints pass (struct pt_regs *regs, long id_or_ret). */
+SEC("tp_btf/sys_enter")
+int tt_dispatch_enter(__u64 *ctx)
 {
-	__u64 key = container_key();
+	__u64 key = container_key(tt_task());
 	struct tt_slot_ref *ref = bpf_map_lookup_elem(&keys, &key);
 	if (!ref) {
 		if (!auto_claim)
@@ -146,22 +157,22 @@ int tt_dispatch_enter(struct bpf_raw_tracepoint_args *ctx)
 	__u32 slot = ref->slot;
 	if (slot >= TT_MAX_SLOTS)
 		return 0;
-	bpf_tail_call(ctx, &recorders, 2 * slot);
+	bpf_tail_call(ctx, &recorders_enter, slot);
 	count(TT_STAT_TAILCALL_FAIL);
 	return 0;
 }
 
-SEC("raw_tp/sys_exit")
-int tt_dispatch_exit(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_exit")
+int tt_dispatch_exit(__u64 *ctx)
 {
-	__u64 key = container_key();
+	__u64 key = container_key(tt_task());
 	struct tt_slot_ref *ref = bpf_map_lookup_elem(&keys, &key);
 	if (!ref)
 		return 0;
 	__u32 slot = ref->slot;
 	if (slot >= TT_MAX_SLOTS)
 		return 0;
-	bpf_tail_call(ctx, &recorders, 2 * slot + 1);
+	bpf_tail_call(ctx, &recorders_exit, slot);
 	count(TT_STAT_TAILCALL_FAIL);
 	return 0;
 }

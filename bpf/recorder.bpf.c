@@ -2,7 +2,8 @@
 /*
  * tailtrace recorder module: one loaded copy per slot, with its own ring.
  * Never attached: the dispatcher tail-calls tt_record_enter/tt_record_exit
- * (raw_tp programs, same type as the dispatcher, as the prog array requires).
+ * (tp_btf programs for sys_enter/sys_exit like the dispatcher's: a prog
+ * array only takes programs of the caller's type and prototype).
  *
  * Writing an event: plan the payloads the syscall carries, read them from
  * user memory into per-CPU scratch, then reserve all cells of the event at
@@ -111,13 +112,6 @@ static __always_inline __u32 exit_plan(__u32 nr, int compat)
 	case 0: case 17: case 45: return BUF(1, 0); /* read pread64 recvfrom */
 	}
 	return 0;
-}
-
-/* Syscall numbers with an exit payload in either table (x86_64 read 0,
- * pread64 17, recvfrom 45; i386 read 3). */
-static __always_inline int may_capture_at_exit(__u32 nr)
-{
-	return nr == 0 || nr == 3 || nr == 17 || nr == 45;
 }
 
 struct capture {
@@ -243,14 +237,14 @@ static __always_inline void *cell_at(__u32 cpu, __u64 pos)
 }
 
 static __always_inline void fill_header(struct tt_header *h, __u32 gen, __u16 kind, __u16 flags,
-					__u64 ts, __u64 pid_tgid, __u32 nr, __u32 cpu)
+					__u64 ts, __u32 pid, __u32 tid, __u32 nr, __u32 cpu)
 {
 	h->gen = gen;
 	h->kind = kind;
 	h->flags = flags;
 	h->ts_ns = ts;
-	h->pid = pid_tgid >> 32;
-	h->tid = (__u32)pid_tgid;
+	h->pid = pid;
+	h->tid = tid;
 	h->nr = nr;
 	h->cpu = cpu;
 	h->len = 0;
@@ -313,7 +307,7 @@ static __always_inline void write_payloads(struct event *ev, struct chunk_ctx *x
 	}
 }
 
-static __always_inline int record(struct bpf_raw_tracepoint_args *ctx, int is_exit)
+static __always_inline int record(__u64 *ctx, int is_exit)
 {
 	__u32 zero = 0;
 	struct tt_ring_ctl *ctl = bpf_map_lookup_elem(&ring_ctl, &zero);
@@ -322,40 +316,38 @@ static __always_inline int record(struct bpf_raw_tracepoint_args *ctx, int is_ex
 	__u32 cpu = bpf_get_smp_processor_id();
 	if (cpu >= TT_MAX_CPUS)
 		return 0;
-	__u32 which = is_exit;
-	struct scratch *s = bpf_map_lookup_elem(&scratch, &which);
-	if (!s) {
-		__sync_fetch_and_add(&ctl->drops, 1);
-		return 0;
-	}
 
-	struct tt_regs regs = {};
-	bpf_probe_read_kernel(&regs, sizeof(regs), (void *)ctx->args[0]);
-	/* at exit the raw tracepoint's second argument is the return value; the
+	struct pt_regs *regs = (struct pt_regs *)ctx[0];
+	struct task_struct *task = tt_task();
+	/* at exit the tracepoint's second argument is the return value; the
 	 * syscall number is then only in orig_ax */
-	__u32 nr = is_exit ? (__u32)regs.orig_ax : (__u32)ctx->args[1];
-	/* Reading TS_COMPAT costs a helper call (~50 ns on a VM with SRSO
-	 * mitigations): at exit it is read only for calls whose payload depends
-	 * on it, and the exit record's flag is left unset otherwise; the
-	 * decoder takes the architecture from the thread's enter record. */
-	int compat = (!is_exit || may_capture_at_exit(nr)) ? tt_task_compat() : 0;
-	__s64 ret = is_exit ? (__s64)ctx->args[1] : -1;
+	__u32 nr = is_exit ? (__u32)regs->orig_ax : (__u32)ctx[1];
+	__s64 ret = is_exit ? (__s64)ctx[1] : -1;
 	/* -1: no syscall, e.g. the exit of rt_sigreturn, which restores the
 	 * interrupted registers with orig_ax = -1; the kernel's own syscall
 	 * trace events skip these too. */
 	if ((int)nr < 0)
 		return 0;
-	__u64 args[6];
-	tt_syscall_args(&regs, compat, args);
+	int compat = tt_task_compat(task);
 
 	struct event ev = {};
 	__u32 plan = is_exit ? exit_plan(nr, compat) : enter_plan(nr, compat);
-	if (plan && (!is_exit || ret > 0))
+	struct scratch *s = 0;
+	__u64 args[6];
+	tt_syscall_args(regs, compat, args);
+	if (plan && (!is_exit || ret > 0)) {
+		__u32 which = is_exit;
+		s = bpf_map_lookup_elem(&scratch, &which);
+		if (!s) {
+			__sync_fetch_and_add(&ctl->drops, 1);
+			return 0;
+		}
 		plan_captures(&ev, s, plan, args, is_exit ? ret : -1, compat);
+	}
 
 	__u32 gen = ctl->gen;
 	__u64 ts = bpf_ktime_get_ns();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 pid = task->tgid, tid = task->pid;
 	__u16 flags = compat ? TT_FLAG_COMPAT : 0;
 	__u64 pos = reserve(ctl, cpu, 1 + ev.cells);
 
@@ -366,35 +358,36 @@ static __always_inline int record(struct bpf_raw_tracepoint_args *ctx, int is_ex
 	}
 	e->h.seq = 0;
 	barrier();
-	fill_header(&e->h, gen, is_exit ? TT_KIND_EXIT : TT_KIND_ENTER, flags, ts, pid_tgid, nr, cpu);
+	fill_header(&e->h, gen, is_exit ? TT_KIND_EXIT : TT_KIND_ENTER, flags, ts, pid, tid, nr, cpu);
 	if (is_exit) {
 		struct tt_exit *x = (struct tt_exit *)e;
 		x->ret = ret;
 		x->payload_cells = ev.cells;
 	} else {
 		__builtin_memcpy(e->args, args, sizeof(args));
-		bpf_get_current_comm(e->comm, sizeof(e->comm));
+		/* comm via the task, not bpf_get_current_comm(): no helper call */
+		__builtin_memcpy(e->comm, task->comm, sizeof(e->comm));
 		e->payload_cells = ev.cells;
 	}
 	barrier();
 	e->h.seq = pos + 1;
 
-	if (ev.ncap) {
+	if (ev.ncap && s) {
 		struct chunk_ctx x = { .s = s, .ctl = ctl, .pos = pos + 1, .cpu = cpu };
-		fill_header(&x.proto, gen, TT_KIND_PAYLOAD, flags, ts, pid_tgid, nr, cpu);
+		fill_header(&x.proto, gen, TT_KIND_PAYLOAD, flags, ts, pid, tid, nr, cpu);
 		write_payloads(&ev, &x);
 	}
 	return 0;
 }
 
-SEC("raw_tp")
-int tt_record_enter(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_enter")
+int tt_record_enter(__u64 *ctx)
 {
 	return record(ctx, 0);
 }
 
-SEC("raw_tp")
-int tt_record_exit(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_exit")
+int tt_record_exit(__u64 *ctx)
 {
 	return record(ctx, 1);
 }

@@ -19,8 +19,7 @@
 
 #define TT_CELL_SIZE 128
 #define TT_MAX_CPUS 256
-/* Upper bound on slots (recorder modules) per pin root; prog array has two
- * entries per slot: enter at 2*slot, exit at 2*slot+1. */
+/* Upper bound on slots (recorder modules) per pin root. */
 #define TT_MAX_SLOTS 4096
 /* Largest payload capture the recorder supports (install --capture-bytes). */
 #define TT_MAX_CAPTURE 1024

@@ -82,14 +82,13 @@ final class BPFProgramObject {
         try BPFError.check(bpf_program__pin(try program(progName), path), "pin program \(progName) at \(path)")
     }
 
-    /// Attaches a program to a raw tracepoint and pins the link, so the
-    /// attachment outlives this process until the pin is removed.
-    func attachRawTracepoint(_ progName: String, tracepoint: String, pinAt path: String) throws {
+    /// Attaches a BTF-enabled raw tracepoint program (tp_btf: the tracepoint
+    /// is named by its section) and pins the link, so the attachment
+    /// outlives this process until the pin is removed.
+    func attachTracepoint(_ progName: String, pinAt path: String) throws {
         let prog = try program(progName)
-        guard let link = bpf_program__attach_raw_tracepoint(prog, tracepoint),
-            libbpf_get_error(UnsafeRawPointer(link)) == 0
-        else {
-            throw BPFError("attach \(progName) to raw tracepoint \(tracepoint)", errno: errno)
+        guard let link = bpf_program__attach_trace(prog), libbpf_get_error(UnsafeRawPointer(link)) == 0 else {
+            throw BPFError("attach \(progName) to its tracepoint", errno: errno)
         }
         defer { bpf_link__destroy(link) }  // the pin keeps the link alive
         try BPFError.check(bpf_link__pin(link, path), "pin link at \(path)")

@@ -130,7 +130,7 @@ public struct Installation: Sendable {
     }
 
     /// Dispatcher maps, pinned by these names under the root.
-    static let dispatcherMaps = ["keys", "recorders", "free_slots", "claims", "refused", "missed", "stats"]
+    static let dispatcherMaps = ["keys", "recorders_enter", "recorders_exit", "free_slots", "claims", "refused", "missed", "stats"]
 
     private func loadDispatcher() throws {
         let object = try BPFProgramObject(.dispatcher)
@@ -141,8 +141,8 @@ public struct Installation: Sendable {
         for name in Self.dispatcherMaps {
             try object.pinMap(name, at: root.pin(name))
         }
-        try object.attachRawTracepoint("tt_dispatch_enter", tracepoint: "sys_enter", pinAt: root.pin("link_sys_enter"))
-        try object.attachRawTracepoint("tt_dispatch_exit", tracepoint: "sys_exit", pinAt: root.pin("link_sys_exit"))
+        try object.attachTracepoint("tt_dispatch_enter", pinAt: root.pin("link_sys_enter"))
+        try object.attachTracepoint("tt_dispatch_exit", pinAt: root.pin("link_sys_exit"))
     }
 
     /// Pool mode: the dispatcher must not claim cgroups host tasks live in.

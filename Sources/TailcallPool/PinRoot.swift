@@ -5,7 +5,7 @@ import Glibc
 ///
 ///     <root>/install                      settings (array map, struct tt_install)
 ///     <root>/link_sys_enter, link_sys_exit   dispatcher links (keep it attached)
-///     <root>/keys recorders free_slots claims refused missed stats scratch
+///     <root>/keys recorders_enter recorders_exit free_slots claims refused missed stats scratch
 ///     <root>/slots/<n>/{ring,ring_ctl,enter,exit}   recorder module n
 ///
 /// Tests use their own root; nothing here touches another root's pins.

@@ -62,9 +62,8 @@ public struct Pool: Sendable {
         try object.pinMap("ring_ctl", at: root.slotPin(slot, "ring_ctl"))
         try object.pinProgram("tt_record_enter", at: root.slotPin(slot, "enter"))
         try object.pinProgram("tt_record_exit", at: root.slotPin(slot, "exit"))
-        let recorders = try BPFMap.open(pinned: root.pin("recorders"))
-        try recorders.update(UInt32(2 * slot), try object.programFD("tt_record_enter"))
-        try recorders.update(UInt32(2 * slot + 1), try object.programFD("tt_record_exit"))
+        try BPFMap.open(pinned: root.pin("recorders_enter")).update(UInt32(slot), try object.programFD("tt_record_enter"))
+        try BPFMap.open(pinned: root.pin("recorders_exit")).update(UInt32(slot), try object.programFD("tt_record_exit"))
     }
 
     /// Resets a slot's ring (new generation, empty heads) and returns it to
