@@ -20,6 +20,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Kubernetes API access for `tailtrace reconcile` only; the hooks never link these.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // libbpf, libelf, libseccomp and bpf/tailtrace.h (the record layout).
@@ -41,10 +45,19 @@ let package = Package(
         .target(name: "BPFObjects", plugins: ["BPFCompiler"]),
         .target(name: "Shared", dependencies: ["CTailtrace"]),
         .target(name: "TailcallPool", dependencies: ["CTailtrace", "Shared", "BPFObjects"]),
+        // Pods of this node from the Kubernetes API (kubeconfig or in-cluster).
+        .target(
+            name: "KubernetesAPI",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "tailtrace",
             dependencies: [
-                "CTailtrace", "Shared", "TailcallPool",
+                "CTailtrace", "Shared", "TailcallPool", "KubernetesAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,5 +71,6 @@ let package = Package(
         .testTarget(name: "TailcallPoolTests", dependencies: ["TailcallPool", "Shared"]),
         .testTarget(
             name: "TailtraceCLITests", dependencies: ["Shared"]),
+        .testTarget(name: "KubernetesAPITests", dependencies: ["KubernetesAPI"]),
     ]
 )
