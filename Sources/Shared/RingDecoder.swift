@@ -174,7 +174,11 @@ public struct RingDecoder {
         var open: [UInt32: Int] = [:]  // tid -> index of its unanswered enter
         // tid -> whether its enter records are i386 calls (orphan exits carry no reliable flag)
         var threadCompat: [UInt32: Bool] = [:]
-        for r in records where !r.exit && Int32(r.header.flags) & TT_FLAG_COMPAT != 0 { threadCompat[r.header.tid] = true }
+        var threadComm: [UInt32: String] = [:]  // for exits whose enter was not recorded
+        for r in records where !r.exit {
+            if Int32(r.header.flags) & TT_FLAG_COMPAT != 0 { threadCompat[r.header.tid] = true }
+            if threadComm[r.header.tid] == nil { threadComm[r.header.tid] = r.comm }
+        }
         events.reserveCapacity(records.count / 2 + 1)
         for r in records {
             let h = r.header
@@ -196,8 +200,8 @@ public struct RingDecoder {
                 // exit payload: take the architecture from the thread's last enter.
                 events.append(
                     SyscallEvent(
-                        tsNs: h.ts_ns, cpu: Int(h.cpu), pid: h.pid, tid: h.tid, comm: "", nr: Int(h.nr),
-                        compat: compat || threadCompat[h.tid] == true, args: [], ret: r.ret,
+                        tsNs: h.ts_ns, cpu: Int(h.cpu), pid: h.pid, tid: h.tid, comm: threadComm[h.tid] ?? "",
+                        nr: Int(h.nr), compat: compat || threadCompat[h.tid] == true, args: [], ret: r.ret,
                         payloads: r.payloads))
             }
         }

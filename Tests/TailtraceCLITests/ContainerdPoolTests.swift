@@ -1,9 +1,9 @@
 import Foundation
 import XCTest
 
-/// Pool mode under a runtime that runs no hooks: containerd (started by the
-/// test, with its own socket, root and state) and `ctr run --rm --rootfs`.
-final class ContainerdPoolTests: XCTestCase {
+/// A containerd of the test's own (own socket, root, state and namespace),
+/// for tests of pool mode under a runtime that runs no hooks.
+class ContainerdTestCase: XCTestCase {
     var t: TestInstallation!
     var containerd: Process?
     var base: String { t.tempDir + "/containerd" }
@@ -79,6 +79,10 @@ final class ContainerdPoolTests: XCTestCase {
         return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]])
     }
 
+}
+
+/// Pool mode with `ctr run --rm --rootfs`: no hook ever runs.
+final class ContainerdPoolTests: ContainerdTestCase {
     /// The dispatcher claims a recorder at the container's first syscall:
     /// its execve is recorded with no hook; reconcile names the slot after
     /// the ctr id, and after exit archives it and frees the slot.

@@ -29,7 +29,7 @@ extension TraceFormatter {
 
         var anyTruncated = false
         var anyFaulted = false
-        for (i, spec) in sig.args.enumerated() {
+        for (i, spec) in sig.args.enumerated() where !e.args.isEmpty {  // none when the enter was not recorded
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out.append(contentsOf: spec.jsonKey)
             let raw = e.register(i)

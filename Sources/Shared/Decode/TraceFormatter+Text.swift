@@ -17,8 +17,11 @@ extension TraceFormatter {
         out.appendASCII("] ")
         out.append(contentsOf: sig.textHead)
 
+        // An exit whose enter was not recorded (it came before the claim,
+        // or was overwritten) has no arguments to show.
+        if e.args.isEmpty && !sig.args.isEmpty { out.appendASCII("<unrecorded>") }
         var first = true
-        for (i, spec) in sig.args.enumerated() {
+        for (i, spec) in sig.args.enumerated() where !e.args.isEmpty {
             let raw = e.register(i)
             if case .createMode = spec.decoration, let flagsIndex = sig.openFlagsIndex,
                 e.register(flagsIndex) & (OpenFlags.creat | OpenFlags.tmpfileBit) == 0
