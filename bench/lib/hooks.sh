@@ -1,0 +1,142 @@
+# shellcheck shell=bash
+# Case 3: hook latency. ocihook-prestart and ocihook-poststop timed one run
+# at a time (bench/timeit.c: fork+exec+wait, as a runtime pays it) on a real
+# cgroup with a live process in it; then `podman run --rm` of a busybox
+# rootfs with and without the hooks, alternated.
+
+PRESTART=$REPO/.build-bench/release/ocihook-prestart
+POSTSTOP=$REPO/.build-bench/release/ocihook-poststop
+
+# OCI state as runtimes pass it on stdin (podman 4.3, runc): the poststop
+# state has status "stopped" and no pid.
+hook_state() {
+	local id=$1 status=$2 pid=$3 bundle=$4
+	if [[ $status == stopped ]]; then
+		jq -cn --arg id "$id" --arg b "$bundle" \
+			'{ociVersion: "1.0.2", id: $id, status: "stopped", bundle: $b, annotations: {"io.tailtrace.trace": "true"}}'
+	else
+		jq -cn --arg id "$id" --argjson pid "$pid" --arg b "$bundle" \
+			'{ociVersion: "1.0.2", id: $id, status: "creating", pid: $pid, bundle: $b, annotations: {"io.tailtrace.trace": "true"}}'
+	fi
+}
+
+# Times one hook run; records ns under hooks/CASE. Prints the exit status.
+hook_time() {
+	local case=$1 hook=$2 state=$3 out ns code
+	out=$("$TIMEIT" -i "$state" -- "$hook" --pin-root "$PINROOT" --state-dir "$STATE" 2>>"$WORK/hooks.err")
+	read -r ns code <<<"$out"
+	[[ $ns =~ ^[0-9]+$ ]] && record hooks "$case" "$ROUND" "$ns" ns
+	printf '%s\n' "${code:-1}"
+}
+
+bench_hooks() {
+	say "== 3. hook latency"
+	if [[ ! -x $PRESTART || ! -x $POSTSTOP ]]; then
+		note hooks "skipped: $PRESTART or $POSTSTOP not built yet"
+		return 0
+	fi
+	if [[ -z ${TAILTRACE_OK:-} ]] || ! tt_install --pool 8; then
+		note hooks "skipped: tailtrace install not available (${TAILTRACE_WHY:-see install.log})"
+		return 0
+	fi
+	hooks_direct
+	hooks_podman
+	tt_uninstall
+}
+
+# prestart then poststop, HOOK_RUNS times, on one cgroup holding a sleeper.
+hooks_direct() {
+	local dir bundle sleeper i id code bad=0
+	dir=$(make_cgroup hook)
+	bundle=$WORK/bundle
+	mkdir -p "$bundle"
+	jq -n --arg cg "/$(cgroup_rel "$dir")" \
+		'{ociVersion: "1.0.2", annotations: {"io.tailtrace.trace": "true"}, linux: {cgroupsPath: $cg}}' \
+		>"$bundle/config.json"
+	"$BENCH_DIR/in-cgroup" "$dir" sleep 3600 &
+	sleeper=$!
+	track_pid "$sleeper"
+	sleep 0.2 # let the sleeper reach its cgroup
+	for ((ROUND = 1; ROUND <= HOOK_RUNS; ROUND++)); do
+		id=tailtrace-bench-$TOKEN-$ROUND
+		hook_state "$id" creating "$sleeper" "$bundle" >"$WORK/state-pre.json"
+		hook_state "$id" stopped 0 "$bundle" >"$WORK/state-post.json"
+		code=$(hook_time prestart "$PRESTART" "$WORK/state-pre.json")
+		((code == 0)) || bad=$((bad + 1))
+		if ((ROUND == 1)); then
+			# A hook that fails open exits 0 even when it claimed nothing.
+			local claimed
+			claimed=$(tt status --output json 2>/dev/null | jq -r '.claimed // empty')
+			record hooks-check claimed-after-prestart 1 "${claimed:-?}" slots
+			[[ $claimed == 1 ]] || note hooks "after the first prestart, status says claimed=${claimed:-?} (expected 1): the hook may not have claimed"
+		fi
+		code=$(hook_time poststop "$POSTSTOP" "$WORK/state-post.json")
+		((code == 0)) || bad=$((bad + 1))
+	done
+	((bad == 0)) || note hooks "$bad hook runs exited non-zero: $(tail -n 1 "$WORK/hooks.err")"
+	kill -KILL "$sleeper" 2>/dev/null
+	wait "$sleeper" 2>/dev/null
+}
+
+# Same podman command with and without tailtrace's hooks. Both runs get the
+# annotation and a --hooks-dir, so podman never reads the system hooks.d.
+hooks_podman() {
+	if ! command -v podman >/dev/null; then
+		note podman "skipped: podman not installed"
+		return 0
+	fi
+	local rootfs=$WORK/rootfs with=$WORK/hooks.d without=$WORK/hooks-none v
+	mkdir -p "$rootfs/bin" "$with" "$without"
+	cp "$(command -v busybox)" "$rootfs/bin/busybox" && ln -s busybox "$rootfs/bin/true"
+	local stage hook
+	for stage in prestart poststop; do
+		hook=$PRESTART
+		[[ $stage == poststop ]] && hook=$POSTSTOP
+		jq -n --arg path "$hook" --arg stage "$stage" --arg pin "$PINROOT" --arg st "$STATE" \
+			--arg ar "TAILTRACE_ARCHIVE_DIR=$ARCHIVE" \
+			'{version: "1.0.0", hook: {path: $path, args: [($path | split("/") | last), "--pin-root", $pin, "--state-dir", $st], env: [$ar]},
+			  when: {annotations: {"^io\\.tailtrace\\.trace$": "^true$"}}, stages: [$stage]}' \
+			>"$with/tailtrace-bench-$stage.json"
+	done
+	# Flags go before --rootfs: podman takes everything after the rootfs
+	# path as the container's command.
+	local -a base=(podman run --rm --runtime runc --annotation io.tailtrace.trace=true
+		--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+	if ! "${base[@]}" --hooks-dir "$without" --rootfs "$rootfs" /bin/true >/dev/null 2>"$WORK/podman.err"; then
+		note podman "skipped: podman run failed: $(tail -n 1 "$WORK/podman.err")"
+		return 0
+	fi
+	local variant dir code archived
+	archived=$(find "$ARCHIVE" -mindepth 1 -maxdepth 1 | wc -l)
+	for ((ROUND = 1; ROUND <= PODMAN_RUNS; ROUND++)); do
+		for variant in $(rotate without with); do
+			dir=$without
+			[[ $variant == with ]] && dir=$with
+			read -r v code < <("$TIMEIT" -- "${base[@]}" --name "tailtrace-bench-$TOKEN-$variant-$ROUND" \
+				--hooks-dir "$dir" --rootfs "$rootfs" /bin/true 2>>"$WORK/podman.err")
+			if [[ $code == 0 ]]; then
+				record podman "$variant" "$ROUND" "$v" ns
+			else
+				note podman "$variant run $ROUND failed: $(tail -n 1 "$WORK/podman.err")"
+			fi
+		done
+	done
+	# poststop archives each container it unplugged: one archive per run
+	# with hooks shows the hooks really ran (they fail open, exit 0 anyway).
+	archived=$(($(find "$ARCHIVE" -mindepth 1 -maxdepth 1 | wc -l) - archived))
+	record podman-check archived-by-hooks 1 "$archived" containers
+	((archived > 0)) || note podman "no archive appeared in $ARCHIVE after the runs with hooks: the hooks may not have traced"
+	local claimed
+	claimed=$(tt status --output json 2>/dev/null | jq -r ".claimed // empty")
+	[[ ${claimed:-0} == 0 ]] || note podman "after all podman runs status says claimed=$claimed: poststop left slots claimed"
+}
+
+# Containers of this bench that podman still knows about (a failed --rm).
+hooks_cleanup() {
+	command -v podman >/dev/null || return 0
+	[[ -n ${TOKEN:-} ]] || return 0
+	local id
+	for id in $(podman ps -a -q --filter "name=tailtrace-bench-$TOKEN" 2>/dev/null); do
+		podman rm -f "$id" >/dev/null 2>&1
+	done
+}

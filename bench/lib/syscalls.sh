@@ -1,0 +1,98 @@
+# shellcheck shell=bash
+# Case 1: ns per getppid syscall (bench/loop.c) under each tracer, every
+# case in a cgroup of its own, cases alternated within a round.
+
+LOOP_CASES_BARE="untraced floor strace perf"   # nothing of tailtrace installed
+LOOP_CASES_TT="passive active"                 # dispatcher attached
+
+# Iterations per run: strace stops the task twice per syscall (~35 us each
+# here), perf trace copies every event to user space (~12 us), so they get
+# fewer calls to keep a round short; ns per call does not depend on N.
+loop_iterations() {
+	case $1 in
+	strace) echo $((LOOP_N / 100)) ;;
+	perf) echo $((LOOP_N / 20)) ;;
+	*) echo "$LOOP_N" ;;
+	esac
+}
+
+# Runs the loop once for CASE in cgroup DIR; prints "wall cpu" ns/syscall
+# (see loop.c) or nothing.
+loop_once() {
+	local case=$1 dir=$2 n out
+	n=$(loop_iterations "$case")
+	local -a cmd=("$BENCH_DIR/in-cgroup" "$dir" "$LOOP" "$n")
+	case $case in
+	floor) cmd=("$FLOOR" "$FLOOR_OBJ" -- "${cmd[@]}") ;;
+	strace) cmd=(strace -f -qq -o /dev/null -- "${cmd[@]}") ;;
+	perf) cmd=(perf trace -o /dev/null -- "${cmd[@]}") ;;
+	esac
+	if ! out=$("${cmd[@]}" 2>>"$WORK/loop.err") || [[ ! $out =~ ^[0-9.]+\ [0-9.]+$ ]]; then
+		note loop "$case run failed: $(tail -n 1 "$WORK/loop.err")"
+		return 0
+	fi
+	printf '%s\n' "$out"
+}
+
+# Measures CASE in DIR and records it under SECTION with the round number.
+loop_measure() {
+	local section=$1 case=$2 dir=$3 wall cpu
+	read -r wall cpu < <(loop_once "$case" "$dir")
+	[[ -n $wall ]] || return 0
+	record "$section" "$case" "$ROUND" "$wall" ns/syscall
+	record "$section-cpu" "$case" "$ROUND" "$cpu" ns/syscall
+	return 0
+}
+
+loop_available() {
+	case $1 in
+	floor) [[ -n ${FLOOR:-} ]] ;;
+	perf) [[ -n ${PERF_TRACE_OK:-} ]] ;;
+	passive | active) [[ -n ${TAILTRACE_OK:-} ]] ;;
+	*) true ;;
+	esac
+}
+
+bench_loop() {
+	say "== 1. getppid loop: $LOOP_N calls (strace $((LOOP_N / 100)), perf trace $((LOOP_N / 20))), $ROUNDS rounds"
+	local c dir name="bench-$TOKEN-loop"
+	declare -A cg=()
+	for c in $LOOP_CASES_BARE $LOOP_CASES_TT; do cg[$c]=$(make_cgroup "loop-$c"); done
+	for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+		local foreign
+		foreign=$(foreign_syscall_progs)
+		((foreign == 0)) || note loop "round $ROUND: $foreign foreign programs on raw_syscalls (other tracers) slow every case"
+		for c in $(rotate $LOOP_CASES_BARE); do
+			loop_available "$c" && loop_measure loop "$c" "${cg[$c]}"
+		done
+		[[ -n ${TAILTRACE_OK:-} ]] || continue
+		# A fresh install each round: untraced and floor above ran with no
+		# dispatcher attached, as on a machine without tailtrace.
+		if ! tt_install --pool 4 || ! tt_attach "${cg[active]}" "$name"; then
+			note loop "round $ROUND: tailtrace install/attach failed: $(tail -n 2 "$WORK/install.log" "$WORK/attach.log" | tr '\n' ' ')"
+			tt_uninstall
+			continue
+		fi
+		for c in $(rotate $LOOP_CASES_TT); do loop_measure loop "$c" "${cg[$c]}"; done
+		if ((ROUND == 1)); then
+			# The active case must really record, or its figure means nothing.
+			local lines
+			lines=$(tt dump "$name" --output json 2>>"$WORK/loop.err" | wc -l)
+			record loop-check active-dump-lines 1 "$lines" lines
+			((lines > 0)) || note loop "active: dump of the attached cgroup printed nothing; the active figure may not be traced"
+		fi
+		tt_uninstall
+	done
+	for c in $LOOP_CASES_BARE $LOOP_CASES_TT; do
+		loop_available "$c" || note loop "$c: skipped: $(skip_reason "$c")"
+	done
+}
+
+skip_reason() {
+	case $1 in
+	floor) echo "${FLOOR_WHY:-floor loader not built}" ;;
+	perf) echo "${PERF_TRACE_WHY:-perf trace does not work here}" ;;
+	passive | active) echo "${TAILTRACE_WHY:-tailtrace CLI not available}" ;;
+	*) echo "not available" ;;
+	esac
+}
