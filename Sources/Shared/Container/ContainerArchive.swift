@@ -124,6 +124,9 @@ public struct ContainerArchive: Sendable {
     public func applyRetention(
         _ retention: ArchiveRetention, now: UInt64 = RFC3339Time.nowNanoseconds()
     ) throws -> [ArchiveEntry] {
+        // Every poststop calls this: decide from names and sizes alone, and
+        // read the records only when something has to go.
+        guard try mayNeedRetention(retention, now: now) else { return [] }
         let (listing, unreadable) = try scan()
         func age(_ stoppedAt: UInt64) -> UInt64 {
             now > stoppedAt ? (now - stoppedAt) / 1_000_000_000 : 0
@@ -147,6 +150,28 @@ public struct ContainerArchive: Sendable {
         }
         removeStaleTemporaries(now: now)
         return removed
+    }
+
+    /// False when every entry is young enough and all fit in the budget,
+    /// and no temp directory is left over: nothing for retention to do.
+    private func mayNeedRetention(_ retention: ArchiveRetention, now: UInt64) throws -> Bool {
+        let names: [String]
+        do {
+            names = try StateFiles.list(directory)
+        } catch let error as FileSystemError where error.errno == ENOENT {
+            return false
+        }
+        var total: UInt64 = 0
+        for name in names {
+            guard let (stoppedAt, _) = Self.parse(entryName: name) else {
+                if name.hasPrefix(".") && name.hasSuffix(".tmp") { return true }
+                continue
+            }
+            if now > stoppedAt && (now - stoppedAt) / 1_000_000_000 > retention.maximumAge { return true }
+            total += Self.size(ofEntry: directory + "/" + name)
+            if total > retention.maximumBytes { return true }
+        }
+        return false
     }
 
     private func removeStaleTemporaries(now: UInt64) {

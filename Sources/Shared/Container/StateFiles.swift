@@ -64,8 +64,11 @@ public enum StateFiles {
     /// untouched: the bytes go to a temp file in the same directory (so the
     /// rename stays on one filesystem), which is fsynced and renamed over the
     /// target; the directory is fsynced so the rename survives a crash.
+    /// `durable: false` skips both fsyncs (the rename alone still keeps
+    /// readers from seeing half a file), for state that does not outlive a
+    /// reboot anyway.
     static func writeAtomically(
-        directory: String, name: String, body: (_ fd: Int32, _ path: String) throws -> Void
+        directory: String, name: String, durable: Bool = true, body: (_ fd: Int32, _ path: String) throws -> Void
     ) throws {
         let target = directory + "/" + name
         let temp = directory + "/.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
@@ -76,7 +79,7 @@ public enum StateFiles {
                 throw FileSystemError(operation: "fchmod", path: temp, errno: errno)
             }
             try body(fd, temp)
-            guard fsync(fd) == 0 else {
+            guard !durable || fsync(fd) == 0 else {
                 throw FileSystemError(operation: "fsync", path: temp, errno: errno)
             }
             close(fd)
@@ -90,11 +93,11 @@ public enum StateFiles {
             unlink(temp)
             throw FileSystemError(operation: "rename", path: target, errno: saved)
         }
-        try syncDirectory(directory)
+        if durable { try syncDirectory(directory) }
     }
 
-    static func writeAtomically(directory: String, name: String, bytes: [UInt8]) throws {
-        try writeAtomically(directory: directory, name: name) { fd, path in
+    static func writeAtomically(directory: String, name: String, bytes: [UInt8], durable: Bool = true) throws {
+        try writeAtomically(directory: directory, name: name, durable: durable) { fd, path in
             try bytes.withUnsafeBytes { try writeAll(fd: fd, $0, path: path) }
         }
     }

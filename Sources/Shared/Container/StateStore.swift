@@ -32,7 +32,10 @@ public struct StateStore: Sendable {
         try ContainerID.validateName(record.name)
         let name = try ContainerID.validate(record.id) + ".json"
         try prepare()
-        try StateFiles.writeAtomically(directory: directory, name: name, bytes: Self.encode(record))
+        // The state dir is /run/tailtrace: gone at reboot, so fsync buys no
+        // durability there and would cost every container start milliseconds
+        // where /run is disk-backed. The rename alone keeps readers safe.
+        try StateFiles.writeAtomically(directory: directory, name: name, bytes: Self.encode(record), durable: false)
     }
 
     /// The record of `id`, or nil when there is none.

@@ -150,6 +150,16 @@ func textLines(_ items: [TraceItem]) -> [String] {
         #expect(lines[2].hasPrefix("60:00.000001 "))
     }
 
+    /// An exit whose enter was not recorded has no arguments to show.
+    @Test func unrecordedEnter() {
+        var formatter = TraceFormatter(style: .text, catalog: TracefsCatalog(formats: [:]))
+        let line = formatter.line(
+            .syscall(
+                SyscallEvent(
+                    tsNs: t0, cpu: 0, pid: 1, tid: 1, comm: "x", nr: 0, compat: false, args: [], ret: 5, payloads: [])))
+        #expect(line.hasSuffix("read(<unrecorded>) = 5"))
+    }
+
     /// A syscall with no tracefs format: six registers in hex.
     @Test func genericArguments() {
         var formatter = TraceFormatter(style: .text, catalog: TracefsCatalog(formats: [:]))
@@ -158,8 +168,8 @@ func textLines(_ items: [TraceItem]) -> [String] {
         let unknown = formatter.line(
             .syscall(
                 SyscallEvent(
-                    tsNs: t0, cpu: 0, pid: 1, tid: 1, comm: "x", nr: 99999, compat: false, args: [], ret: -38,
-                    payloads: [])))
+                    tsNs: t0, cpu: 0, pid: 1, tid: 1, comm: "x", nr: 99999, compat: false, args: [0, 0, 0, 0, 0, 0],
+                    ret: -38, payloads: [])))
         #expect(
             unknown.hasSuffix(
                 "syscall_99999(arg0=0x0, arg1=0x0, arg2=0x0, arg3=0x0, arg4=0x0, arg5=0x0) = -1 ENOSYS (Function not implemented)"
