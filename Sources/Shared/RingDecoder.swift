@@ -50,21 +50,42 @@ public struct RingDecoder {
     /// Decodes `cells` (cellsPerCPU * ncpus cells); per CPU only positions in
     /// [low, high) are read.
     public func decode(cells: [UInt8], low: [UInt64], high: [UInt64], dropped: UInt64 = 0) -> ([TraceItem], Counts) {
+        cells.withUnsafeBytes { decode(cells: $0, low: low, high: high, dropped: dropped) }
+    }
+
+    /// Decodes cells in place, e.g. a ring mapped from the kernel while it is
+    /// written. `validAfterRead`, called once every cell is read, tells per
+    /// CPU the lowest position not overwritten meanwhile: records read from
+    /// lower positions may mix two writes and are dropped (and counted).
+    public func decode(
+        cells: UnsafeRawBufferPointer, low: [UInt64], high: [UInt64], dropped: UInt64 = 0,
+        validAfterRead: (() -> [UInt64])? = nil
+    ) -> ([TraceItem], Counts) {
         var counts = Counts()
         counts.dropped = dropped
         var records: [Record] = []
         guard cellsPerCPU > 0, cellsPerCPU & (cellsPerCPU - 1) == 0,
             cells.count >= cellsPerCPU * ncpus * Self.cellSize, low.count >= ncpus, high.count >= ncpus
         else { return ([], counts) }
-        cells.withUnsafeBytes { raw in
-            for cpu in 0..<ncpus {
-                decodeRegion(raw, cpu: cpu, low: low[cpu], high: high[cpu], into: &records, counts: &counts)
-            }
+        records.reserveCapacity(min(cells.count / Self.cellSize, 1 << 22))
+        for cpu in 0..<ncpus {
+            decodeRegion(cells, cpu: cpu, low: low[cpu], high: high[cpu], into: &records, counts: &counts)
         }
-        records.sort { ($0.header.ts_ns, $0.header.cpu, $0.order) < ($1.header.ts_ns, $1.header.cpu, $1.order) }
+        if let valid = validAfterRead?(), valid.count >= ncpus {
+            let before = records.count
+            records.removeAll { UInt64($0.order) < valid[Int($0.header.cpu) < ncpus ? Int($0.header.cpu) : 0] }
+            counts.overwritten &+= UInt64(before - records.count)
+        }
+        // Merge the CPUs' records by time: sort plain keys, not the records
+        // (moving records costs a retain and release of their arrays).
+        var keys = records.indices.map { i in
+            (ts: records[i].header.ts_ns, cpu: records[i].header.cpu, order: records[i].order, index: i)
+        }
+        keys.sort { ($0.ts, $0.cpu, $0.order) < ($1.ts, $1.cpu, $1.order) }
         var items: [TraceItem] = []
+        items.reserveCapacity(records.count / 2 + 2)
         if counts.lost > 0 { items.append(.lost(count: counts.lost)) }
-        items.append(contentsOf: pair(records).map(TraceItem.syscall))
+        for event in pair(records, inOrder: keys.lazy.map(\.index)) { items.append(.syscall(event)) }
         return (items, counts)
     }
 
@@ -169,7 +190,7 @@ public struct RingDecoder {
 
     /// Joins each exit to the latest unanswered enter of the same thread and
     /// syscall. An exit whose enter was lost becomes an event with no args.
-    private func pair(_ records: [Record]) -> [SyscallEvent] {
+    private func pair(_ records: [Record], inOrder order: some Sequence<Int>) -> [SyscallEvent] {
         var events: [SyscallEvent] = []
         var open: [UInt32: Int] = [:]  // tid -> index of its unanswered enter
         // tid -> whether its enter records are i386 calls (orphan exits carry no reliable flag)
@@ -180,7 +201,8 @@ public struct RingDecoder {
             if threadComm[r.header.tid] == nil { threadComm[r.header.tid] = r.comm }
         }
         events.reserveCapacity(records.count / 2 + 1)
-        for r in records {
+        for index in order {
+            let r = records[index]
             let h = r.header
             let compat = Int32(h.flags) & TT_FLAG_COMPAT != 0
             if !r.exit {

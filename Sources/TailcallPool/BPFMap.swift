@@ -102,7 +102,9 @@ public final class MappedRegion {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let size = (length + page - 1) / page * page
         let prot = PROT_READ | (writable ? PROT_WRITE : 0)
-        let p = mmap(nil, size, prot, MAP_SHARED, map.fd, 0)
+        // MAP_POPULATE: one call maps every page instead of a fault per page
+        // (a 64 MiB ring is 16,384 faults otherwise).
+        let p = mmap(nil, size, prot, MAP_SHARED | MAP_POPULATE, map.fd, 0)
         if p == MAP_FAILED || p == nil { throw BPFError("mmap map \(map.name)", errno: errno) }
         base = p!
         self.length = size

@@ -102,6 +102,17 @@ public struct FlightRecorder {
         return try ContainerLookup.find(query, in: live + newestPerID)
     }
 
+    /// The container's syscalls, oldest first: from its live ring while it
+    /// runs and owns its slot (read in place), else from its archive. nil
+    /// when no ring was kept.
+    public func trace(of record: ContainerRecord) throws -> ([TraceItem], RingDecoder.Counts)? {
+        if record.state == .running {
+            guard pool.generation(of: record.slot) == record.generation else { return nil }
+            return try RingSnapshot.decodeLive(installation, slot: record.slot)
+        }
+        return try snapshot(of: record)?.decode()
+    }
+
     /// The container's ring: live while it runs and owns its slot, else from
     /// its archive. nil when no ring was kept.
     public func snapshot(of record: ContainerRecord) throws -> RingSnapshot? {

@@ -44,9 +44,10 @@ public struct RingSnapshot: Sendable {
         let ncpus = installation.ncpus
 
         let before = heads(ctl, ncpus: ncpus)
-        var cells = [UInt8](repeating: 0, count: installation.ringCells * cellSize)
-        cells.withUnsafeMutableBytes { dst in
-            dst.baseAddress!.copyMemory(from: ring.base, byteCount: dst.count)
+        let count = installation.ringCells * cellSize
+        let cells = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: ring.base, byteCount: count)
+            initialized = count
         }
         let after = heads(ctl, ncpus: ncpus)
         let c = ctl.base.load(as: tt_ring_ctl.self)
@@ -60,6 +61,27 @@ public struct RingSnapshot: Sendable {
         }
         return RingSnapshot(
             generation: c.gen, cellsPerCPU: cpc, ncpus: ncpus, low: low, high: high, drops: c.drops, cells: cells)
+    }
+
+    /// Decodes slot `slot`'s live ring in place, without copying it: cells
+    /// up to the heads read first; afterwards, whatever was overwritten while
+    /// it was read is dropped and counted.
+    public static func decodeLive(_ installation: Installation, slot: Int) throws -> ([TraceItem], RingDecoder.Counts) {
+        let root = installation.root
+        let ringMap = try BPFMap.open(pinned: root.slotPin(slot, "ring"))
+        let ctlMap = try BPFMap.open(pinned: root.slotPin(slot, "ring_ctl"))
+        let ring = try MappedRegion(map: ringMap, length: installation.ringCells * Int(TT_CELL_SIZE))
+        let ctl = try MappedRegion(map: ctlMap, length: MemoryLayout<tt_ring_ctl>.size)
+        let cpc = UInt64(installation.cellsPerCPU)
+        let ncpus = installation.ncpus
+        let high = heads(ctl, ncpus: ncpus)
+        let low = high.map { $0 > cpc ? $0 - cpc : 0 }
+        let c = ctl.base.load(as: tt_ring_ctl.self)
+        let decoder = RingDecoder(generation: c.gen, cellsPerCPU: installation.cellsPerCPU, ncpus: ncpus)
+        let cells = UnsafeRawBufferPointer(start: ring.base, count: installation.ringCells * Int(TT_CELL_SIZE))
+        return decoder.decode(cells: cells, low: low, high: high, dropped: c.drops) {
+            heads(ctl, ncpus: ncpus).map { $0 > cpc ? $0 - cpc : 0 }
+        }
     }
 
     private static func heads(_ ctl: MappedRegion, ncpus: Int) -> [UInt64] {

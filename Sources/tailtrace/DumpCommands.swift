@@ -30,19 +30,25 @@ struct Dump: ParsableCommand {
     func run() throws {
         let recorder = try global.recorder()
         let record = try selection.pick(container, from: recorder)
-        guard let snapshot = try recorder.snapshot(of: record) else {
+        guard var (items, _) = try recorder.trace(of: record) else {
             throw UserError("no trace is kept for \(record.name)")
         }
-        var (items, _) = snapshot.decode()
         if let tail {
             let lost = items.filter { if case .lost = $0 { true } else { false } }
             let calls = items.filter { if case .syscall = $0 { true } else { false } }
             items = lost + calls.suffix(tail)
         }
+        // Written in batches: a 64 MiB ring is half a million lines.
         var formatter = TraceFormatter(style: output == .json ? .json : .text)
         var out: [UInt8] = []
-        out.reserveCapacity(items.count * 160)
-        formatter.format(items, into: &out)
+        out.reserveCapacity(1 << 20)
+        for item in items {
+            formatter.format(item, into: &out)
+            if out.count >= 1 << 20 {
+                writeOut(out)
+                out.removeAll(keepingCapacity: true)
+            }
+        }
         writeOut(out)
     }
 }
@@ -73,8 +79,7 @@ struct Follow: ParsableCommand {
         var lostSeen: UInt64 = 0
         while true {
             let stillRunning = (try? recorder.paths.stateStore.load(id: record.id)) ?? nil
-            guard let snapshot = try recorder.snapshot(of: record) else { break }
-            let (items, counts) = snapshot.decode()
+            guard let (items, counts) = try recorder.trace(of: record) else { break }
             var out: [UInt8] = []
             if counts.lost > lostSeen {
                 formatter.format(.lost(count: counts.lost - lostSeen), into: &out)
