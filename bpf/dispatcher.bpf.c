@@ -71,7 +71,7 @@ struct {
 	__type(value, __u8);
 } refused SEC(".maps");
 
-/* keys that already counted a pool miss, so a miss counts once per key */
+/* keys that already counted a pool miss or a refusal: each counts once per key */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
@@ -111,6 +111,10 @@ static __noinline struct tt_slot_ref *claim_slot(__u64 key)
 	if (mntns == 0 || mntns == host_mntns || key == 0)
 		return NULL;
 	if (bpf_map_lookup_elem(&refused, &key)) {
+		__u8 one = 1;
+		/* counted once per key, like misses: a refused key never claims */
+		if (bpf_map_update_elem(&missed, &key, &one, BPF_NOEXIST) == 0)
+			count(TT_STAT_REFUSED);
 		return NULL;
 	}
 	__u32 slot;

@@ -124,6 +124,7 @@ struct Status: ParsableCommand {
             ("misses", "\(s.misses)"),
             ("auto_claims", "\(s.autoClaims)"),
             ("claim_races", "\(s.races)"),
+            ("claims_refused", "\(s.refused)"),
             ("lost", "\(s.lost)"),
             ("ring_bytes", "\(i.ringBytes)"),
             ("capture_bytes", "\(i.captureBytes)"),
@@ -137,7 +138,7 @@ struct Status: ParsableCommand {
             print("recorders: \(s.loaded) loaded (pool size \(s.poolSize)), \(s.claimed) claimed, \(s.free) free")
             print("ring: \(ByteSize.format(i.ringBytes)) per container, \(i.captureBytes) bytes per captured argument")
             print("memory: \(ByteSize.format(s.memoryBytes)) of kernel memory in use")
-            print("pool misses: \(s.misses), auto-claims: \(s.autoClaims), lost events: \(s.lost)")
+            print("pool misses: \(s.misses), auto-claims: \(s.autoClaims), refused claims: \(s.refused), lost events: \(s.lost)")
         }
     }
 }
