@@ -145,14 +145,14 @@ static __noinline struct tt_slot_ref *claim_slot(__u64 key)
 	return bpf_map_lookup_elem(&keys, &key);
 }
 
-/* Both tracepoints pass (struct pt_regs *regs, long id_or_ret). */
-SEC("tp_btf/sys_enter")
-int tt_dispatch_enter(__u64 *ctx)
+/* Both tracepoints pass (struct pt_regs *regs, long id_or_ret). Claims
+ * happen at enter only: an exit always follows an enter of the same task. */
+static __always_inline int dispatch(__u64 *ctx, void *recorders, int may_claim)
 {
 	__u64 key = container_key(tt_task());
 	struct tt_slot_ref *ref = bpf_map_lookup_elem(&keys, &key);
 	if (!ref) {
-		if (!auto_claim)
+		if (!may_claim || !auto_claim)
 			return 0;
 		ref = claim_slot(key);
 		if (!ref)
@@ -161,22 +161,19 @@ int tt_dispatch_enter(__u64 *ctx)
 	__u32 slot = ref->slot;
 	if (slot >= TT_MAX_SLOTS)
 		return 0;
-	bpf_tail_call(ctx, &recorders_enter, slot);
+	bpf_tail_call(ctx, recorders, slot);
 	count(TT_STAT_TAILCALL_FAIL);
 	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int tt_dispatch_enter(__u64 *ctx)
+{
+	return dispatch(ctx, &recorders_enter, 1);
 }
 
 SEC("tp_btf/sys_exit")
 int tt_dispatch_exit(__u64 *ctx)
 {
-	__u64 key = container_key(tt_task());
-	struct tt_slot_ref *ref = bpf_map_lookup_elem(&keys, &key);
-	if (!ref)
-		return 0;
-	__u32 slot = ref->slot;
-	if (slot >= TT_MAX_SLOTS)
-		return 0;
-	bpf_tail_call(ctx, &recorders_exit, slot);
-	count(TT_STAT_TAILCALL_FAIL);
-	return 0;
+	return dispatch(ctx, &recorders_exit, 0);
 }
