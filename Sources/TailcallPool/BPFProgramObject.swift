@@ -6,13 +6,11 @@ import Glibc
 /// and closed exactly once: open → set rodata / map sizes → load → use.
 final class BPFProgramObject {
     let handle: OpaquePointer
-    private let bytes: [UInt8]
     let name: String
 
     init(_ object: BPFObject) throws {
         tt_libbpf_set_verbosity(0)
         let elf = object.bytes
-        bytes = elf
         name = object.name
         var opts = bpf_object_open_opts()
         opts.sz = MemoryLayout<bpf_object_open_opts>.size
