@@ -78,27 +78,35 @@ struct Follow: ParsableCommand {
         var printedUpTo: UInt64 = 0  // ts_ns of the newest syscall printed
         var lostSeen: UInt64 = 0
         while true {
-            let stillRunning = (try? recorder.paths.stateStore.load(id: record.id)) ?? nil
+            let current = (try? recorder.paths.stateStore.load(id: record.id)) ?? nil
+            if current == nil {
+                // Stopped (or detached): the last pass reads its archive.
+                record = (try? recorder.find(record.id)) ?? record
+            }
             guard let (items, counts) = try recorder.trace(of: record) else { break }
             var out: [UInt8] = []
             if counts.lost > lostSeen {
                 formatter.format(.lost(count: counts.lost - lostSeen), into: &out)
                 lostSeen = counts.lost
             }
-            // A call is printed once it returned, or once its thread moved on,
-            // or when the container is gone: its result is then final.
+            // A call is printed once its result is final: it returned, its
+            // thread moved on, it is a second old (exit_group never returns),
+            // or the container is gone.
             var newestPerThread: [UInt32: UInt64] = [:]
             for case .syscall(let e) in items { newestPerThread[e.tid] = e.tsNs }
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)  // bpf_ktime_get_ns's clock
+            let settled = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec) - 1_000_000_000
             var newest = printedUpTo
             for case .syscall(let e) in items where e.tsNs > printedUpTo {
-                let final = e.ret != nil || newestPerThread[e.tid] != e.tsNs || stillRunning == nil
+                let final = e.ret != nil || newestPerThread[e.tid] != e.tsNs || e.tsNs < settled || current == nil
                 guard final else { break }
                 formatter.format(.syscall(e), into: &out)
                 newest = e.tsNs
             }
             printedUpTo = newest
             writeOut(out)
-            guard let current = stillRunning else { break }
+            guard let current else { break }
             record = current
             usleep(UInt32(max(interval, 10)) * 1000)
         }

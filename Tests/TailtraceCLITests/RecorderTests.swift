@@ -200,6 +200,34 @@ final class RecorderTests: XCTestCase {
         XCTAssertTrue(status.contains("\"claimed\":0"), status)
     }
 
+    /// follow prints calls as they become final and ends when the container
+    /// is detached, printing the rest from the archive.
+    func testFollowStreamsUntilDetach() throws {
+        let workload = try TestSystem.workload()
+        try t.install("--pool", "1")
+        let cg = try t.makeCgroup("a")
+        try t.tailtrace("attach", "--cgroup", cg, "--name", "live")
+        let follow = Process()
+        follow.executableURL = URL(fileURLWithPath: TestSystem.product("tailtrace"))
+        follow.arguments = ["follow", "live", "--output", "json", "--interval", "50"]
+        follow.environment = t.environment
+        let out = Pipe()
+        follow.standardOutput = out
+        try follow.run()
+        usleep(300_000)
+        try t.run(inCgroup: cg, [workload, "first"])
+        usleep(1_500_000)  // exit_group never returns: it is printed once a second old
+        try t.run(inCgroup: cg, [workload, "second"])
+        try t.tailtrace("detach", "live")
+        follow.waitUntilExit()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let lines = text.split(separator: "\n")
+        XCTAssertEqual(follow.terminationStatus, 0)
+        XCTAssertEqual(lines.filter { $0.contains("/nonexistent-first/file") }.count, 1, text)
+        XCTAssertEqual(lines.filter { $0.contains("/nonexistent-second/file") }.count, 1, text)
+        XCTAssertEqual(lines.filter { $0.contains("\"exit_group\"") }.count, 2, "each call printed once")
+    }
+
     /// Detach archives the trace: dump still works, the slot is free again,
     /// and a reused slot never shows the previous container's records.
     func testDetachArchivesAndSlotReuseDoesNotMix() throws {
