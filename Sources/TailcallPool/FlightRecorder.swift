@@ -110,24 +110,11 @@ public struct FlightRecorder {
             guard pool.generation(of: record.slot) == record.generation else { return nil }
             return try RingSnapshot.decodeLive(installation, slot: record.slot)
         }
-        return try snapshot(of: record)?.decode()
-    }
-
-    /// The container's ring: live while it runs and owns its slot, else from
-    /// its archive. nil when no ring was kept.
-    public func snapshot(of record: ContainerRecord) throws -> RingSnapshot? {
-        if record.state == .running {
-            if pool.generation(of: record.slot) == record.generation {
-                return try RingSnapshot.capture(installation, slot: record.slot)
-            }
-            return nil
-        }
-        guard let path = record.archive else { return nil }
-        guard let entry = try paths.archive.entries().entries.first(where: { $0.path == path }) else {
-            return nil
-        }
+        guard let path = record.archive,
+            let entry = try paths.archive.entries().entries.first(where: { $0.path == path })
+        else { return nil }
         let bytes = try paths.archive.ring(of: entry)
-        return bytes.isEmpty ? nil : try RingSnapshot(serialized: bytes)
+        return bytes.isEmpty ? nil : try RingSnapshot(serialized: bytes).decode()
     }
 }
 

@@ -25,16 +25,7 @@ enum HostCgroups {
     }
 
     static func processIDs() -> [Int32] {
-        guard let dir = opendir("/proc") else { return [] }
-        defer { closedir(dir) }
-        var pids: [Int32] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if let pid = Int32(name) { pids.append(pid) }
-        }
-        return pids
+        ((try? StateFiles.list("/proc")) ?? []).compactMap { Int32($0) }
     }
 
     /// Every cgroup of the hierarchy by id (the inode of its directory), for

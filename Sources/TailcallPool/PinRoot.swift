@@ -1,5 +1,6 @@
 import CTailtrace
 import Glibc
+import Shared
 
 /// The bpffs directory that holds one installation's pinned objects:
 ///
@@ -24,16 +25,8 @@ public struct PinRoot: Sendable {
 
     /// Slot numbers that have a recorder module pinned, ascending.
     public func loadedSlots() -> [Int] {
-        guard let dir = opendir(slotsDir) else { return [] }
-        defer { closedir(dir) }
-        var slots: [Int] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if let n = Int(name), n >= 0 { slots.append(n) }
-        }
-        return slots.sorted()
+        let names = (try? StateFiles.list(slotsDir)) ?? []
+        return names.compactMap { Int($0) }.filter { $0 >= 0 }.sorted()
     }
 
     /// Creates the root and its slots directory, root-only.
@@ -57,17 +50,7 @@ public struct PinRoot: Sendable {
             throw BPFError("stat \(path)", errno: errno)
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
-            if let dir = opendir(path) {
-                var names: [String] = []
-                while let entry = readdir(dir) {
-                    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                        String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-                    }
-                    if name != "." && name != ".." { names.append(name) }
-                }
-                closedir(dir)
-                for name in names { try removeTree("\(path)/\(name)") }
-            }
+            for name in (try? StateFiles.list(path)) ?? [] { try removeTree("\(path)/\(name)") }
             if rmdir(path) != 0 && errno != ENOENT { throw BPFError("rmdir \(path)", errno: errno) }
         } else if unlink(path) != 0 && errno != ENOENT {
             throw BPFError("unlink \(path)", errno: errno)

@@ -34,63 +34,76 @@ public struct RingSnapshot: Sendable {
     /// Copies slot `slot`'s ring. Positions written while copying are left
     /// out: a cell at position p shares its memory with p ± cellsPerCPU.
     public static func capture(_ installation: Installation, slot: Int) throws -> RingSnapshot {
-        let root = installation.root
-        let ringMap = try BPFMap.open(pinned: root.slotPin(slot, "ring"))
-        let ctlMap = try BPFMap.open(pinned: root.slotPin(slot, "ring_ctl"))
-        let cellSize = Int(TT_CELL_SIZE)
-        let ring = try MappedRegion(map: ringMap, length: installation.ringCells * cellSize)
-        let ctl = try MappedRegion(map: ctlMap, length: MemoryLayout<tt_ring_ctl>.size)
-        let cpc = installation.cellsPerCPU
-        let ncpus = installation.ncpus
-
-        let before = heads(ctl, ncpus: ncpus)
-        let count = installation.ringCells * cellSize
+        let live = try MappedRing(installation, slot: slot)
+        let before = live.heads()
+        let count = live.cellBytes
         let cells = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: ring.base, byteCount: count)
+            UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: live.ring.base, byteCount: count)
             initialized = count
         }
-        let after = heads(ctl, ncpus: ncpus)
-        let c = ctl.base.load(as: tt_ring_ctl.self)
-        var low: [UInt64] = []
-        var high: [UInt64] = []
-        for cpu in 0..<ncpus {
-            let h1 = before[cpu]
-            let h2 = max(after[cpu], h1)
-            high.append(h1)
-            low.append(min(h2 > UInt64(cpc) ? h2 - UInt64(cpc) : 0, h1))
-        }
+        let after = zip(live.heads(), before).map { max($0, $1) }
+        let valid = live.oldestIntact(after: after)
+        let (gen, drops) = live.generationAndDrops()
         return RingSnapshot(
-            generation: c.gen, cellsPerCPU: cpc, ncpus: ncpus, low: low, high: high, drops: c.drops, cells: cells)
+            generation: gen, cellsPerCPU: live.cellsPerCPU, ncpus: live.ncpus,
+            low: zip(valid, before).map { min($0, $1) }, high: before, drops: drops, cells: cells)
     }
 
     /// Decodes slot `slot`'s live ring in place, without copying it: cells
     /// up to the heads read first; afterwards, whatever was overwritten while
     /// it was read is dropped and counted.
     public static func decodeLive(_ installation: Installation, slot: Int) throws -> ([TraceItem], RingDecoder.Counts) {
-        let root = installation.root
-        let ringMap = try BPFMap.open(pinned: root.slotPin(slot, "ring"))
-        let ctlMap = try BPFMap.open(pinned: root.slotPin(slot, "ring_ctl"))
-        let ring = try MappedRegion(map: ringMap, length: installation.ringCells * Int(TT_CELL_SIZE))
-        let ctl = try MappedRegion(map: ctlMap, length: MemoryLayout<tt_ring_ctl>.size)
-        let cpc = UInt64(installation.cellsPerCPU)
-        let ncpus = installation.ncpus
-        let high = heads(ctl, ncpus: ncpus)
-        let low = high.map { $0 > cpc ? $0 - cpc : 0 }
-        let c = ctl.base.load(as: tt_ring_ctl.self)
-        let decoder = RingDecoder(generation: c.gen, cellsPerCPU: installation.cellsPerCPU, ncpus: ncpus)
-        let cells = UnsafeRawBufferPointer(start: ring.base, count: installation.ringCells * Int(TT_CELL_SIZE))
-        return decoder.decode(cells: cells, low: low, high: high, dropped: c.drops) {
-            heads(ctl, ncpus: ncpus).map { $0 > cpc ? $0 - cpc : 0 }
+        let live = try MappedRing(installation, slot: slot)
+        let high = live.heads()
+        let (gen, drops) = live.generationAndDrops()
+        let decoder = RingDecoder(generation: gen, cellsPerCPU: live.cellsPerCPU, ncpus: live.ncpus)
+        let cells = UnsafeRawBufferPointer(start: live.ring.base, count: live.cellBytes)
+        return decoder.decode(cells: cells, low: live.oldestIntact(after: high), high: high, dropped: drops) {
+            live.oldestIntact(after: live.heads())
         }
     }
+}
 
-    private static func heads(_ ctl: MappedRegion, ncpus: Int) -> [UInt64] {
+/// A slot's ring and control block, mapped from the kernel while it writes.
+private struct MappedRing {
+    let ring: MappedRegion
+    let ctl: MappedRegion
+    let cellsPerCPU: Int
+    let ncpus: Int
+    /// Bytes of cells (the mapping is rounded up to whole pages).
+    let cellBytes: Int
+
+    init(_ installation: Installation, slot: Int) throws {
+        let root = installation.root
+        cellBytes = installation.ringCells * Int(TT_CELL_SIZE)
+        ring = try MappedRegion(map: try BPFMap.open(pinned: root.slotPin(slot, "ring")), length: cellBytes)
+        ctl = try MappedRegion(
+            map: try BPFMap.open(pinned: root.slotPin(slot, "ring_ctl")), length: MemoryLayout<tt_ring_ctl>.size)
+        cellsPerCPU = installation.cellsPerCPU
+        ncpus = installation.ncpus
+    }
+
+    /// Cells reserved per CPU region since the claim.
+    func heads() -> [UInt64] {
         let headsOffset = MemoryLayout<tt_ring_ctl>.offset(of: \tt_ring_ctl.heads)!
         let stride = MemoryLayout<tt_head>.stride
         return (0..<ncpus).map { cpu in
             // The kernel bumps heads with atomic adds; an aligned 8-byte load is atomic on x86_64.
             ctl.base.advanced(by: headsOffset + cpu * stride).load(as: UInt64.self)
         }
+    }
+
+    /// Per CPU, the oldest position whose cell `heads` have not overwritten.
+    func oldestIntact(after heads: [UInt64]) -> [UInt64] {
+        let cpc = UInt64(cellsPerCPU)
+        return heads.map { $0 > cpc ? $0 - cpc : 0 }
+    }
+
+    func generationAndDrops() -> (UInt32, UInt64) {
+        (
+            ctl.base.load(fromByteOffset: MemoryLayout<tt_ring_ctl>.offset(of: \tt_ring_ctl.gen)!, as: UInt32.self),
+            ctl.base.load(fromByteOffset: MemoryLayout<tt_ring_ctl>.offset(of: \tt_ring_ctl.drops)!, as: UInt64.self)
+        )
     }
 }
 

@@ -136,7 +136,7 @@ public enum StateFiles {
     }
 
     /// Names in a directory, without "." and "..".
-    static func list(_ path: String) throws -> [String] {
+    public static func list(_ path: String) throws -> [String] {
         guard let dir = opendir(path) else {
             throw FileSystemError(operation: "opendir", path: path, errno: errno)
         }
