@@ -35,7 +35,8 @@ let package = Package(
             ]
         ),
         // Turns a compiled BPF object into a Swift source that embeds it.
-        .executableTarget(name: "bpf-embed", path: "Sources/bpf-embed"),
+        // Compiles each bpf/*.bpf.c per kernel variant and generates its typed Swift interface.
+        .executableTarget(name: "bpf-embed", dependencies: ["CTailtrace"], path: "Sources/bpf-embed"),
         .plugin(
             name: "BPFCompiler",
             capability: .buildTool(),
@@ -57,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "tailtrace",
             dependencies: [
-                "CTailtrace", "Shared", "TailcallPool", "KubernetesAPI",
+                "CTailtrace", "Shared", "TailcallPool", "KubernetesAPI", "BPFObjects",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -11,6 +11,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include "tailtrace.h"
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 struct ns_common {
@@ -51,18 +52,40 @@ struct pt_regs {
 #pragma clang attribute pop
 
 /*
- * The programs are BTF-enabled raw tracepoints (tp_btf, kernel 5.5): the
- * context's pt_regs and the current task are typed kernel pointers, so their
- * fields are read with direct loads (the verifier turns them into
- * exception-handled PROBE_MEM loads) instead of bpf_probe_read_kernel()
- * helper calls. On a VM with retpolines and SRSO "Safe RET" mitigations each
- * helper call costs 40-70 ns; this path makes almost none.
+ * Two compiled variants of every program, one source (Plugins/BPFCompiler
+ * builds both; `tailtrace install` picks one from probes of the running
+ * kernel, see Sources/TailcallPool/KernelFeatures.swift):
+ *
+ * - "btf" (default): the current task is a typed kernel pointer
+ *   (bpf_get_current_task_btf, kernel 5.11), so its fields are direct loads
+ *   that the verifier turns into exception-handled PROBE_MEM loads, with no
+ *   helper calls; payload chunks are written with bpf_loop (5.17); ring
+ *   heads move with an atomic fetch-and-add (BPF_FETCH, 5.12). On a VM with
+ *   retpolines and SRSO "Safe RET" mitigations every helper call costs
+ *   40-70 ns, so this path makes almost none.
+ * - "core" (TT_VARIANT_CORE, kernels 5.10-5.16): the task is read with
+ *   bpf_probe_read_kernel through CO-RE relocations, pid/comm/cgroup come
+ *   from their helpers, payload chunks from a bounded loop (5.3).
+ *
+ * Both are BTF-enabled raw tracepoints (tp_btf, 5.5): the context's pt_regs
+ * is a typed pointer and is read with direct loads in both.
  */
+#ifdef TT_VARIANT_CORE
+#define TT_VARIANT "core"
 static __always_inline struct task_struct *tt_task(void)
 {
-	/* bpf_get_current_task_btf: kernel 5.11; inlined by the x86 JIT on recent kernels */
+	return (struct task_struct *)bpf_get_current_task();
+}
+#define TT_TASK_READ(task, ...) BPF_CORE_READ(task, __VA_ARGS__)
+#else
+#define TT_VARIANT "btf"
+static __always_inline struct task_struct *tt_task(void)
+{
+	/* kernel 5.11; inlined by the x86 JIT on recent kernels */
 	return bpf_get_current_task_btf();
 }
+#define TT_TASK_READ(task, ...) ((task)->__VA_ARGS__)
+#endif
 
 #if defined(__TARGET_ARCH_x86)
 /* TS_COMPAT in thread_info.status: the task is in a 32-bit (i386) syscall. */
@@ -82,7 +105,7 @@ static __always_inline void tt_syscall_args(const struct pt_regs *r, int compat,
 
 static __always_inline int tt_task_compat(struct task_struct *task)
 {
-	return (task->thread_info.status & TT_TS_COMPAT) != 0;
+	return (TT_TASK_READ(task, thread_info.status) & TT_TS_COMPAT) != 0;
 }
 #else
 #error "tailtrace's recorder decodes syscall registers for x86_64 only so far"
@@ -90,17 +113,50 @@ static __always_inline int tt_task_compat(struct task_struct *task)
 
 static __always_inline __u64 tt_task_mntns(struct task_struct *task)
 {
+#ifdef TT_VARIANT_CORE
+	/* a NULL nsproxy (task leaving its namespaces) faults the read: 0 */
+	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+#else
 	struct nsproxy *ns = task->nsproxy;
 	/* NULL once the task has left its namespaces on exit */
 	if (!ns)
 		return 0;
 	return ns->mnt_ns->ns.inum;
+#endif
 }
 
-/* cgroup v2 id, what bpf_get_current_cgroup_id() returns, without the call */
+/* cgroup v2 id of the current task (the root's id without cgroup v2) */
 static __always_inline __u64 tt_task_cgroup_id(struct task_struct *task)
 {
+#ifdef TT_VARIANT_CORE
+	return bpf_get_current_cgroup_id(); /* kernel 4.18 */
+#else
+	/* what bpf_get_current_cgroup_id() returns, without the call */
 	return task->cgroups->dfl_cgrp->kn->id;
+#endif
+}
+
+/* thread group id and thread id as the host pid namespace sees them */
+static __always_inline void tt_task_ids(struct task_struct *task, __u32 *pid, __u32 *tid)
+{
+#ifdef TT_VARIANT_CORE
+	__u64 id = bpf_get_current_pid_tgid();
+	*pid = id >> 32;
+	*tid = (__u32)id;
+#else
+	*pid = task->tgid;
+	*tid = task->pid;
+#endif
+}
+
+static __always_inline void tt_task_comm(struct task_struct *task, char comm[TT_COMM_LEN])
+{
+#ifdef TT_VARIANT_CORE
+	bpf_get_current_comm(comm, TT_COMM_LEN);
+#else
+	/* via the task, not bpf_get_current_comm(): no helper call */
+	__builtin_memcpy(comm, task->comm, TT_COMM_LEN);
+#endif
 }
 
 #endif /* TAILTRACE_KERNEL_BPF_H */

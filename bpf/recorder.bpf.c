@@ -40,10 +40,26 @@ struct {
 	__type(value, struct tt_ring_ctl);
 } ring_ctl SEC(".maps");
 
+struct capture {
+	__u32 len;   /* bytes in scratch */
+	__u16 flags; /* TT_FLAG_* */
+	__u8 arg;
+	__u8 cells;
+};
+
+struct event {
+	struct capture cap[TT_MAX_PAYLOADS];
+	__u32 ncap;
+	__u32 cells; /* payload cells */
+};
+
 /* Room for TT_MAX_PAYLOADS captures; each stride has one cell of slack so a
  * chunk copy of TT_PAYLOAD_DATA bytes never leaves the value. */
 #define STRIDE (TT_MAX_CAPTURE + TT_PAYLOAD_DATA)
 struct scratch {
+	/* the core variant hands the event to write_payloads_core() here */
+	struct event ev;
+	struct tt_header proto;
 	__u8 data[TT_MAX_PAYLOADS][STRIDE];
 };
 
@@ -113,19 +129,6 @@ static __always_inline __u32 exit_plan(__u32 nr, int compat)
 	}
 	return 0;
 }
-
-struct capture {
-	__u32 len;   /* bytes in scratch */
-	__u16 flags; /* TT_FLAG_* */
-	__u8 arg;
-	__u8 cells;
-};
-
-struct event {
-	struct capture cap[TT_MAX_PAYLOADS];
-	__u32 ncap;
-	__u32 cells; /* payload cells */
-};
 
 static __always_inline __u32 cells_for(__u32 len)
 {
@@ -227,7 +230,22 @@ static __always_inline void plan_captures(struct event *ev, struct scratch *s, _
 /* Reserve n cells on this CPU; returns the first position (0-based). */
 static __always_inline __u64 reserve(struct tt_ring_ctl *ctl, __u32 cpu, __u32 n)
 {
-	return __sync_fetch_and_add(&ctl->heads[cpu & (TT_MAX_CPUS - 1)].head, n);
+	/* The caller checked cpu < TT_MAX_CPUS, so clang drops the mask below;
+	 * but the 6.1 verifier loses that bound when cpu is spilled to the stack
+	 * as 32 bits ("unbounded memory access"). The empty asm hides what the
+	 * compiler knows, so the mask stays right before the access. */
+	asm volatile("" : "+r"(cpu));
+	struct tt_head *h = &ctl->heads[cpu & (TT_MAX_CPUS - 1)];
+#ifdef TT_VARIANT_CORE
+	/* No BPF_FETCH before kernel 5.12. A plain add is safe: the region is
+	 * this CPU's, and syscall tracepoints run their programs with preemption
+	 * disabled on these kernels, so no other writer of this head runs. */
+	__u64 pos = h->head;
+	h->head = pos + n;
+	return pos;
+#else
+	return __sync_fetch_and_add(&h->head, n);
+#endif
 }
 
 static __always_inline void *cell_at(__u32 cpu, __u64 pos)
@@ -253,7 +271,6 @@ static __always_inline void fill_header(struct tt_header *h, __u32 gen, __u16 ki
 struct chunk_ctx {
 	struct scratch *s;
 	struct tt_header proto; /* header fields every payload cell repeats */
-	struct tt_ring_ctl *ctl;
 	__u64 pos;   /* ring position of the next cell */
 	__u32 cpu;
 	__u32 cap;   /* capture index */
@@ -263,7 +280,15 @@ struct chunk_ctx {
 	__u8 arg;
 };
 
-static long write_chunk(__u64 part, struct chunk_ctx *x)
+/* Cells one capture needs at most. */
+#define MAX_PARTS ((TT_MAX_CAPTURE + TT_PAYLOAD_DATA - 1) / TT_PAYLOAD_DATA)
+
+#ifdef TT_VARIANT_CORE
+static __always_inline
+#else
+static
+#endif
+long write_chunk(__u64 part, struct chunk_ctx *x)
 {
 	struct tt_payload *p = cell_at(x->cpu, x->pos + part);
 	if (!p)
@@ -291,8 +316,47 @@ static long write_chunk(__u64 part, struct chunk_ctx *x)
 	return 0;
 }
 
-static __always_inline void write_payloads(struct event *ev, struct chunk_ctx *x)
+#ifdef TT_VARIANT_CORE
+/*
+ * No bpf_loop before 5.17, and bounded loops inlined into record() make the
+ * verifier walk them once for every way of reaching them (each syscall's
+ * plan, each capture length): it gives up at a million instructions. A
+ * global function is verified once, on its own, with unknown arguments
+ * (5.6; only scalars and the context as arguments before 5.12): the event
+ * waits in the per-CPU scratch map.
+ */
+__noinline int write_payloads_core(__u32 which, __u32 cpu, __u64 pos)
 {
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &which);
+	if (!s)
+		return 0;
+	struct chunk_ctx x = { .s = s, .proto = s->proto, .pos = pos, .cpu = cpu };
+	__u32 ncap = s->ev.ncap;
+	for (__u32 i = 0; i < TT_MAX_PAYLOADS; i++) {
+		if (i >= ncap)
+			break;
+		struct capture *c = &s->ev.cap[i];
+		x.cap = i;
+		x.len = c->len;
+		x.parts = c->cells;
+		x.flags = c->flags;
+		x.arg = c->arg;
+		for (__u32 part = 0; part < MAX_PARTS; part++)
+			if (part >= c->cells || write_chunk(part, &x))
+				break;
+		x.pos += c->cells;
+	}
+	return 0;
+}
+#endif
+
+static __always_inline void write_payloads(struct event *ev, struct chunk_ctx *x, __u32 which)
+{
+#ifdef TT_VARIANT_CORE
+	x->s->ev = *ev;
+	x->s->proto = x->proto;
+	write_payloads_core(which, x->cpu, x->pos);
+#else
 	for (int i = 0; i < TT_MAX_PAYLOADS; i++) {
 		if (i >= ev->ncap)
 			break;
@@ -302,9 +366,10 @@ static __always_inline void write_payloads(struct event *ev, struct chunk_ctx *x
 		x->parts = c->cells;
 		x->flags = c->flags;
 		x->arg = c->arg;
-		bpf_loop(c->cells, write_chunk, x, 0); /* bpf_loop: kernel 5.17 */
+		bpf_loop(c->cells, write_chunk, x, 0); /* kernel 5.17 */
 		x->pos += c->cells;
 	}
+#endif
 }
 
 static __always_inline int record(__u64 *ctx, int is_exit)
@@ -347,7 +412,8 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 
 	__u32 gen = ctl->gen;
 	__u64 ts = bpf_ktime_get_ns();
-	__u32 pid = task->tgid, tid = task->pid;
+	__u32 pid, tid;
+	tt_task_ids(task, &pid, &tid);
 	__u16 flags = compat ? TT_FLAG_COMPAT : 0;
 	__u64 pos = reserve(ctl, cpu, 1 + ev.cells);
 
@@ -365,17 +431,16 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 		x->payload_cells = ev.cells;
 	} else {
 		__builtin_memcpy(e->args, args, sizeof(args));
-		/* comm via the task, not bpf_get_current_comm(): no helper call */
-		__builtin_memcpy(e->comm, task->comm, sizeof(e->comm));
+		tt_task_comm(task, e->comm);
 		e->payload_cells = ev.cells;
 	}
 	barrier();
 	e->h.seq = pos + 1;
 
 	if (ev.ncap && s) {
-		struct chunk_ctx x = { .s = s, .ctl = ctl, .pos = pos + 1, .cpu = cpu };
+		struct chunk_ctx x = { .s = s, .pos = pos + 1, .cpu = cpu };
 		fill_header(&x.proto, gen, TT_KIND_PAYLOAD, flags, ts, pid, tid, nr, cpu);
-		write_payloads(&ev, &x);
+		write_payloads(&ev, &x, is_exit);
 	}
 	return 0;
 }

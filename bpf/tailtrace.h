@@ -130,7 +130,7 @@ enum tt_stat {
 
 /* What `tailtrace install` set up, pinned as the one-entry array "install"
  * under the pin root so every later command reads the same settings. */
-#define TT_INSTALL_MAGIC 0x74747231u /* "ttr1": bump on layout changes */
+#define TT_INSTALL_MAGIC 0x74747232u /* "ttr2": bump on layout changes (pins, structs) */
 struct tt_install {
 	__u32 magic;
 	__u32 key_mode;       /* enum tt_key_mode */
@@ -139,9 +139,15 @@ struct tt_install {
 	__u32 cells_per_cpu;  /* power of two */
 	__u32 ncpus;          /* possible CPUs: ring regions */
 	__u32 capture_bytes;
-	__u32 _pad;
+	__u32 variant;        /* enum tt_variant: the programs' compiled variant */
 	__u64 host_mntns;
 	__u64 installed_ns;   /* CLOCK_REALTIME */
+};
+
+/* Compiled variants of the programs (bpf/kernel.bpf.h), chosen at install. */
+enum tt_variant {
+	TT_VARIANT_ID_BTF = 0,  /* typed task pointer, bpf_loop: 5.17+ */
+	TT_VARIANT_ID_CORE = 1, /* CO-RE probe reads, bounded loops: 5.10+ */
 };
 
 enum tt_key_mode {

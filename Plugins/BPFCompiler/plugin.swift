@@ -23,23 +23,26 @@ struct BPFCompiler: BuildToolPlugin {
         for source in sources {
             let stem = String(source.dropLast(".bpf.c".count))
             let input = bpfDir.appending(path: source)
-            let object = context.pluginWorkDirectoryURL.appending(path: "\(stem).bpf.o")
             let swift = context.pluginWorkDirectoryURL.appending(path: "\(stem)_bpf.swift")
-            // One command compiles and embeds: an object file listed as a
-            // build output would become a resource of the target, and a
-            // resource bundle pulls Foundation into every binary.
+            // One command compiles every variant and embeds them: an object
+            // file listed as a build output would become a resource of the
+            // target, and a resource bundle pulls Foundation into every binary.
             commands.append(
                 .buildCommand(
                     displayName: "Compiling BPF \(source)",
                     executable: embed,
-                    arguments: [
-                        swift.path, stem, object.path, clang.path,
-                        "-target", "bpf", "-O2", "-g", "-Wall", "-Werror",
-                        "-D__TARGET_ARCH_\(arch)",
-                        // asm/types.h lives in the multiarch include directory.
-                        "-I", bpfDir.path, "-I", "/usr/include/\(triple)", "-I", "/usr/include",
-                        "-c", input.path, "-o", object.path,
-                    ],
+                    arguments: [swift.path, stem, context.pluginWorkDirectoryURL.path, clang.path]
+                        // Kernel variants (bpf/kernel.bpf.h): names match BPFVariant.
+                        // clang 20+ emits BPF ISA v3 by default, whose atomics
+                        // 5.10 rejects ("BPF_STX uses reserved fields"): core is v2.
+                        + ["--variant", "btf", "--variant", "core=-DTT_VARIANT_CORE,-mcpu=v2", "--"]
+                        + [
+                            "-target", "bpf", "-O2", "-g", "-Wall", "-Werror",
+                            "-D__TARGET_ARCH_\(arch)",
+                            // asm/types.h lives in the multiarch include directory.
+                            "-I", bpfDir.path, "-I", "/usr/include/\(triple)", "-I", "/usr/include",
+                            "-c", input.path,
+                        ],
                     inputFiles: [input] + headers,
                     outputFiles: [swift]))
         }

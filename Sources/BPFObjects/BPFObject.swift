@@ -36,3 +36,33 @@ public struct BPFObject: Sendable {
         return out
     }
 }
+
+/// The compiled variants of every program (bpf/kernel.bpf.h says what each
+/// needs); `tailtrace install` picks one for the running kernel.
+public enum BPFVariant: String, Sendable, CaseIterable {
+    /// Typed task pointer (bpf_get_current_task_btf, 5.11), bpf_loop (5.17),
+    /// atomic fetch-and-add (5.12): the fast path.
+    case btf
+    /// CO-RE probe reads, bounded loops, plain adds: kernels 5.10 to 5.16.
+    case core
+}
+
+/// A map or program name of a BPF object, as the generated enums spell it.
+public protocol BPFName: RawRepresentable<String>, Sendable, CaseIterable, Hashable {}
+
+/// The `const volatile` settings of a BPF object, written into its .rodata
+/// before load at the offsets the build found in the object.
+public protocol BPFSettings: Sendable {
+    static var rodataSize: Int { get }
+    func write(to rodata: UnsafeMutableRawBufferPointer)
+}
+
+/// What bpf-embed generates for each `bpf/<name>.bpf.c`: the embedded objects
+/// of every variant and the typed names of their maps, programs and settings.
+public protocol BPFObjectSpec {
+    associatedtype Map: BPFName
+    associatedtype Program: BPFName
+    associatedtype Settings: BPFSettings
+    static var name: String { get }
+    static var elf: [BPFVariant: BPFObject] { get }
+}

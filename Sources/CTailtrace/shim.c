@@ -3,57 +3,54 @@
 #include "ctailtrace.h"
 
 static int tt_verbosity = 0;
-static char tt_last[1024];
+/* The tail of libbpf's warnings since the last tt_libbpf_capture(): a failed
+ * load's verifier log can be long, and its last lines say why. */
+static char tt_log[64 * 1024];
+static size_t tt_log_len = 0;
+
+static void tt_log_append(const char *text, size_t n)
+{
+	if (n >= sizeof(tt_log)) {
+		text += n - (sizeof(tt_log) - 1);
+		n = sizeof(tt_log) - 1;
+	}
+	if (tt_log_len + n >= sizeof(tt_log)) {
+		size_t drop = tt_log_len + n - (sizeof(tt_log) - 1);
+		memmove(tt_log, tt_log + drop, tt_log_len - drop);
+		tt_log_len -= drop;
+	}
+	memcpy(tt_log + tt_log_len, text, n);
+	tt_log_len += n;
+	tt_log[tt_log_len] = 0;
+}
 
 static int tt_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_WARN) {
+		char line[4096];
 		va_list copy;
 		va_copy(copy, ap);
-		vsnprintf(tt_last, sizeof(tt_last), fmt, copy);
+		int n = vsnprintf(line, sizeof(line), fmt, copy);
 		va_end(copy);
+		if (n > 0)
+			tt_log_append(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 	}
 	if ((int)level > tt_verbosity)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
 
-void tt_libbpf_set_verbosity(int level)
+void tt_libbpf_capture(int level)
 {
 	tt_verbosity = level;
+	tt_log_len = 0;
+	tt_log[0] = 0;
 	libbpf_set_print(tt_print);
 }
 
-const char *tt_libbpf_last_message(void)
+const char *tt_libbpf_log(void)
 {
-	return tt_last;
-}
-
-int tt_set_rodata(struct bpf_object *obj, const char *var, const void *val, size_t size)
-{
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
-	struct btf *btf = bpf_object__btf(obj);
-	if (!map || !btf)
-		return -ENOENT;
-	int sec = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
-	if (sec < 0)
-		return -ENOENT;
-	const struct btf_type *t = btf__type_by_id(btf, sec);
-	const struct btf_var_secinfo *vs = btf_var_secinfos(t);
-	size_t data_size = 0;
-	char *data = (char *)bpf_map__initial_value(map, &data_size);
-	if (!data)
-		return -ENOENT;
-	for (unsigned i = 0; i < btf_vlen(t); i++, vs++) {
-		const struct btf_type *v = btf__type_by_id(btf, vs->type);
-		if (strcmp(btf__name_by_offset(btf, v->name_off), var) != 0)
-			continue;
-		if (vs->size != size || vs->offset + size > data_size)
-			return -EINVAL;
-		memcpy(data + vs->offset, val, size);
-		return 0;
-	}
-	return -ENOENT;
+	return tt_log;
 }
 
 int tt_pop_u32(int queue_fd, __u32 *value)

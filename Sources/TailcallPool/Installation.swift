@@ -16,8 +16,11 @@ public struct InstallOptions: Sendable {
     public var poolSize = 16
     public var ringBytes = 256 * 1024
     public var captureBytes = 128
-    public var keyMode = KeyMode.cgroup
+    /// nil: cgroup where a cgroup2 hierarchy is mounted, else mntns.
+    public var keyMode: KeyMode?
     public var autoClaim = false
+    /// nil: the variant the kernel's features allow that is fastest.
+    public var variant: BPFVariant?
 
     public init() {}
 }
@@ -33,6 +36,8 @@ public struct Installation: Sendable {
     public let ncpus: Int
     public let captureBytes: Int
     public let hostMntns: UInt64
+    /// The compiled variant of the programs loaded here (same for every slot).
+    public let variant: BPFVariant
 
     public var ringCells: Int { cellsPerCPU * ncpus }
     public var ringBytes: Int { ringCells * Int(TT_CELL_SIZE) }
@@ -41,12 +46,12 @@ public struct Installation: Sendable {
     public static func open(_ root: PinRoot) throws -> Installation {
         let map: BPFMap
         do {
-            map = try BPFMap.open(pinned: root.pin("install"))
+            map = try BPFMap.open(pinned: root.pin(.install))
         } catch let e as BPFError where e.errno == ENOENT {
             throw BPFError("open \(root.path)", errno: ENOENT, hint: "tailtrace is not installed there; run `tailtrace install`")
         }
         guard let info = map.lookup(UInt32(0), as: tt_install.self), info.magic == TT_INSTALL_MAGIC else {
-            throw BPFError("read \(root.pin("install"))", errno: EINVAL, hint: "installed by another tailtrace version; uninstall and install again")
+            throw BPFError("read \(root.pin(.install))", errno: EINVAL, hint: "installed by another tailtrace version; uninstall and install again")
         }
         return Installation(root: root, info: info)
     }
@@ -60,11 +65,29 @@ public struct Installation: Sendable {
         ncpus = Int(info.ncpus)
         captureBytes = Int(info.capture_bytes)
         hostMntns = info.host_mntns
+        variant = info.variant == TT_VARIANT_ID_CORE.rawValue ? .core : .btf
     }
 
     public enum InstallResult: Sendable {
-        case installed(Installation)
+        /// With the lines that say what was chosen for this kernel and host, and why.
+        case installed(Installation, notes: [String])
         case alreadyInstalled(Installation)
+    }
+
+    /// Key mode for this host: what was asked, or cgroup where a cgroup2
+    /// hierarchy is mounted and mntns where there is none (cgroup v1 only:
+    /// every task then has the root's cgroup v2 id).
+    static func keyMode(asked: KeyMode?, cgroup2Mounted: Bool) throws -> (KeyMode, note: String?) {
+        switch (asked, cgroup2Mounted) {
+        case (.some(.cgroup), false):
+            throw BPFError(
+                "install with --key cgroup", errno: ENOENT,
+                hint: "no cgroup2 hierarchy is mounted (cgroup v1 only); use --key mntns")
+        case (.some(let mode), _): return (mode, nil)
+        case (nil, true): return (.cgroup, nil)
+        case (nil, false):
+            return (.mntns, "key mntns: no cgroup2 hierarchy is mounted (cgroup v1 only), so containers are told apart by mount namespace")
+        }
     }
 
     /// Loads and attaches the dispatcher, preloads the pool, and pins it all
@@ -73,7 +96,11 @@ public struct Installation: Sendable {
         guard geteuid() == 0 else {
             throw BPFError("install", errno: EPERM, hint: "run as root: loading BPF needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN")
         }
-        try KernelMounts.checkBTF()
+        let choice: VariantChoice
+        switch KernelFeatures.probe().choice(asked: options.variant) {
+        case .success(let c): choice = c
+        case .failure(let tooOld): throw tooOld
+        }
         try KernelMounts.ensure(pinRoot: root)
         if root.isInstalled { return .alreadyInstalled(try open(root)) }
         if access(root.path, F_OK) == 0 {
@@ -83,9 +110,11 @@ public struct Installation: Sendable {
         guard ncpus > 0, ncpus <= Int(TT_MAX_CPUS) else {
             throw BPFError("count possible CPUs", errno: EINVAL, hint: "\(ncpus) CPUs; tailtrace supports up to \(TT_MAX_CPUS)")
         }
+        let (keyMode, keyNote) = try Self.keyMode(asked: options.keyMode, cgroup2Mounted: (try? CgroupMount.current()) != nil)
         var info = tt_install()
         info.magic = TT_INSTALL_MAGIC
-        info.key_mode = options.keyMode.raw
+        info.variant = choice.variant == .core ? TT_VARIANT_ID_CORE.rawValue : TT_VARIANT_ID_BTF.rawValue
+        info.key_mode = keyMode.raw
         info.auto_claim = options.autoClaim ? 1 : 0
         info.pool_size = UInt32(options.poolSize)
         info.cells_per_cpu = UInt32(cellsPerCPU(ringBytes: options.ringBytes, ncpus: ncpus))
@@ -100,7 +129,7 @@ public struct Installation: Sendable {
         try root.create()
         do {
             try installation.loadDispatcher()
-            if options.autoClaim && options.keyMode == .cgroup {
+            if options.autoClaim && keyMode == .cgroup {
                 try installation.refuseHostCgroups()
             }
             let pool = Pool(installation)
@@ -113,12 +142,13 @@ public struct Installation: Sendable {
             try BPFError.check(fd, "create install map")
             let map = BPFMap(fd: fd, name: "install")
             try map.update(UInt32(0), info)
-            try BPFError.check(bpf_obj_pin(fd, root.pin("install")), "pin \(root.pin("install"))")
+            try BPFError.check(bpf_obj_pin(fd, root.pin(.install)), "pin \(root.pin(.install))")
         } catch {
             try? root.removeAll()
             throw error
         }
-        return .installed(installation)
+        let notes = ["programs: \(choice.variant.rawValue) variant (\(choice.reason))"] + [keyNote].compactMap { $0 }
+        return .installed(installation, notes: notes)
     }
 
     /// Detaches the dispatcher and removes every pin of the installation.
@@ -129,27 +159,24 @@ public struct Installation: Sendable {
         try root.removeAll()
     }
 
-    /// Dispatcher maps, pinned by these names under the root.
-    static let dispatcherMaps = ["keys", "recorders_enter", "recorders_exit", "free_slots", "claims", "refused", "missed", "stats"]
-
+    /// Loads the dispatcher, pins every map of it under the root by its
+    /// name, and attaches it.
     private func loadDispatcher() throws {
-        let object = try BPFProgramObject(.dispatcher)
-        try object.setConstant("key_mode", keyMode.raw)
-        try object.setConstant("auto_claim", UInt32(autoClaim ? 1 : 0))
-        try object.setConstant("host_mntns", hostMntns)
+        let object = try BPFProgramObject<DispatcherBPF>(variant)
+        try object.configure(.init(keyMode: keyMode.raw, autoClaim: autoClaim ? 1 : 0, hostMntns: hostMntns))
         try object.load()
-        for name in Self.dispatcherMaps {
-            try object.pinMap(name, at: root.pin(name))
+        for name in DispatcherBPF.Map.allCases {
+            try object.pin(name, at: root.pin(name))
         }
-        try object.attachTracepoint("tt_dispatch_enter", pinAt: root.pin("link_sys_enter"))
-        try object.attachTracepoint("tt_dispatch_exit", pinAt: root.pin("link_sys_exit"))
+        try object.attachTracepoint(.ttDispatchEnter, pinAt: root.pin(.linkSysEnter))
+        try object.attachTracepoint(.ttDispatchExit, pinAt: root.pin(.linkSysExit))
     }
 
     /// Pool mode: the dispatcher must not claim cgroups host tasks live in.
     /// (In mntns mode the host's own namespace is the only key to refuse,
     /// and the dispatcher compares it directly.)
     func refuseHostCgroups() throws {
-        let refused = try BPFMap.open(pinned: root.pin("refused"))
+        let refused = try BPFMap.open(pinned: root.pin(.refused))
         let mount = try CgroupMount.current()
         for id in HostCgroups.ids(hostMntns: hostMntns, mount: mount) {
             try refused.update(id, UInt8(1))

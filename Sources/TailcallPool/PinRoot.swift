@@ -1,3 +1,4 @@
+import BPFObjects
 import CTailtrace
 import Glibc
 import Shared
@@ -6,8 +7,9 @@ import Shared
 ///
 ///     <root>/install                      settings (array map, struct tt_install)
 ///     <root>/link_sys_enter, link_sys_exit   dispatcher links (keep it attached)
-///     <root>/keys recorders_enter recorders_exit free_slots claims refused missed stats scratch
-///     <root>/slots/<n>/{ring,ring_ctl,enter,exit}   recorder module n
+///     <root>/<map>                        each map of bpf/dispatcher.bpf.c (DispatcherBPF.Map)
+///     <root>/scratch                      the recorders' shared per-CPU scratch map
+///     <root>/slots/<n>/{ring,ring_ctl,tt_record_enter,tt_record_exit}   recorder module n
 ///
 /// Tests use their own root; nothing here touches another root's pins.
 public struct PinRoot: Sendable {
@@ -16,12 +18,23 @@ public struct PinRoot: Sendable {
 
     public init(_ path: String) { self.path = path }
 
-    public func pin(_ name: String) -> String { "\(path)/\(name)" }
+    /// Pins the installation makes itself, beside the maps of its objects.
+    public enum InstallPin: String, Sendable {
+        case install
+        case linkSysEnter = "link_sys_enter"
+        case linkSysExit = "link_sys_exit"
+    }
+
+    public func pin(_ name: InstallPin) -> String { "\(path)/\(name.rawValue)" }
+    public func pin(_ name: DispatcherBPF.Map) -> String { "\(path)/\(name.rawValue)" }
+    /// A recorder map every slot's module shares (the per-CPU scratch).
+    public func sharedPin(_ name: RecorderBPF.Map) -> String { "\(path)/\(name.rawValue)" }
     public var slotsDir: String { "\(path)/slots" }
     public func slotDir(_ slot: Int) -> String { "\(slotsDir)/\(slot)" }
-    public func slotPin(_ slot: Int, _ name: String) -> String { "\(slotDir(slot))/\(name)" }
+    public func slotPin(_ slot: Int, _ name: RecorderBPF.Map) -> String { "\(slotDir(slot))/\(name.rawValue)" }
+    public func slotPin(_ slot: Int, _ name: RecorderBPF.Program) -> String { "\(slotDir(slot))/\(name.rawValue)" }
 
-    public var isInstalled: Bool { access(pin("install"), F_OK) == 0 }
+    public var isInstalled: Bool { access(pin(.install), F_OK) == 0 }
 
     /// Slot numbers that have a recorder module pinned, ascending.
     public func loadedSlots() -> [Int] {
@@ -85,12 +98,4 @@ public enum KernelMounts {
         }
     }
 
-    /// CO-RE relocations need the kernel's BTF.
-    public static func checkBTF() throws {
-        if access("/sys/kernel/btf/vmlinux", R_OK) != 0 {
-            throw BPFError(
-                "read /sys/kernel/btf/vmlinux", errno: errno,
-                hint: "the kernel has no BTF (CONFIG_DEBUG_INFO_BTF); tailtrace needs it for CO-RE")
-        }
-    }
 }

@@ -43,49 +43,46 @@ public struct Pool: Sendable {
         guard slot >= 0, slot < Int(TT_MAX_SLOTS) else {
             throw BPFError("load recorder \(slot)", errno: ENOSPC, hint: "at most \(TT_MAX_SLOTS) slots")
         }
-        let object = try BPFProgramObject(.recorder)
+        let object = try BPFProgramObject<RecorderBPF>(installation.variant)
         let cells = installation.cellsPerCPU
-        try object.setConstant("cells_per_cpu", UInt32(cells))
-        try object.setConstant("cell_mask", UInt32(cells - 1))
-        try object.setConstant("capture_bytes", UInt32(installation.captureBytes))
-        try object.setMaxEntries("ring", UInt32(installation.ringCells))
+        try object.configure(
+            .init(cellsPerCpu: UInt32(cells), cellMask: UInt32(cells - 1), captureBytes: UInt32(installation.captureBytes)))
+        try object.setMaxEntries(.ring, UInt32(installation.ringCells))
         // One scratch map serves every slot: programs never nest on a CPU.
-        let scratchPin = root.pin("scratch")
+        let scratchPin = root.sharedPin(.scratch)
         let shared = try? BPFMap.open(pinned: scratchPin)
-        if let shared { try object.reuse("scratch", fd: shared.fd) }
+        if let shared { try object.reuse(.scratch, fd: shared.fd) }
         try object.load()
-        if shared == nil { try object.pinMap("scratch", at: scratchPin) }
+        if shared == nil { try object.pin(RecorderBPF.Map.scratch, at: scratchPin) }
 
         let dir = root.slotDir(slot)
         if mkdir(dir, 0o700) != 0 && errno != EEXIST { throw BPFError("mkdir \(dir)", errno: errno) }
-        try object.pinMap("ring", at: root.slotPin(slot, "ring"))
-        try object.pinMap("ring_ctl", at: root.slotPin(slot, "ring_ctl"))
-        try object.pinProgram("tt_record_enter", at: root.slotPin(slot, "enter"))
-        try object.pinProgram("tt_record_exit", at: root.slotPin(slot, "exit"))
-        try BPFMap.open(pinned: root.pin("recorders_enter")).update(UInt32(slot), try object.programFD("tt_record_enter"))
-        try BPFMap.open(pinned: root.pin("recorders_exit")).update(UInt32(slot), try object.programFD("tt_record_exit"))
+        for map in [RecorderBPF.Map.ring, .ringCtl] { try object.pin(map, at: root.slotPin(slot, map)) }
+        for program in RecorderBPF.Program.allCases { try object.pin(program, at: root.slotPin(slot, program)) }
+        try BPFMap.open(pinned: root.pin(.recordersEnter)).update(UInt32(slot), object.programFD(.ttRecordEnter))
+        try BPFMap.open(pinned: root.pin(.recordersExit)).update(UInt32(slot), object.programFD(.ttRecordExit))
     }
 
     /// Resets a slot's ring (new generation, empty heads) and returns it to
     /// the free queue. The caller has removed its key first.
     public func free(slot: Int) throws {
-        let ctl = try BPFMap.open(pinned: root.slotPin(slot, "ring_ctl"))
+        let ctl = try BPFMap.open(pinned: root.slotPin(slot, .ringCtl))
         var c = ctl.lookup(UInt32(0), as: tt_ring_ctl.self) ?? tt_ring_ctl()
         let gen = c.gen &+ 1
         c = tt_ring_ctl()
         c.gen = gen == 0 ? 1 : gen
         c.enabled = 1
         try ctl.update(UInt32(0), c)
-        try BPFMap.open(pinned: root.pin("free_slots")).push(UInt32(slot))
+        try BPFMap.open(pinned: root.pin(.freeSlots)).push(UInt32(slot))
     }
 
     /// Claims a slot for `key`, or adopts the slot the key already has.
     public func claim(key: UInt64) throws -> Claim {
-        let keys = try BPFMap.open(pinned: root.pin("keys"))
+        let keys = try BPFMap.open(pinned: root.pin(.keys))
         if let ref = keys.lookup(key, as: tt_slot_ref.self) {
             return Claim(slot: Int(ref.slot), generation: generation(of: Int(ref.slot)), adopted: true, loadedFresh: false)
         }
-        let queue = try BPFMap.open(pinned: root.pin("free_slots"))
+        let queue = try BPFMap.open(pinned: root.pin(.freeSlots))
         var fresh = false
         var slot: Int
         if let s = queue.pop() {
@@ -123,11 +120,11 @@ public struct Pool: Sendable {
     /// until `free(slot:)`. Returns the slot, or nil when the key had none
     /// (or another slot than `expected`).
     public func unplug(key: UInt64, expectedSlot expected: Int? = nil) throws -> Int? {
-        let keys = try BPFMap.open(pinned: root.pin("keys"))
+        let keys = try BPFMap.open(pinned: root.pin(.keys))
         guard let ref = keys.lookup(key, as: tt_slot_ref.self) else { return nil }
         if let expected, Int(ref.slot) != expected { return nil }
         guard try keys.delete(key) else { return nil }
-        try BPFMap.open(pinned: root.pin("claims")).delete(ref.slot)
+        try BPFMap.open(pinned: root.pin(.claims)).delete(ref.slot)
         return Int(ref.slot)
     }
 
@@ -140,13 +137,13 @@ public struct Pool: Sendable {
     }
 
     public func generation(of slot: Int) -> UInt32 {
-        guard let ctl = try? BPFMap.open(pinned: root.slotPin(slot, "ring_ctl")) else { return 0 }
+        guard let ctl = try? BPFMap.open(pinned: root.slotPin(slot, .ringCtl)) else { return 0 }
         return ctl.lookup(UInt32(0), as: tt_ring_ctl.self)?.gen ?? 0
     }
 
     /// Key → slot for every claimed slot.
     public func claimedKeys() throws -> [(key: UInt64, slot: Int)] {
-        let keys = try BPFMap.open(pinned: root.pin("keys"))
+        let keys = try BPFMap.open(pinned: root.pin(.keys))
         return keys.keys(UInt64.self).compactMap { key in
             keys.lookup(key, as: tt_slot_ref.self).map { (key, Int($0.slot)) }
         }
@@ -154,14 +151,14 @@ public struct Pool: Sendable {
 
     /// What the dispatcher recorded for slots it claimed by itself.
     public func autoClaims() throws -> [tt_claim] {
-        let claims = try BPFMap.open(pinned: root.pin("claims"))
+        let claims = try BPFMap.open(pinned: root.pin(.claims))
         return claims.keys(UInt32.self).compactMap { claims.lookup($0, as: tt_claim.self) }
     }
 
     public func status() throws -> PoolStatus {
         let loaded = root.loadedSlots()
         let claimed = try claimedKeys().count
-        let stats = try BPFMap.open(pinned: root.pin("stats"))
+        let stats = try BPFMap.open(pinned: root.pin(.stats))
         let ncpu = Int(libbpf_num_possible_cpus())
         func stat(_ s: tt_stat) -> UInt64 {
             var values = [UInt64](repeating: 0, count: ncpu)
@@ -171,14 +168,15 @@ public struct Pool: Sendable {
         }
         var memory = 0
         var drops: UInt64 = 0
-        for name in Installation.dispatcherMaps + ["scratch"] {
+        for name in DispatcherBPF.Map.allCases {
             memory += (try? BPFMap.open(pinned: root.pin(name)))?.memlock ?? 0
         }
+        memory += (try? BPFMap.open(pinned: root.sharedPin(.scratch)))?.memlock ?? 0
         for slot in loaded {
-            for name in ["ring", "ring_ctl"] {
+            for name in [RecorderBPF.Map.ring, .ringCtl] {
                 memory += (try? BPFMap.open(pinned: root.slotPin(slot, name)))?.memlock ?? 0
             }
-            if let ctl = try? BPFMap.open(pinned: root.slotPin(slot, "ring_ctl")),
+            if let ctl = try? BPFMap.open(pinned: root.slotPin(slot, .ringCtl)),
                 let c = ctl.lookup(UInt32(0), as: tt_ring_ctl.self)
             {
                 drops &+= c.drops
@@ -196,7 +194,7 @@ public struct Pool: Sendable {
     /// running on that CPU.
     func dispatcherRecursionMisses() -> UInt64 {
         var total: UInt64 = 0
-        for name in ["link_sys_enter", "link_sys_exit"] {
+        for name in [PinRoot.InstallPin.linkSysEnter, .linkSysExit] {
             let fd = bpf_obj_get(root.pin(name))
             guard fd >= 0 else { continue }
             defer { close(fd) }

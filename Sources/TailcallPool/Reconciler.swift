@@ -190,7 +190,7 @@ public struct Reconciler {
 extension Pool {
     /// The dispatcher will never claim `key` again (reconcile found it is no container).
     public func refuse(key: UInt64) throws {
-        try BPFMap.open(pinned: root.pin("refused")).update(key, UInt8(1))
+        try BPFMap.open(pinned: root.pin(.refused)).update(key, UInt8(1))
     }
 
     /// Loads recorder modules until `poolSize` slots are free. Returns how many.

@@ -76,9 +76,9 @@ private struct MappedRing {
     init(_ installation: Installation, slot: Int) throws {
         let root = installation.root
         cellBytes = installation.ringCells * Int(TT_CELL_SIZE)
-        ring = try MappedRegion(map: try BPFMap.open(pinned: root.slotPin(slot, "ring")), length: cellBytes)
+        ring = try MappedRegion(map: try BPFMap.open(pinned: root.slotPin(slot, .ring)), length: cellBytes)
         ctl = try MappedRegion(
-            map: try BPFMap.open(pinned: root.slotPin(slot, "ring_ctl")), length: MemoryLayout<tt_ring_ctl>.size)
+            map: try BPFMap.open(pinned: root.slotPin(slot, .ringCtl)), length: MemoryLayout<tt_ring_ctl>.size)
         cellsPerCPU = installation.cellsPerCPU
         ncpus = installation.ncpus
     }

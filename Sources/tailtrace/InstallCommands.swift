@@ -1,4 +1,5 @@
 import ArgumentParser
+import BPFObjects
 import CTailtrace
 import Glibc
 import Shared
@@ -22,8 +23,14 @@ struct Install: ParsableCommand {
     @Option(help: "Bytes captured per string or buffer argument (16-\(TT_MAX_CAPTURE)).")
     var captureBytes = 128
 
-    @Option(help: "What identifies a container: its cgroup v2 (cgroup) or its mount namespace (mntns).")
-    var key = KeyModeArgument.cgroup
+    @Option(help: "What identifies a container: its cgroup v2 (cgroup) or its mount namespace (mntns). Default: cgroup, or mntns where no cgroup2 hierarchy is mounted.")
+    var key: KeyModeArgument?
+
+    @Option(help: "Program variant: btf (5.17+, fastest) or core (5.10+). Default: chosen from probes of the kernel.")
+    var bpfVariant: BPFVariantArgument?
+
+    @Flag(help: "Print libbpf's and the verifier's whole log (also TAILTRACE_DEBUG=1).")
+    var verbose = false
 
     @Option(help: "Also install the OCI hooks: hooks.d JSON files go here (e.g. /usr/share/containers/oci/hooks.d).")
     var hooksDir: String?
@@ -54,14 +61,17 @@ struct Install: ParsableCommand {
         options.poolSize = pool
         options.ringBytes = ByteSize.parse(ringSize)!
         options.captureBytes = captureBytes
-        options.keyMode = key.mode
+        options.keyMode = key?.mode
         options.autoClaim = autoClaim
+        options.variant = bpfVariant?.variant
+        if verbose { setenv("TAILTRACE_DEBUG", "1", 1) }
         switch try Installation.install(PinRoot(paths.pinRoot), options: options) {
-        case .installed(let i):
+        case .installed(let i, let notes):
             try paths.stateStore.prepare()
             print(
                 "installed at \(paths.pinRoot): \(i.poolSize) recorders of \(ByteSize.format(i.ringBytes)), "
                     + "key \(i.keyMode.rawValue)\(i.autoClaim ? ", auto-claim" : "")")
+            for note in notes { print(note) }
         case .alreadyInstalled(let i):
             print(
                 "already installed at \(paths.pinRoot) (\(i.poolSize) recorders of \(ByteSize.format(i.ringBytes)), "
@@ -72,6 +82,11 @@ struct Install: ParsableCommand {
             print("hooks: \(hooksDir)/tailtrace-prestart.json and tailtrace-poststop.json run \(hookPath)/ocihook-*")
         }
     }
+}
+
+enum BPFVariantArgument: String, ExpressibleByArgument, CaseIterable {
+    case btf, core
+    var variant: BPFVariant { self == .btf ? .btf : .core }
 }
 
 enum KeyModeArgument: String, ExpressibleByArgument, CaseIterable {
@@ -113,9 +128,14 @@ struct Status: ParsableCommand {
         let recorder = try global.recorder()
         let i = recorder.installation
         let s = try recorder.pool.status()
+        // Why this variant: the same probes install ran (a few ms).
+        let reason = (try? KernelFeatures.probe().choice().get())
+            .map { $0.variant == i.variant ? $0.reason : "chosen at install; this kernel now would pick \($0.variant.rawValue)" } ?? "chosen at install"
         let fields: [(String, String)] = [
             ("pin_root", JSONText.string(i.root.path)),
             ("key_mode", JSONText.string(i.keyMode.rawValue)),
+            ("bpf_variant", JSONText.string(i.variant.rawValue)),
+            ("bpf_variant_reason", JSONText.string(reason)),
             ("auto_claim", i.autoClaim ? "true" : "false"),
             ("pool_size", "\(s.poolSize)"),
             ("loaded", "\(s.loaded)"),
@@ -135,6 +155,7 @@ struct Status: ParsableCommand {
             print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
         case .text:
             print("installed at \(i.root.path), key \(i.keyMode.rawValue)\(i.autoClaim ? ", auto-claim" : "")")
+            print("programs: \(i.variant.rawValue) variant (\(reason))")
             print("recorders: \(s.loaded) loaded (pool size \(s.poolSize)), \(s.claimed) claimed, \(s.free) free")
             print("ring: \(ByteSize.format(i.ringBytes)) per container, \(i.captureBytes) bytes per captured argument")
             print("memory: \(ByteSize.format(s.memoryBytes)) of kernel memory in use")

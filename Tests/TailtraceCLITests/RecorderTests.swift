@@ -22,8 +22,20 @@ final class RecorderTests: XCTestCase {
     /// The workload's own calls, from its failing openat on: exact names,
     /// paths, buffers, return values and errno.
     func testWorkloadSyscallsAreRecordedExactly() throws {
+        try checkWorkloadSyscalls(install: [])
+    }
+
+    /// The program variant for kernels 5.10-5.16 (CO-RE probe reads, bounded
+    /// loops), loaded on this kernel: the same records as the default one.
+    func testCoreVariantRecordsTheSame() throws {
+        try checkWorkloadSyscalls(install: ["--bpf-variant", "core"])
+        let status = try t.tailtrace("status", "--output", "json").stdout
+        XCTAssertTrue(status.contains(#""bpf_variant":"core""#), status)
+    }
+
+    func checkWorkloadSyscalls(install extra: [String]) throws {
         let workload = try TestSystem.workload()
-        try t.install("--pool", "2")
+        try t.install(["--pool", "2"] + extra)
         let cg = try t.makeCgroup("a")
         try t.tailtrace("attach", "--cgroup", cg, "--name", "wa")
         let run = try t.run(inCgroup: cg, [workload, "alpha"])
@@ -268,7 +280,7 @@ extension TestSystem {
         while let rel = enumerator?.nextObject() as? String {
             let path = root + "/" + rel
             let name = (rel as NSString).lastPathComponent
-            if name == "enter" || name == "exit" {
+            if name == "tt_record_enter" || name == "tt_record_exit" {
                 let r = try run("/usr/sbin/bpftool", ["-j", "prog", "show", "pinned", path])
                 if let obj = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
                     let id = obj["id"] as? Int
