@@ -69,7 +69,7 @@ let package = Package(
             name: "ocihook-poststop", dependencies: ["Shared", "TailcallPool"],
             linkerSettings: staticStdlib),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
-        .testTarget(name: "TailcallPoolTests", dependencies: ["TailcallPool", "Shared"]),
+        .testTarget(name: "TailcallPoolTests", dependencies: ["TailcallPool", "Shared", "BPFObjects", "CTailtrace"]),
         .testTarget(
             name: "TailtraceCLITests", dependencies: ["Shared"]),
         .testTarget(name: "KubernetesAPITests", dependencies: ["KubernetesAPI"]),
