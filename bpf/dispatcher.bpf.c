@@ -7,6 +7,12 @@
  * module (entry `slot` of recorders_enter or recorders_exit). Everything
  * else returns after one hash lookup.
  *
+ * A container is its whole cgroup subtree: a task whose cgroup is a
+ * descendant of a traced cgroup is recorded in the nearest traced ancestor's
+ * ring. The walk up the ancestors happens once per cgroup; its result is
+ * cached (positive and negative) in "resolved" until user space or a claim
+ * bumps "epoch", so every syscall pays one hash lookup, traced or not.
+ *
  * In pool mode (auto_claim) a task of an unknown key that lives in a mount
  * namespace other than the host's claims a preloaded slot from the free_slots
  * queue (BPF_MAP_TYPE_QUEUE, kernel 4.20) on its first syscall, so a container
@@ -46,6 +52,26 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } recorders_exit SEC(".maps");
+
+/* cgroup id -> its resolution (cgroup key mode); an LRU so that every
+ * cgroup of a busy host fits and old ones drop out */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct tt_resolved);
+} resolved SEC(".maps");
+
+/* one counter: bumped on every change of "keys" (by claims here, and by user
+ * space with an atomic add through mmap, hence mmapable); an array lookup
+ * with a constant key is inlined by the verifier */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} epoch SEC(".maps");
 
 /* preloaded, reset slots waiting for a container */
 struct {
@@ -142,7 +168,40 @@ static __noinline struct tt_slot_ref *claim_slot(__u64 key)
 	bpf_get_current_comm(claim.comm, sizeof(claim.comm));
 	bpf_map_update_elem(&claims, &slot, &claim, BPF_ANY);
 	count(TT_STAT_CLAIMS);
+	__u32 zero = 0;
+	__u32 *e = bpf_map_lookup_elem(&epoch, &zero);
+	if (e)
+		__sync_fetch_and_add(e, 1); /* cached "untraced" answers are stale now */
 	return bpf_map_lookup_elem(&keys, &key);
+}
+
+/* The nearest traced ancestor of the current task's cgroup `cg` (itself
+ * included), walked from the root down, cached under the epoch read before
+ * the walk: a change of "keys" during the walk leaves a stale entry, which
+ * the next syscall walks again. */
+static __noinline int resolve_cgroup(__u64 cg, struct tt_resolved *out)
+{
+	__u32 zero = 0;
+	__u32 *e = bpf_map_lookup_elem(&epoch, &zero);
+	if (!e)
+		return 0;
+	struct tt_resolved r = { .epoch = *e };
+	for (int level = 0; level < TT_MAX_CGROUP_LEVEL; level++) {
+		/* kernel 4.19 (tracing programs: 5.7); 0 past the task's own level */
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+		if (!id)
+			break;
+		struct tt_slot_ref *ref = bpf_map_lookup_elem(&keys, &id);
+		if (ref) {
+			r.key = id;
+			r.slot = ref->slot;
+		}
+		if (id == cg)
+			break;
+	}
+	bpf_map_update_elem(&resolved, &cg, &r, BPF_ANY);
+	*out = r;
+	return 1;
 }
 
 /* Both tracepoints pass (struct pt_regs *regs, long id_or_ret). Claims
@@ -150,15 +209,37 @@ static __noinline struct tt_slot_ref *claim_slot(__u64 key)
 static __always_inline int dispatch(__u64 *ctx, void *recorders, int may_claim)
 {
 	__u64 key = container_key(tt_task());
-	struct tt_slot_ref *ref = bpf_map_lookup_elem(&keys, &key);
-	if (!ref) {
-		if (!may_claim || !auto_claim)
+	__u32 slot;
+	if (key_mode == TT_KEY_CGROUP) {
+		__u32 zero = 0;
+		__u32 *e = bpf_map_lookup_elem(&epoch, &zero);
+		struct tt_resolved *hit = bpf_map_lookup_elem(&resolved, &key);
+		struct tt_resolved r;
+		if (hit && e && hit->epoch == *e)
+			r = *hit;
+		else if (!resolve_cgroup(key, &r))
 			return 0;
-		ref = claim_slot(key);
-		if (!ref)
-			return 0;
+		if (!r.key) {
+			if (!may_claim || !auto_claim)
+				return 0;
+			struct tt_slot_ref *ref = claim_slot(key);
+			if (!ref)
+				return 0;
+			r.slot = ref->slot;
+		}
+		slot = r.slot;
+	} else {
+		/* mntns: a mount namespace has no parent to walk to */
+		struct tt_slot_ref *ref = bpf_map_lookup_elem(&keys, &key);
+		if (!ref) {
+			if (!may_claim || !auto_claim)
+				return 0;
+			ref = claim_slot(key);
+			if (!ref)
+				return 0;
+		}
+		slot = ref->slot;
 	}
-	__u32 slot = ref->slot;
 	if (slot >= TT_MAX_SLOTS)
 		return 0;
 	bpf_tail_call(ctx, recorders, slot);

@@ -432,6 +432,7 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 	} else {
 		__builtin_memcpy(e->args, args, sizeof(args));
 		tt_task_comm(task, e->comm);
+		e->cgroup_id = tt_task_cgroup_id(task);
 		e->payload_cells = ev.cells;
 	}
 	barrier();

@@ -62,7 +62,8 @@ struct tt_enter {
 	char comm[TT_COMM_LEN];
 	__u32 payload_cells; /* cells reserved right after this one for payloads */
 	__u32 _pad;
-	__u64 _reserved[2];
+	__u64 cgroup_id;     /* the task's own cgroup v2 id (a container's subtree shares its ring) */
+	__u64 _reserved;
 };
 
 struct tt_exit {
@@ -106,6 +107,18 @@ struct tt_slot_ref {
 	__u32 slot;
 	__u32 gen;
 };
+
+/* Value of the dispatcher's "resolved" cache: what a cgroup id resolved to
+ * (the key of its nearest traced ancestor, itself included, and that key's
+ * slot; key 0: none), valid while epoch equals the "epoch" map's value. */
+struct tt_resolved {
+	__u64 key;
+	__u32 slot;
+	__u32 epoch;
+};
+
+/* Deepest cgroup level the dispatcher walks up from (the root is level 0). */
+#define TT_MAX_CGROUP_LEVEL 32
 
 /* What the dispatcher records when it claims a slot by itself (pool mode). */
 struct tt_claim {

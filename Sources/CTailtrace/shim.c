@@ -53,6 +53,18 @@ const char *tt_libbpf_log(void)
 	return tt_log;
 }
 
+int tt_bump_epoch(int array_fd)
+{
+	/* user space and BPF both add: only an atomic add through the mapping
+	 * keeps every change visible (a lookup+update could undo one) */
+	void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, array_fd, 0);
+	if (page == MAP_FAILED)
+		return -errno;
+	__atomic_fetch_add((__u32 *)page, 1, __ATOMIC_SEQ_CST);
+	munmap(page, 4096);
+	return 0;
+}
+
 int tt_pop_u32(int queue_fd, __u32 *value)
 {
 	return bpf_map_lookup_and_delete_elem(queue_fd, NULL, value);

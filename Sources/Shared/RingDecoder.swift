@@ -42,6 +42,7 @@ public struct RingDecoder {
         var header: tt_header
         var args: [UInt64] = []
         var comm = ""
+        var cgroupID: UInt64 = 0
         var ret: Int64 = 0
         var payloads: [Payload] = []
         var order: Int  // position in the CPU's region, for stable sorting
@@ -140,6 +141,7 @@ public struct RingDecoder {
                 let e = p.loadUnaligned(as: tt_enter.self)
                 r.args = withUnsafeBytes(of: e.args) { Array($0.bindMemory(to: UInt64.self)) }
                 r.comm = withUnsafeBytes(of: e.comm) { Self.cString($0) }
+                r.cgroupID = e.cgroup_id
                 payloadCells = Int(e.payload_cells)
             }
             pos += 1
@@ -210,7 +212,7 @@ public struct RingDecoder {
                 events.append(
                     SyscallEvent(
                         tsNs: h.ts_ns, cpu: Int(h.cpu), pid: h.pid, tid: h.tid, comm: r.comm, nr: Int(h.nr),
-                        compat: compat, args: r.args, ret: nil, payloads: r.payloads))
+                        compat: compat, args: r.args, ret: nil, payloads: r.payloads, cgroupID: r.cgroupID))
                 continue
             }
             if let i = open[h.tid], events[i].nr == Int(h.nr), events[i].ret == nil {

@@ -38,11 +38,15 @@ public struct SyscallEvent: Sendable, Equatable {
     /// its exit record was lost).
     public var ret: Int64?
     public var payloads: [Payload]
+    /// The task's own cgroup v2 id at enter (0: not recorded): differs from
+    /// the container's where the task moved into a descendant cgroup.
+    public var cgroupID: UInt64
 
     public init(
         tsNs: UInt64, cpu: Int, pid: UInt32, tid: UInt32, comm: String, nr: Int, compat: Bool,
-        args: [UInt64], ret: Int64?, payloads: [Payload]
+        args: [UInt64], ret: Int64?, payloads: [Payload], cgroupID: UInt64 = 0
     ) {
+        self.cgroupID = cgroupID
         self.tsNs = tsNs
         self.cpu = cpu
         self.pid = pid

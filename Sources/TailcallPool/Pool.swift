@@ -104,6 +104,7 @@ public struct Pool: Sendable {
         ref.gen = gen
         do {
             try keys.update(key, ref, flags: UInt64(BPF_NOEXIST))
+            try keysChanged()
         } catch let e as BPFError where e.errno == EEXIST {
             // The dispatcher claimed this key meanwhile: keep its claim.
             try queue.push(UInt32(slot))
@@ -124,6 +125,7 @@ public struct Pool: Sendable {
         guard let ref = keys.lookup(key, as: tt_slot_ref.self) else { return nil }
         if let expected, Int(ref.slot) != expected { return nil }
         guard try keys.delete(key) else { return nil }
+        try keysChanged()
         try BPFMap.open(pinned: root.pin(.claims)).delete(ref.slot)
         return Int(ref.slot)
     }
@@ -134,6 +136,13 @@ public struct Pool: Sendable {
         guard let slot = try unplug(key: key) else { return false }
         try free(slot: slot)
         return true
+    }
+
+    /// Tells the dispatcher that "keys" changed: its cached resolutions of
+    /// cgroups to containers (bpf/dispatcher.bpf.c, "resolved") are stale.
+    func keysChanged() throws {
+        let epoch = try BPFMap.open(pinned: root.pin(.epoch))
+        try BPFError.check(tt_bump_epoch(epoch.fd), "bump \(root.pin(.epoch))")
     }
 
     public func generation(of slot: Int) -> UInt32 {

@@ -40,6 +40,7 @@ struct Dump: ParsableCommand {
         }
         // Written in batches: a 64 MiB ring is half a million lines.
         var formatter = TraceFormatter(style: output == .json ? .json : .text)
+        formatter.containerCgroupID = record.cgroupID
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20)
         for item in items {
@@ -75,6 +76,7 @@ struct Follow: ParsableCommand {
             throw UserError("\(record.name) has stopped; use `tailtrace dump \(record.name)`")
         }
         var formatter = TraceFormatter(style: output == .json ? .json : .text)
+        formatter.containerCgroupID = record.cgroupID
         var printedUpTo: UInt64 = 0  // ts_ns of the newest syscall printed
         var lostSeen: UInt64 = 0
         while true {

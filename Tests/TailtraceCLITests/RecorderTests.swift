@@ -90,6 +90,57 @@ final class RecorderTests: XCTestCase {
         XCTAssertTrue(text.contains("[workload] exit_group(error_code=3) = ?"), text)
     }
 
+    /// A container is its whole cgroup subtree: a process that moves into a
+    /// child or grandchild cgroup stays in the container's ring, its records
+    /// carry the cgroup it is in, and no second slot is used.
+    func testDescendantCgroupsAreRecordedAsTheContainer() throws {
+        let workload = try TestSystem.workload()
+        try t.install("--pool", "2")
+        let top = try t.makeCgroup("nest")
+        let child = try t.makeCgroup("nest/child")
+        let grand = try t.makeCgroup("nest/child/grand")
+        try t.tailtrace("attach", "--cgroup", top, "--name", "nest")
+        let script = """
+            "$1" nest-top; echo $$ > "$2/cgroup.procs"; "$1" nest-child; echo $$ > "$3/cgroup.procs"; "$1" nest-grand
+            """
+        let run = try t.run(
+            inCgroup: top, ["/bin/sh", "-c", script, "sh", workload, t.cgroup2 + "/" + child, t.cgroup2 + "/" + grand])
+        XCTAssertEqual(run.status, 3, run.stderr)
+
+        let events = try t.dumpJSON("nest")
+        func failedOpen(_ tag: String) throws -> [String: Any] {
+            try XCTUnwrap(
+                events.first { ($0["args"] as? [String: Any])?["filename"] as? String == "/nonexistent-\(tag)/file" },
+                "\(tag) not recorded")
+        }
+        func cgroupID(_ relative: String) throws -> Int {
+            let attributes = try FileManager.default.attributesOfItem(atPath: t.cgroup2 + "/" + relative)
+            return try XCTUnwrap(attributes[.systemFileNumber] as? Int)
+        }
+        XCTAssertNil(try failedOpen("nest-top")["cgroup_id"], "the container's own cgroup is not repeated")
+        XCTAssertEqual(try failedOpen("nest-child")["cgroup_id"] as? Int, try cgroupID(child))
+        XCTAssertEqual(try failedOpen("nest-grand")["cgroup_id"] as? Int, try cgroupID(grand))
+        let status = try t.tailtrace("status", "--output", "json").stdout
+        XCTAssertTrue(status.contains(#""claimed":1,"#), status)
+    }
+
+    /// Pool mode: a container that makes a sub-cgroup keeps one slot.
+    func testDescendantCgroupClaimsNoSecondSlot() throws {
+        let workload = try TestSystem.workload()
+        try t.install("--pool", "3", "--auto-claim")
+        let top = try t.makeCgroup("pool")
+        let child = try t.makeCgroup("pool/child")
+        // A new mount namespace makes it a container to the dispatcher.
+        let script = #""$1" pool-top; echo $$ > "$2/cgroup.procs"; "$1" pool-child"#
+        let run = try t.run(
+            inCgroup: top, ["/usr/bin/unshare", "-m", "/bin/sh", "-c", script, "sh", workload, t.cgroup2 + "/" + child])
+        XCTAssertEqual(run.status, 3, run.stderr)
+        let status = try t.tailtrace("status", "--output", "json").stdout
+        XCTAssertTrue(status.contains(#""claimed":1,"#), status)
+        XCTAssertTrue(status.contains(#""auto_claims":1,"#), status)
+        XCTAssertTrue(status.contains(#""misses":0,"#), status)
+    }
+
     /// Processes outside the cgroup are not recorded, and two cgroups never mix.
     func testCgroupsAreIsolated() throws {
         let workload = try TestSystem.workload()

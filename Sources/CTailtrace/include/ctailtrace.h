@@ -18,6 +18,8 @@
 void tt_libbpf_capture(int level);
 /* The warnings captured since tt_libbpf_capture (the last 64 KiB). */
 const char *tt_libbpf_log(void);
+/* Atomically adds 1 to the first u32 of a BPF_F_MMAPABLE array. */
+int tt_bump_epoch(int array_fd);
 /* BPF_MAP_TYPE_QUEUE pop/push of a u32 (no key). */
 int tt_pop_u32(int queue_fd, __u32 *value);
 int tt_push_u32(int queue_fd, __u32 value);

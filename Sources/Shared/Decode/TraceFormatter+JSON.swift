@@ -1,7 +1,8 @@
 // One JSON object per line, written by hand into the byte buffer (no
 // JSONEncoder: a dump decodes millions of records). Keys, in order:
 //
-//   ts_ns, cpu, pid, tid, comm, syscall, nr, arch, compat (true for i386/arm calls only),
+//   ts_ns, cpu, pid, tid, comm, cgroup_id (only for a task in a descendant
+//   cgroup of the container), syscall, nr, arch, compat (true for i386/arm calls only),
 //   args, ret, errno (failures only), truncated / faulted (when any)
 //
 // args: tracefs argument name → the register as a number, read with the
@@ -25,6 +26,10 @@ extension TraceFormatter {
         out.appendDecimal(UInt64(e.tid))
         out.appendASCII(",\"comm\":")
         out.appendJSONString(e.comm)
+        if e.cgroupID != 0, let own = containerCgroupID, e.cgroupID != own {
+            out.appendASCII(",\"cgroup_id\":")
+            out.appendDecimal(e.cgroupID)
+        }
         out.append(contentsOf: sig.jsonHead)
 
         var anyTruncated = false

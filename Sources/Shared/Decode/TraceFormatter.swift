@@ -24,6 +24,9 @@ public struct TraceFormatter: Sendable {
     /// Text timestamps are relative to this: the first event formatted
     /// unless given at init.
     public private(set) var startNs: UInt64?
+    /// The traced container's own cgroup v2 id: JSON records of tasks in
+    /// another (descendant) cgroup carry theirs as `cgroup_id`.
+    public var containerCgroupID: UInt64?
 
     /// - Parameters:
     ///   - catalog: tracefs formats; the default finds tracefs through
