@@ -186,9 +186,12 @@ static __noinline int resolve_cgroup(__u64 cg, struct tt_resolved *out)
 	if (!e)
 		return 0;
 	struct tt_resolved r = { .epoch = *e };
+	struct task_struct *task = tt_task();
+	int own = tt_task_cgroup_level(task);
 	for (int level = 0; level < TT_MAX_CGROUP_LEVEL; level++) {
-		/* kernel 4.19 (tracing programs: 5.7); 0 past the task's own level */
-		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+		if (level > own)
+			break;
+		__u64 id = tt_task_cgroup_ancestor(task, level);
 		if (!id)
 			break;
 		struct tt_slot_ref *ref = bpf_map_lookup_elem(&keys, &id);

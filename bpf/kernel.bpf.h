@@ -28,6 +28,18 @@ struct kernfs_node {
 };
 struct cgroup {
 	struct kernfs_node *kn;
+	int level; /* the root is 0 */
+};
+/* A cgroup's ancestry (itself included, by level), two shapes: ids up to
+ * 5.19, cgroup pointers from 6.0 ("cgroup: Replace cgroup->ancestor_ids[]
+ * with ->ancestors[]"). Only the field names matter to CO-RE. */
+struct cgroup___ids {
+	int level;
+	__u64 ancestor_ids[];
+};
+struct cgroup___ptrs {
+	int level;
+	struct cgroup *ancestors[];
 };
 struct css_set {
 	struct cgroup *dfl_cgrp;
@@ -134,6 +146,31 @@ static __always_inline __u64 tt_task_cgroup_id(struct task_struct *task)
 	/* what bpf_get_current_cgroup_id() returns, without the call */
 	return task->cgroups->dfl_cgrp->kn->id;
 #endif
+}
+
+/* The cgroup v2 id of the current task's ancestor at `level` (its own at
+ * its level), 0 above it. Probe reads in both variants: this runs only when
+ * the dispatcher's cache misses, and bpf_get_current_ancestor_cgroup_id()
+ * is a helper tracing programs get only from 5.14. */
+static __always_inline int tt_task_cgroup_level(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, cgroups, dfl_cgrp, level);
+}
+
+static __always_inline __u64 tt_task_cgroup_ancestor(struct task_struct *task, __u32 level)
+{
+	__u64 cg = (__u64)BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	if (bpf_core_field_exists(struct cgroup___ptrs, ancestors)) {
+		struct cgroup *anc = 0;
+		__u64 at = cg + bpf_core_field_offset(struct cgroup___ptrs, ancestors) + level * sizeof(anc);
+		if (bpf_probe_read_kernel(&anc, sizeof(anc), (void *)at) || !anc)
+			return 0;
+		return BPF_CORE_READ(anc, kn, id);
+	}
+	__u64 id = 0;
+	__u64 at = cg + bpf_core_field_offset(struct cgroup___ids, ancestor_ids) + level * sizeof(id);
+	bpf_probe_read_kernel(&id, sizeof(id), (void *)at);
+	return id;
 }
 
 /* thread group id and thread id as the host pid namespace sees them */

@@ -94,8 +94,17 @@ final class RecorderTests: XCTestCase {
     /// child or grandchild cgroup stays in the container's ring, its records
     /// carry the cgroup it is in, and no second slot is used.
     func testDescendantCgroupsAreRecordedAsTheContainer() throws {
+        try checkDescendants(install: [])
+    }
+
+    /// The same walk up the ancestry in the variant for 5.10-5.16.
+    func testCoreVariantFollowsDescendantCgroups() throws {
+        try checkDescendants(install: ["--bpf-variant", "core"])
+    }
+
+    func checkDescendants(install extra: [String]) throws {
         let workload = try TestSystem.workload()
-        try t.install("--pool", "2")
+        try t.install(["--pool", "2"] + extra)
         let top = try t.makeCgroup("nest")
         let child = try t.makeCgroup("nest/child")
         let grand = try t.makeCgroup("nest/child/grand")
