@@ -26,8 +26,9 @@ report_loop() {
 	echo
 	echo "| case | wall ns | x untraced | above floor | CPU ns | x untraced | above floor | runs |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-	for c in untraced floor passive active strace perf; do
+	for c in untraced floor passive active passive-core active-core passive-base active-base strace perf; do
 		m=$(med loop "$c")
+		[[ $c == *-base && -z ${BENCH_BASELINE:-} ]] && continue
 		mc=$(med loop-cpu "$c")
 		[[ -n $m ]] || { echo "| $c | skipped | | | | | | 0 |"; continue; }
 		echo "| $c | $(fmt "$m") | $(ratio "$m" "$u") | $(fmt "$(diff_of "$m" "$f")") |" \
@@ -285,6 +286,10 @@ not tests: nothing asserts a timing; the targets table only reports.
      cgroup not attached: one cgroup-id hash lookup per event.
    - *active*: the loop's cgroup attached (`tailtrace attach`): dispatcher
      lookup, tail call, and an enter and an exit record in the ring.
+   - *passive-core*, *active-core*: the same with `install --bpf-variant
+     core`, the programs kernels 5.10-5.16 get (probe reads, helper calls).
+   - *passive-base*, *active-base* (with `BENCH_BASELINE=/path/to/tailtrace`
+     of another build): that build's programs, in the same rounds.
    - *strace*: `strace -f -qq -o /dev/null` (ptrace stops; N/100 calls).
    - *perf*: `perf trace -o /dev/null` (perf ring buffer; N/20 calls).
    Columns: ns per call, ratio to untraced, ns above the floor.

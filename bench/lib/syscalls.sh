@@ -4,6 +4,11 @@
 
 LOOP_CASES_BARE="untraced floor strace perf"   # nothing of tailtrace installed
 LOOP_CASES_TT="passive active"                 # dispatcher attached
+# The same with the programs' core variant (the 5.10-5.16 one, forced with
+# --bpf-variant core), and, with BENCH_BASELINE=/path/to/an/older/tailtrace,
+# that build's programs: all measured in the same rounds as the others.
+LOOP_CASES_VARIANTS="passive-core active-core"
+LOOP_CASES_BASE="passive-base active-base"
 
 # Iterations per run: strace stops the task twice per syscall (~35 us each
 # here), perf trace copies every event to user space (~12 us), so they get
@@ -48,16 +53,42 @@ loop_available() {
 	case $1 in
 	floor) [[ -n ${FLOOR:-} ]] ;;
 	perf) [[ -n ${PERF_TRACE_OK:-} ]] ;;
-	passive | active) [[ -n ${TAILTRACE_OK:-} ]] ;;
+	passive | active | passive-core | active-core) [[ -n ${TAILTRACE_OK:-} ]] ;;
+	passive-base | active-base) [[ -n ${TAILTRACE_OK:-} && -x ${BENCH_BASELINE:-} ]] ;;
 	*) true ;;
 	esac
+}
+
+# One installation (binary $1, install flags after it) measured for the
+# passive and active cases named with suffix $2.
+loop_measure_install() {
+	local binary=$1 suffix=$2 name="bench-$TOKEN-loop$2" c
+	shift 2
+	local saved=$TAILTRACE
+	TAILTRACE=$binary
+	if ! tt_install --pool 4 "$@" || ! tt_attach "${cg[active$suffix]}" "$name"; then
+		note loop "round $ROUND: install/attach ($binary $*) failed: $(tail -n 2 "$WORK/install.log" "$WORK/attach.log" | tr '\n' ' ')"
+		tt_uninstall
+		TAILTRACE=$saved
+		return 0
+	fi
+	for c in $(rotate "passive$suffix" "active$suffix"); do loop_measure loop "$c" "${cg[$c]}"; done
+	if ((ROUND == 1)); then
+		# The active case must really record, or its figure means nothing.
+		local lines
+		lines=$(tt dump "$name" --output json 2>>"$WORK/loop.err" | wc -l)
+		record loop-check "active$suffix-dump-lines" 1 "$lines" lines
+		((lines > 0)) || note loop "active$suffix: dump of the attached cgroup printed nothing; the figure may not be traced"
+	fi
+	tt_uninstall
+	TAILTRACE=$saved
 }
 
 bench_loop() {
 	say "== 1. getppid loop: $LOOP_N calls (strace $((LOOP_N / 100)), perf trace $((LOOP_N / 20))), $ROUNDS rounds"
 	local c dir name="bench-$TOKEN-loop"
 	declare -A cg=()
-	for c in $LOOP_CASES_BARE $LOOP_CASES_TT; do cg[$c]=$(make_cgroup "loop-$c"); done
+	for c in $LOOP_CASES_BARE $LOOP_CASES_TT $LOOP_CASES_VARIANTS $LOOP_CASES_BASE; do cg[$c]=$(make_cgroup "loop-$c"); done
 	for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 		local foreign
 		foreign=$(foreign_syscall_progs)
@@ -67,23 +98,18 @@ bench_loop() {
 		done
 		[[ -n ${TAILTRACE_OK:-} ]] || continue
 		# A fresh install each round: untraced and floor above ran with no
-		# dispatcher attached, as on a machine without tailtrace.
-		if ! tt_install --pool 4 || ! tt_attach "${cg[active]}" "$name"; then
-			note loop "round $ROUND: tailtrace install/attach failed: $(tail -n 2 "$WORK/install.log" "$WORK/attach.log" | tr '\n' ' ')"
-			tt_uninstall
-			continue
-		fi
-		for c in $(rotate $LOOP_CASES_TT); do loop_measure loop "$c" "${cg[$c]}"; done
-		if ((ROUND == 1)); then
-			# The active case must really record, or its figure means nothing.
-			local lines
-			lines=$(tt dump "$name" --output json 2>>"$WORK/loop.err" | wc -l)
-			record loop-check active-dump-lines 1 "$lines" lines
-			((lines > 0)) || note loop "active: dump of the attached cgroup printed nothing; the active figure may not be traced"
-		fi
-		tt_uninstall
+		# dispatcher attached, as on a machine without tailtrace. The
+		# installations take turns, rotated like the cases.
+		local install
+		for install in $(rotate btf core ${BENCH_BASELINE:+base}); do
+			case $install in
+			btf) loop_measure_install "$TAILTRACE" "" ;;
+			core) loop_measure_install "$TAILTRACE" -core --bpf-variant core ;;
+			base) loop_measure_install "$BENCH_BASELINE" -base ;;
+			esac
+		done
 	done
-	for c in $LOOP_CASES_BARE $LOOP_CASES_TT; do
+	for c in $LOOP_CASES_BARE $LOOP_CASES_TT $LOOP_CASES_VARIANTS ${BENCH_BASELINE:+$LOOP_CASES_BASE}; do
 		loop_available "$c" || note loop "$c: skipped: $(skip_reason "$c")"
 	done
 }
@@ -92,7 +118,8 @@ skip_reason() {
 	case $1 in
 	floor) echo "${FLOOR_WHY:-floor loader not built}" ;;
 	perf) echo "${PERF_TRACE_WHY:-perf trace does not work here}" ;;
-	passive | active) echo "${TAILTRACE_WHY:-tailtrace CLI not available}" ;;
+	passive | active | passive-core | active-core) echo "${TAILTRACE_WHY:-tailtrace CLI not available}" ;;
+	passive-base | active-base) echo "BENCH_BASELINE is not an executable" ;;
 	*) echo "not available" ;;
 	esac
 }
