@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "ctailtrace.h"
 
 static int tt_verbosity = 0;
@@ -27,13 +28,20 @@ static void tt_log_append(const char *text, size_t n)
 static int tt_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_WARN) {
-		char line[4096];
+		/* libbpf prints a whole verifier log as one message: format it
+		 * whole, so its tail (the reason) is what the capture keeps */
 		va_list copy;
 		va_copy(copy, ap);
-		int n = vsnprintf(line, sizeof(line), fmt, copy);
+		int n = vsnprintf(NULL, 0, fmt, copy);
 		va_end(copy);
-		if (n > 0)
-			tt_log_append(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+		char *text = n > 0 ? malloc((size_t)n + 1) : NULL;
+		if (text) {
+			va_copy(copy, ap);
+			vsnprintf(text, (size_t)n + 1, fmt, copy);
+			va_end(copy);
+			tt_log_append(text, (size_t)n);
+			free(text);
+		}
 	}
 	if ((int)level > tt_verbosity)
 		return 0;

@@ -10,7 +10,7 @@ struct Attach: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "The cgroup: a directory under the cgroup2 mount, or a path relative to the mount.")
+    @Option(help: "The cgroup: a directory under the cgroup2 mount, a path in the hierarchy as /proc/<pid>/cgroup shows it (/a/b), or a path relative to the mount.")
     var cgroup: String
 
     @Option(help: "Name to dump it by (default: the cgroup's last path component).")
@@ -51,10 +51,9 @@ struct Attach: ParsableCommand {
         if path.hasPrefix("/") {
             let base = mount.mountPoint
             if path == base { return "/" }
-            guard path.hasPrefix(base + "/") else {
-                throw UserError("\(cgroup) is not under the cgroup2 mount \(base)")
-            }
-            path = String(path.dropFirst(base.count))
+            // Not under the mount: a path in the hierarchy, the form
+            // /proc/<pid>/cgroup and `list` show ("/mx" for <mount>/mx).
+            if path.hasPrefix(base + "/") { path = String(path.dropFirst(base.count)) }
         } else {
             path = "/" + path
         }

@@ -108,7 +108,8 @@ final class RecorderTests: XCTestCase {
         let top = try t.makeCgroup("nest")
         let child = try t.makeCgroup("nest/child")
         let grand = try t.makeCgroup("nest/child/grand")
-        try t.tailtrace("attach", "--cgroup", top, "--name", "nest")
+        // The hierarchy form, as /proc/<pid>/cgroup shows it.
+        try t.tailtrace("attach", "--cgroup", "/" + top, "--name", "nest")
         let script = """
             "$1" nest-top; echo $$ > "$2/cgroup.procs"; "$1" nest-child; echo $$ > "$3/cgroup.procs"; "$1" nest-grand
             """

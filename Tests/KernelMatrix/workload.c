@@ -1,0 +1,50 @@
+/* The kernel matrix's workload: a few known syscalls whose records check.py
+ * looks for in each dump. Static (gcc -static -O1) so the initramfs needs
+ * nothing for it; raw syscall(2)s so glibc adds or renames nothing.
+ *
+ *   workload TAG
+ *     openat(AT_FDCWD, "/tmp/tt-matrix-input", O_RDONLY)  = fd  (the guest wrote it)
+ *     read(fd, buf, 64)                                    = 17 ("tailtrace-matrix\n")
+ *     close(fd)
+ *     write(1, "tailtrace-matrix write TAG\n", n)          = n
+ *     openat(AT_FDCWD, "/nonexistent/tt-matrix", O_RDONLY) = -1 ENOENT
+ *     getppid() x3
+ *     exit_group(3)
+ *
+ * TAG names the run (attach, hook, pool) so that check.py can tell that no
+ * trace holds another run's records.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	const char *tag = argc > 1 ? argv[1] : "none";
+	char buf[64];
+	char line[128];
+
+	long fd = syscall(SYS_openat, AT_FDCWD, "/tmp/tt-matrix-input", O_RDONLY);
+	if (fd >= 0) {
+		syscall(SYS_read, fd, buf, sizeof(buf));
+		syscall(SYS_close, fd);
+	}
+
+	size_t n = 0;
+	const char *parts[] = { "tailtrace-matrix write ", tag, "\n" };
+	for (unsigned i = 0; i < 3; i++) {
+		size_t len = strlen(parts[i]);
+		if (n + len >= sizeof(line))
+			len = sizeof(line) - 1 - n;
+		memcpy(line + n, parts[i], len);
+		n += len;
+	}
+	syscall(SYS_write, 1, line, n);
+
+	syscall(SYS_openat, AT_FDCWD, "/nonexistent/tt-matrix", O_RDONLY);
+	for (int i = 0; i < 3; i++)
+		syscall(SYS_getppid);
+	syscall(SYS_exit_group, 3);
+	return 3;
+}
