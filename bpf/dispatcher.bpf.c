@@ -11,7 +11,9 @@
  * descendant of a traced cgroup is recorded in the nearest traced ancestor's
  * ring. The walk up the ancestors happens once per cgroup; its result is
  * cached (positive and negative) in "resolved" until user space or a claim
- * bumps "epoch", so every syscall pays one hash lookup, traced or not.
+ * bumps "epoch", and the last answer on each CPU is kept in "last": a task
+ * that keeps its CPU pays two array lookups, which the verifier inlines (no
+ * call), and one that shares it one hash lookup, traced or not.
  *
  * In pool mode (auto_claim) a task of an unknown key that lives in a mount
  * namespace other than the host's claims a preloaded slot from the free_slots
@@ -72,6 +74,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } epoch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tt_last);
+} last SEC(".maps");
 
 /* preloaded, reset slots waiting for a container */
 struct {
@@ -216,12 +225,22 @@ static __always_inline int dispatch(__u64 *ctx, void *recorders, int may_claim)
 	if (key_mode == TT_KEY_CGROUP) {
 		__u32 zero = 0;
 		__u32 *e = bpf_map_lookup_elem(&epoch, &zero);
-		struct tt_resolved *hit = bpf_map_lookup_elem(&resolved, &key);
-		struct tt_resolved r;
-		if (hit && e && hit->epoch == *e)
-			r = *hit;
-		else if (!resolve_cgroup(key, &r))
+		struct tt_last *l = bpf_map_lookup_elem(&last, &zero);
+		if (!e || !l)
 			return 0;
+		struct tt_resolved r;
+		if (l->cgroup_id == key && l->r.epoch == *e) {
+			r = l->r;
+		} else {
+			struct tt_resolved *hit = bpf_map_lookup_elem(&resolved, &key);
+			if (hit && hit->epoch == *e)
+				r = *hit;
+			else if (!resolve_cgroup(key, &r))
+				return 0;
+			/* programs do not nest on a CPU: no other writer of this entry */
+			l->cgroup_id = key;
+			l->r = r;
+		}
 		if (!r.key) {
 			if (!may_claim || !auto_claim)
 				return 0;

@@ -117,6 +117,13 @@ struct tt_resolved {
 	__u32 epoch;
 };
 
+/* The dispatcher's per-CPU memo of the last cgroup it resolved there: a
+ * syscall loop, or any task running alone on a CPU, skips the hash lookup. */
+struct tt_last {
+	__u64 cgroup_id;
+	struct tt_resolved r;
+};
+
 /* Deepest cgroup level the dispatcher walks up from (the root is level 0). */
 #define TT_MAX_CGROUP_LEVEL 32
 
