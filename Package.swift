@@ -26,14 +26,13 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // libbpf, libelf, libseccomp and bpf/tailtrace.h (the record layout).
+        // libbpf, libelf and bpf/tailtrace.h (the record layout).
         .target(
             name: "CTailtrace",
-            linkerSettings: [
-                .linkedLibrary("bpf"), .linkedLibrary("elf"), .linkedLibrary("z"),
-                .linkedLibrary("seccomp"),
-            ]
+            linkerSettings: [.linkedLibrary("bpf"), .linkedLibrary("elf"), .linkedLibrary("z")]
         ),
+        // libseccomp's syscall tables, for the decoder only.
+        .target(name: "CSeccomp", linkerSettings: [.linkedLibrary("seccomp")]),
         // Turns a compiled BPF object into a Swift source that embeds it.
         // Compiles each bpf/*.bpf.c per kernel variant and generates its typed Swift interface.
         .executableTarget(name: "bpf-embed", dependencies: ["CTailtrace"], path: "Sources/bpf-embed"),
@@ -44,7 +43,10 @@ let package = Package(
         ),
         // The BPF objects compiled from bpf/*.bpf.c during `swift build`.
         .target(name: "BPFObjects", plugins: ["BPFCompiler"]),
+        // What every executable needs: container state, records, archives, ring → events.
         .target(name: "Shared", dependencies: ["CTailtrace"]),
+        // Events → strace-like text and JSON (libseccomp names, tracefs formats): the CLI only.
+        .target(name: "TraceFormat", dependencies: ["Shared", "CSeccomp"]),
         .target(name: "TailcallPool", dependencies: ["CTailtrace", "Shared", "BPFObjects"]),
         // Pods of this node from the Kubernetes API (kubeconfig or in-cluster).
         .target(
@@ -58,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "tailtrace",
             dependencies: [
-                "CTailtrace", "Shared", "TailcallPool", "KubernetesAPI", "BPFObjects",
+                "CTailtrace", "Shared", "TraceFormat", "TailcallPool", "KubernetesAPI", "BPFObjects",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,6 +71,7 @@ let package = Package(
             name: "ocihook-poststop", dependencies: ["Shared", "TailcallPool"],
             linkerSettings: staticStdlib),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
+        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "Shared"]),
         .testTarget(name: "TailcallPoolTests", dependencies: ["TailcallPool", "Shared", "BPFObjects", "CTailtrace"]),
         .testTarget(
             name: "TailtraceCLITests", dependencies: ["Shared"]),

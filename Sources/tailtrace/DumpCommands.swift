@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import Shared
+import TraceFormat
 import TailcallPool
 
 struct Dump: ParsableCommand {

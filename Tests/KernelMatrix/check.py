@@ -19,15 +19,18 @@ import sys
 import time
 
 STEPS = ["boot", "install", "status", "key-mode", "attach", "workload", "dump",
-         "hooks", "detach", "uninstall", "auto-claim", "cleanup"]
+         "hooks", "nested", "detach", "uninstall", "auto-claim", "pool-nested", "cleanup"]
 # Blocks whose stderr is worth showing when a step fails.
 STEP_BLOCKS = {
     "install": ["install", "reinstall"], "status": ["status"], "attach": ["attach", "attach-v1"],
     "workload": ["workload"], "dump": ["dump-text", "dump-json"],
     "hooks": ["hook-prestart", "hook-list", "hook-poststop", "hook-dump", "hooks-log"],
+    "nested": ["nest-status-before", "nest-attach", "nest-workload", "nest-dump", "nest-status",
+               "nest-detach"],
     "detach": ["detach"], "uninstall": ["uninstall"],
     "auto-claim": ["pool-install", "pool-workload", "pool-status", "pool-reconcile",
                    "pool-reconcile-gone", "pool-dump"],
+    "pool-nested": ["poolnest-status-before", "poolnest-workload", "poolnest-status"],
     "cleanup": ["pool-uninstall", "bpffs"],
 }
 INPUT = "tailtrace-matrix\n"  # what the guest wrote to /tmp/tt-matrix-input
@@ -143,6 +146,56 @@ def workload_problems(events, tag):
     return problems
 
 
+NEST_TAGS = ("nest-top", "nest-child", "nest-grand")
+
+
+def nested_problems(log):
+    """The nested step's dump: each tag's workload (the process whose write
+    holds the tag) recorded whole, nest-top's records without `cgroup_id`,
+    nest-child's and nest-grand's with their cgroup's inode number; and
+    one more slot claimed for the subtree."""
+    problems = []
+    before, after = log.json_object("nest-status-before"), log.json_object("nest-status")
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        problems.append("no status --output json before and after the attach")
+    elif not isinstance(before.get("claimed"), int) or after.get("claimed") != before["claimed"] + 1:
+        problems.append(f"claimed {before.get('claimed')!r} before attach, {after.get('claimed')!r} after,"
+                        " expected exactly one more (one slot for the subtree)")
+    ids = log.json_object("nest-cgroups")
+    if not isinstance(ids, dict) or not all(isinstance(ids.get(k), int) for k in ("top", "child", "grand")):
+        return problems + [f"nest-cgroups holds no inode numbers: {log.blocks.get('nest-cgroups', '')!r}"]
+    if len({ids["top"], ids["child"], ids["grand"]}) != 3:
+        problems.append(f"the three cgroups' inode numbers are not distinct: {ids}")
+    events, bad = log.json_lines("nest-dump")
+    problems += bad
+    calls = [e for e in events if "syscall" in e]
+    want = {"nest-top": None, "nest-child": ids["child"], "nest-grand": ids["grand"]}
+    for tag, cgroup in want.items():
+        line = f"tailtrace-matrix write {tag}\n"
+        pids = sorted({e.get("pid") for e in calls if e.get("comm") == "workload" and e.get("syscall") == "write"
+                       and (e.get("args") or {}).get("buf") == line})
+        if len(pids) != 1:
+            problems.append(f"{tag}: {len(pids)} workload processes wrote {line!r}, expected 1")
+            continue
+        mine = [e for e in calls if e.get("pid") == pids[0] and e.get("comm") == "workload"]
+        problems += [f"{tag}: {p}" for p in workload_problems(mine, tag)]
+        have = {e["cgroup_id"] if "cgroup_id" in e else None for e in mine}
+        if have != {cgroup}:
+            shown = ", ".join(sorted("no cgroup_id" if c is None else f"cgroup_id {c}" for c in have))
+            expected = "no cgroup_id" if cgroup is None else f"cgroup_id {cgroup}"
+            problems.append(f"{tag}: records carry {shown}, expected {expected} on every one")
+    tags = {e["args"]["buf"][len("tailtrace-matrix write "):].strip() for e in calls
+            if e.get("syscall") == "write" and isinstance((e.get("args") or {}).get("buf"), str)
+            and e["args"]["buf"].startswith("tailtrace-matrix write ")}
+    if tags - set(NEST_TAGS):
+        problems.append(f"records of another run: {sorted(tags - set(NEST_TAGS))}")
+    strays = sorted({e["cgroup_id"] for e in events if "cgroup_id" in e} - {ids["child"], ids["grand"]}, key=str)
+    if strays:
+        problems.append(f"records carry cgroup_id {strays}, neither child {ids['child']} nor grand {ids['grand']}"
+                        + (" (mxnest's own records must carry none)" if ids["top"] in strays else ""))
+    return problems
+
+
 def listed(log, block, id_, **fields):
     """Problems with container `id_` in a `list --output json` block."""
     records = log.json_object(block)
@@ -194,6 +247,16 @@ def host_checks(log, mode):
                        for e in events):
                 problems.append("no execve of /workload (the claim should come before it)")
             out["auto-claim"] += problems
+    if "nest-dump" in log.blocks:
+        out["nested"] += nested_problems(log)
+    if "poolnest-status" in log.blocks:
+        s0, s1 = log.json_object("poolnest-status-before") or {}, log.json_object("poolnest-status") or {}
+        c0, c1, m0, m1 = s0.get("auto_claims"), s1.get("auto_claims"), s0.get("misses"), s1.get("misses")
+        if not isinstance(c0, int) or c1 != c0 + 1:
+            out["pool-nested"].append(f"auto_claims {c0!r} -> {c1!r}, expected exactly one more"
+                                      " (a child cgroup of a claim is no second claim)")
+        if not isinstance(m0, int) or m1 != m0:
+            out["pool-nested"].append(f"misses {m0!r} -> {m1!r}, expected unchanged")
     return out
 
 

@@ -101,6 +101,20 @@ install_debug() {
 	echo "TT-RC install-debug $r"
 }
 
+# rmdirs DIR...: removes each cgroup directory in turn (give the deepest
+# first), retrying for up to a second while an exited task is still counted.
+rmdirs() {
+	for d in "$@"; do
+		i=0
+		while [ -d $d ] && ! rmdir $d 2>/dev/null && [ $i -lt 50 ]; do
+			usleep 20000
+			i=$((i + 1))
+		done
+		if [ -d $d ]; then return 1; fi
+	done
+	return 0
+}
+
 tt_progs() { grep -c 'bpf_prog_[0-9a-f]*_tt_' /proc/kallsyms; }
 
 use_install() {
@@ -277,6 +291,56 @@ hooks() {
 }
 if [ $INSTALLED = 1 ]; then hooks; else step hooks fail "(needs install)"; fi
 
+# --- 5b. nested cgroups -----------------------------------------------------------
+
+# A container is its whole cgroup subtree: one shell in mxnest runs the
+# workload there, moves itself into mxnest/child and runs it again, then
+# into child/grand. One slot for the subtree; records from the descendants
+# carry their cgroup's id (the directory's inode number), records from
+# mxnest itself none (check.py tells the runs apart by their write).
+nested() {
+	N=$CG/mxnest
+	run nest-status-before tailtrace status --output json
+	before=$(jnum $OUT/nest-status-before claimed)
+	if ! mkdir -p $N/child/grand; then
+		step nested fail "mkdir $N/child/grand failed"
+		return
+	fi
+	printf '{"top":%s,"child":%s,"grand":%s}\n' "$(stat -c %i $N)" "$(stat -c %i $N/child)" \
+		"$(stat -c %i $N/child/grand)" >$OUT/nest-cgroups
+	block nest-cgroups $OUT/nest-cgroups
+	problem=
+	if run nest-attach tailtrace attach --cgroup $N --name mxnest; then
+		run nest-workload sh -c "echo \$\$ >$N/cgroup.procs || exit 10; /workload nest-top; echo rc \$?
+			echo \$\$ >$N/child/cgroup.procs || exit 11; /workload nest-child; echo rc \$?
+			echo \$\$ >$N/child/grand/cgroup.procs || exit 12; /workload nest-grand; echo rc \$?"
+		[ $RC = 0 ] || problem="shell exit $RC (10-12: could not enter mxnest, child, grand)"
+		n=$(grep -c '^rc 3$' $OUT/nest-workload)
+		[ "$n" = 3 ] || problem="${problem:+$problem; }$n of 3 workloads exited 3: $(grep '^rc' $OUT/nest-workload | tr '\n' ' ')"
+		run nest-dump tailtrace dump mxnest --output json || problem="${problem:+$problem; }dump exit $RC: $(why nest-dump)"
+		run nest-status tailtrace status --output json
+		after=$(jnum $OUT/nest-status claimed)
+		[ -n "$before" ] && [ "$after" = $((before + 1)) ] ||
+			problem="${problem:+$problem; }claimed ${before:-?} before attach, ${after:-?} after, expected one more"
+		run nest-detach tailtrace detach mxnest || problem="${problem:+$problem; }detach exit $RC: $(why nest-detach)"
+	else
+		problem="attach exit $RC: $(why nest-attach)"
+	fi
+	rmdirs $N/child/grand $N/child $N || problem="${problem:+$problem; }could not remove $(ls -d $N/child/grand $N/child $N 2>/dev/null | head -n1)"
+	if [ -z "$problem" ]; then
+		step nested pass "claimed $before -> $after, $(wc -l <$OUT/nest-dump) records; cgroups $(cat $OUT/nest-cgroups)"
+	else
+		step nested fail "$problem"
+	fi
+}
+if [ $MODE = v1 ]; then
+	step nested skip "(v1: no cgroup2, no cgroup subtree to attach)"
+elif [ $INSTALLED = 0 ]; then
+	step nested fail "(needs install)"
+else
+	nested
+fi
+
 # --- 7a. detach, uninstall ------------------------------------------------------------
 
 if [ $MODE = v1 ]; then
@@ -360,8 +424,44 @@ autoclaim() {
 		step auto-claim fail "$problem"
 	fi
 }
+# A claim is a cgroup subtree too: a task that moves into a descendant of a
+# claimed cgroup stays in that claim (no second claim, no miss).
+poolnested() {
+	P=$CG/mxpoolnest
+	run poolnest-status-before tailtrace status --output json
+	c0=$(jnum $OUT/poolnest-status-before auto_claims)
+	m0=$(jnum $OUT/poolnest-status-before misses)
+	mkdir $P
+	run poolnest-workload sh -c "echo \$\$ >$P/cgroup.procs && exec unshare -m sh -c '/workload pool-nest-top; echo rc \$?
+		mkdir $P/child && echo \$\$ >$P/child/cgroup.procs && /workload pool-nest-child; echo rc \$?'"
+	wrc=$RC
+	run poolnest-status tailtrace status --output json
+	src=$RC
+	c1=$(jnum $OUT/poolnest-status auto_claims)
+	m1=$(jnum $OUT/poolnest-status misses)
+	problem=
+	n=$(grep -c '^rc 3$' $OUT/poolnest-workload)
+	[ $wrc = 0 ] && [ "$n" = 2 ] || problem="shell exit $wrc, $n of 2 workloads exited 3: $(grep '^rc' $OUT/poolnest-workload | tr '\n' ' ')"
+	[ $src = 0 ] || problem="${problem:+$problem; }status exit $src"
+	[ -n "$c0" ] && [ "$c1" = $((c0 + 1)) ] ||
+		problem="${problem:+$problem; }auto_claims ${c0:-?} -> ${c1:-?}, expected exactly one more"
+	[ -n "$m0" ] && [ "$m1" = "$m0" ] || problem="${problem:+$problem; }misses ${m0:-?} -> ${m1:-?}, expected unchanged"
+	rmdirs $P/child $P || problem="${problem:+$problem; }could not remove $(ls -d $P/child $P 2>/dev/null | head -n1)"
+	if [ -z "$problem" ]; then
+		step pool-nested pass "auto_claims $c0 -> $c1, misses $m0 -> $m1"
+	else
+		step pool-nested fail "$problem"
+	fi
+}
 POOL_INSTALLED=0
 autoclaim
+if [ $MODE = v1 ]; then
+	step pool-nested skip "(v1: claims are keyed by mount namespace, which has no subtree)"
+elif [ $POOL_INSTALLED = 0 ]; then
+	step pool-nested fail "(needs the pool installation)"
+else
+	poolnested
+fi
 if [ $POOL_INSTALLED = 1 ] && ! run pool-uninstall tailtrace uninstall; then
 	POOL_UNINSTALL_FAILED="uninstall of the pool installation: exit $RC: $(why pool-uninstall)"
 fi

@@ -2,7 +2,6 @@
 #define CTAILTRACE_H
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <seccomp.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>

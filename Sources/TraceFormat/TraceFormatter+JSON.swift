@@ -1,3 +1,4 @@
+import Shared
 // One JSON object per line, written by hand into the byte buffer (no
 // JSONEncoder: a dump decodes millions of records). Keys, in order:
 //

@@ -1,3 +1,4 @@
+import Shared
 /// How an argument is shown in text beyond its plain number.
 enum ArgDecoration: Sendable {
     case plain

@@ -1,4 +1,5 @@
-import CTailtrace
+import Shared
+import CSeccomp
 
 #if canImport(Glibc)
     import Glibc

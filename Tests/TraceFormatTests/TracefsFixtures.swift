@@ -1,7 +1,8 @@
 // Real `events/syscalls/sys_enter_*/format` files, copied from
 // /sys/kernel/tracing on Linux 6.18 (x86_64), so the parser and the
 // formatter are tested on what the kernel actually writes.
-@testable import Shared
+import Shared
+@testable import TraceFormat
 
 enum TracefsFixtures {
     static let openat = """

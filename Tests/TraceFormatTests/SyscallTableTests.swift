@@ -1,6 +1,7 @@
 import Testing
 
-@testable import Shared
+import Shared
+@testable import TraceFormat
 
 @Suite struct SyscallTableTests {
     @Test func namesNativeSyscalls() {

@@ -1,6 +1,7 @@
 import Testing
 
-@testable import Shared
+import Shared
+@testable import TraceFormat
 
 /// The time of the first event in these tests; text timestamps count from it.
 let t0: UInt64 = 5_000_000_000_000

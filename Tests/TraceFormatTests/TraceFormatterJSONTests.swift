@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Shared
+import Shared
+@testable import TraceFormat
 
 /// JSON lines for `items`, each checked to be one valid JSON object.
 func jsonObjects(_ items: [TraceItem], catalog: TracefsCatalog = TracefsFixtures.catalog) throws -> [[String: Any]] {

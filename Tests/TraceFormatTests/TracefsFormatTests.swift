@@ -1,6 +1,7 @@
 import Testing
 
-@testable import Shared
+import Shared
+@testable import TraceFormat
 
 #if canImport(Glibc)
     import Glibc
