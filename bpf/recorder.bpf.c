@@ -429,6 +429,7 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 		struct tt_exit *x = (struct tt_exit *)e;
 		x->ret = ret;
 		x->payload_cells = ev.cells;
+		x->cgroup_id = tt_task_cgroup_id(task);
 	} else {
 		__builtin_memcpy(e->args, args, sizeof(args));
 		tt_task_comm(task, e->comm);

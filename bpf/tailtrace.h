@@ -71,6 +71,7 @@ struct tt_exit {
 	__s64 ret;
 	__u32 payload_cells;
 	__u32 _pad;
+	__u64 cgroup_id;     /* as in tt_enter: a new task's first record is an exit (of clone) */
 };
 
 #define TT_PAYLOAD_DATA (TT_CELL_SIZE - sizeof(struct tt_header) - 8)

@@ -136,6 +136,7 @@ public struct RingDecoder {
             if r.exit {
                 let x = p.loadUnaligned(as: tt_exit.self)
                 r.ret = x.ret
+                r.cgroupID = x.cgroup_id
                 payloadCells = Int(x.payload_cells)
             } else {
                 let e = p.loadUnaligned(as: tt_enter.self)
@@ -193,12 +194,17 @@ public struct RingDecoder {
     /// Joins each exit to the latest unanswered enter of the same thread and
     /// syscall. An exit whose enter was lost becomes an event with no args.
     private func pair(_ records: [Record], inOrder order: some Sequence<Int>) -> [SyscallEvent] {
+        let order = Array(order)
         var events: [SyscallEvent] = []
         var open: [UInt32: Int] = [:]  // tid -> index of its unanswered enter
         // tid -> whether its enter records are i386 calls (orphan exits carry no reliable flag)
         var threadCompat: [UInt32: Bool] = [:]
         var threadComm: [UInt32: String] = [:]  // for exits whose enter was not recorded
-        for r in records where !r.exit {
+        // In time order: an exit without its enter (a new thread's return
+        // from clone) takes the comm of the thread's next enter, not of
+        // whichever CPU region is stored first.
+        for index in order where !records[index].exit {
+            let r = records[index]
             if Int32(r.header.flags) & TT_FLAG_COMPAT != 0 { threadCompat[r.header.tid] = true }
             if threadComm[r.header.tid] == nil { threadComm[r.header.tid] = r.comm }
         }
@@ -226,7 +232,7 @@ public struct RingDecoder {
                     SyscallEvent(
                         tsNs: h.ts_ns, cpu: Int(h.cpu), pid: h.pid, tid: h.tid, comm: threadComm[h.tid] ?? "",
                         nr: Int(h.nr), compat: compat || threadCompat[h.tid] == true, args: [], ret: r.ret,
-                        payloads: r.payloads))
+                        payloads: r.payloads, cgroupID: r.cgroupID))
             }
         }
         return events

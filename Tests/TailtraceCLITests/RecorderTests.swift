@@ -130,6 +130,13 @@ final class RecorderTests: XCTestCase {
         XCTAssertNil(try failedOpen("nest-top")["cgroup_id"], "the container's own cgroup is not repeated")
         XCTAssertEqual(try failedOpen("nest-child")["cgroup_id"] as? Int, try cgroupID(child))
         XCTAssertEqual(try failedOpen("nest-grand")["cgroup_id"] as? Int, try cgroupID(grand))
+        // Every record of that process, its first (the return from clone,
+        // an exit without an enter) included, names the cgroup it ran in.
+        let grandPID = try failedOpen("nest-grand")["pid"] as? Int
+        let grandRecords = events.filter { $0["pid"] as? Int == grandPID }
+        XCTAssertGreaterThan(grandRecords.count, 5)
+        for r in grandRecords { XCTAssertEqual(r["cgroup_id"] as? Int, try cgroupID(grand), "\(r)") }
+        XCTAssertEqual(grandRecords.first?["comm"] as? String, "sh", "before its execve the child is still sh")
         let status = try t.tailtrace("status", "--output", "json").stdout
         XCTAssertTrue(status.contains(#""claimed":1,"#), status)
     }
