@@ -47,7 +47,12 @@ let package = Package(
         .target(name: "Shared", dependencies: ["CTailtrace"]),
         // Events → strace-like text and JSON (libseccomp names, tracefs formats): the CLI only.
         .target(name: "TraceFormat", dependencies: ["Shared", "CSeccomp"]),
+        // The BPF side: kernel probes, typed objects, pins, installation, the pool, ring capture.
         .target(name: "TailcallPool", dependencies: ["CTailtrace", "Shared", "BPFObjects"]),
+        // The hooks' policy and option parsing (OCI state on stdin → a claim).
+        .target(name: "OCIHooks", dependencies: ["Shared", "TailcallPool"]),
+        // Pool mode: claims named from runtime state and the Kubernetes identity.
+        .target(name: "Reconcile", dependencies: ["CTailtrace", "Shared", "TailcallPool"]),
         // Pods of this node from the Kubernetes API (kubeconfig or in-cluster).
         .target(
             name: "KubernetesAPI",
@@ -60,15 +65,15 @@ let package = Package(
         .executableTarget(
             name: "tailtrace",
             dependencies: [
-                "CTailtrace", "Shared", "TraceFormat", "TailcallPool", "KubernetesAPI", "BPFObjects",
+                "CTailtrace", "Shared", "TraceFormat", "TailcallPool", "Reconcile", "KubernetesAPI", "BPFObjects",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
-            name: "ocihook-prestart", dependencies: ["Shared", "TailcallPool"],
+            name: "ocihook-prestart", dependencies: ["OCIHooks"],
             linkerSettings: staticStdlib),
         .executableTarget(
-            name: "ocihook-poststop", dependencies: ["Shared", "TailcallPool"],
+            name: "ocihook-poststop", dependencies: ["OCIHooks"],
             linkerSettings: staticStdlib),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "Shared"]),

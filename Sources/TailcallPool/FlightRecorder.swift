@@ -47,14 +47,30 @@ public struct FlightRecorder {
     /// when the record was already unplugged (a second poststop).
     @discardableResult
     public func unplug(_ record: ContainerRecord) throws -> ArchiveEntry? {
-        let store = paths.stateStore
-        try store.prepare()
-        return try store.withLock { try unplugBody(record) }
+        try withStateLock { try $0.unplug(record) }
     }
 
-    /// The body of `unplug`, under the state lock.
+    /// Runs `body` holding the state dir's lock (a non-reentrant flock);
+    /// what must run under it is reached only through the `Locked` handle.
+    public func withStateLock<T>(_ body: (Locked) throws -> T) throws -> T {
+        let store = paths.stateStore
+        try store.prepare()
+        return try store.withLock { try body(Locked(recorder: self)) }
+    }
+
+    /// The recorder while the state lock is held.
+    public struct Locked {
+        public let recorder: FlightRecorder
+
+        /// `unplug`, without taking the lock again.
+        @discardableResult
+        public func unplug(_ record: ContainerRecord) throws -> ArchiveEntry? {
+            try recorder.unplugHoldingLock(record)
+        }
+    }
+
     @discardableResult
-    func unplugBody(_ record: ContainerRecord) throws -> ArchiveEntry? {
+    private func unplugHoldingLock(_ record: ContainerRecord) throws -> ArchiveEntry? {
         let store = paths.stateStore
         guard let record = try store.load(id: record.id) else { return nil }
         let slot = try pool.unplug(key: record.key, expectedSlot: record.slot)

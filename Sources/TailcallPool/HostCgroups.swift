@@ -4,7 +4,7 @@ import Shared
 /// Cgroups that host tasks use. In pool mode the dispatcher must never claim
 /// one of these: a claim keyed on a cgroup that host processes share (the
 /// cgroup2 root, a runtime's or shim's own cgroup) would record the host.
-enum HostCgroups {
+public enum HostCgroups {
     /// Cgroup ids of every cgroup holding a task of the host mount namespace,
     /// and of all their ancestors.
     static func ids(hostMntns: UInt64, mount: CgroupMount) -> Set<UInt64> {
@@ -30,7 +30,7 @@ enum HostCgroups {
 
     /// Every cgroup of the hierarchy by id (the inode of its directory), for
     /// mapping a claim's key back to a path. Bounded in depth and count.
-    static func index(mount: CgroupMount) -> [UInt64: String] {
+    public static func index(mount: CgroupMount) -> [UInt64: String] {
         var out: [UInt64: String] = [:]
         var stack: [(dir: String, path: String, depth: Int)] = [(mount.mountPoint, mount.root, 0)]
         while let (dir, path, depth) = stack.popLast(), out.count < 1 << 20 {

@@ -220,3 +220,25 @@ public struct Pool: Sendable {
         return total
     }
 }
+
+extension Pool {
+    /// The dispatcher will never claim `key` again (reconcile found it is no container).
+    public func refuse(key: UInt64) throws {
+        try BPFMap.open(pinned: root.pin(.refused)).update(key, UInt8(1))
+    }
+
+    /// Loads recorder modules until `poolSize` slots are free. Returns how many.
+    public func refill() throws -> Int {
+        let loaded = root.loadedSlots()
+        let free = loaded.count - (try claimedKeys().count)
+        var added = 0
+        var next = (loaded.last ?? -1) + 1
+        while free + added < installation.poolSize && next < Int(TT_MAX_SLOTS) {
+            try loadRecorder(slot: next)
+            try self.free(slot: next)
+            added += 1
+            next += 1
+        }
+        return added
+    }
+}

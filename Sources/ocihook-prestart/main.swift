@@ -1,4 +1,4 @@
 import Glibc
-import TailcallPool
+import OCIHooks
 
 exit(OCIHook.main(.prestart))

@@ -1,5 +1,6 @@
 import Foundation
 import KubernetesAPI
+import Reconcile
 import Shared
 import TailcallPool
 

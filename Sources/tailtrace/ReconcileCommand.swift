@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import Reconcile
 import Shared
 import TailcallPool
 

@@ -2,6 +2,7 @@ import CTailtrace
 import FoundationEssentials
 import Glibc
 import Shared
+import TailcallPool
 
 /// Where a container sits in Kubernetes, as the API server tells.
 public struct KubernetesIdentity: Sendable, Equatable {
@@ -51,70 +52,97 @@ public struct Reconciler {
     public init(recorder: FlightRecorder) { self.recorder = recorder }
 
     public func run(kubernetes: ((String) -> KubernetesIdentity?)? = nil) throws -> ReconcileReport {
-        let store = recorder.paths.stateStore
-        try store.prepare()
-        return try store.withLock { try pass(kubernetes: kubernetes) }
+        try recorder.withStateLock { locked in
+            var pass = try Pass(locked, reconciler: self)
+            try pass.archiveGone()
+            try pass.nameClaims()
+            if let kubernetes { try pass.enrich(kubernetes) }
+            pass.refill()
+            return pass.report
+        }
     }
 
-    private func pass(kubernetes: ((String) -> KubernetesIdentity?)?) throws -> ReconcileReport {
+    /// One pass, phase by phase, under the state lock.
+    private struct Pass {
+        let locked: FlightRecorder.Locked
+        let reconciler: Reconciler
+        let mount: CgroupMount?
+        /// Every cgroup id of the hierarchy → its path, read once per pass.
+        let cgroups: [UInt64: String]
         var report = ReconcileReport()
-        let pool = recorder.pool
-        let mount = try? CgroupMount.current()
-        let cgroups = mount.map(HostCgroups.index) ?? [:]
-        let listing = try recorder.paths.stateStore.loadAll()
-        report.problems += listing.problems.map(\.description)
-        var records = listing.records
-        let claimedKeys = Set(try pool.claimedKeys().map(\.key))
-        var autoClaims: [Int: tt_claim] = [:]
-        for c in try pool.autoClaims() { autoClaims[Int(c.slot)] = c }
 
-        // Containers gone: their cgroup no longer exists, or their key lost
-        // its slot. A runtime killed before poststop ends up here too.
-        for record in records where record.state == .running {
-            let cgroupGone = record.cgroupID.map { mount != nil && cgroups[$0] == nil } ?? false
-            guard cgroupGone || !claimedKeys.contains(record.key) else { continue }
-            do {
-                try recorder.unplugBody(record)
-                report.archived.append(record)
-            } catch {
-                report.problems.append("\(record.name): could not archive: \(error)")
+        var recorder: FlightRecorder { locked.recorder }
+        var store: StateStore { recorder.paths.stateStore }
+        var pool: Pool { recorder.pool }
+
+        init(_ locked: FlightRecorder.Locked, reconciler: Reconciler) throws {
+            self.locked = locked
+            self.reconciler = reconciler
+            mount = try? CgroupMount.current()
+            cgroups = mount.map(HostCgroups.index) ?? [:]
+        }
+
+        /// Containers gone: their cgroup no longer exists, or their key lost
+        /// its slot. A runtime killed before poststop ends up here too.
+        mutating func archiveGone() throws {
+            let listing = try store.loadAll()
+            report.problems += listing.problems.map(\.description)
+            let claimedKeys = Set(try pool.claimedKeys().map(\.key))
+            for record in listing.records where record.state == .running {
+                let cgroupGone = record.cgroupID.map { mount != nil && cgroups[$0] == nil } ?? false
+                guard cgroupGone || !claimedKeys.contains(record.key) else { continue }
+                do {
+                    try locked.unplug(record)
+                    report.archived.append(record)
+                } catch {
+                    report.problems.append("\(record.name): could not archive: \(error)")
+                }
             }
         }
-        records = try recorder.paths.stateStore.loadAll().records
-        let recordedKeys = Set(records.map(\.key))
-        let claimed = try pool.claimedKeys()
 
-        // Slots claimed with no record: claimed by the dispatcher.
-        for (key, slot) in claimed where !recordedKeys.contains(key) {
-            let claim = autoClaims[slot]
-            let cgroupID = recorder.keyMode == .cgroup ? key : claim?.cgroup_id
-            let path = cgroupID.flatMap { cgroups[$0] }
-            var record = ContainerRecord(
-                id: "pool-\(key)", name: "pool-\(key)", runtime: .oci, source: .pool, cgroupPath: path,
-                cgroupID: cgroupID, key: key, keyMode: recorder.keyMode, slot: slot,
-                generation: pool.generation(of: slot), pid: claim.map { Int32(bitPattern: $0.pid) })
-            guard let path else {
+        /// Slots claimed with no record were claimed by the dispatcher: name
+        /// them from their cgroup path and the runtime's state, archive those
+        /// that already exited, free and refuse those that are no container.
+        mutating func nameClaims() throws {
+            let recordedKeys = Set(try store.loadAll().records.map(\.key))
+            var autoClaims: [Int: tt_claim] = [:]
+            for c in try pool.autoClaims() { autoClaims[Int(c.slot)] = c }
+            for (key, slot) in try pool.claimedKeys() where !recordedKeys.contains(key) {
+                let claim = autoClaims[slot]
+                let cgroupID = recorder.keyMode == .cgroup ? key : claim?.cgroup_id
+                let record = ContainerRecord(
+                    id: "pool-\(key)", name: "pool-\(key)", runtime: .oci, source: .pool,
+                    cgroupPath: cgroupID.flatMap { cgroups[$0] }, cgroupID: cgroupID, key: key,
+                    keyMode: recorder.keyMode, slot: slot, generation: pool.generation(of: slot),
+                    pid: claim.map { Int32(bitPattern: $0.pid) })
+                name(record)
+            }
+        }
+
+        private mutating func name(_ claimed: ContainerRecord) {
+            let slot = claimed.slot
+            guard let path = claimed.cgroupPath else {
                 // Exited before anyone named it: keep its trace all the same.
                 do {
-                    try recorder.paths.stateStore.save(record)
-                    try recorder.unplugBody(record)
-                    report.archived.append(record)
+                    try store.save(claimed)
+                    try locked.unplug(claimed)
+                    report.archived.append(claimed)
                 } catch {
                     report.problems.append("slot \(slot): could not archive: \(error)")
                 }
-                continue
+                return
             }
             guard let reference = CgroupPath.containerReference(fromPath: path) else {
                 do {
-                    try pool.release(key: key)
-                    try pool.refuse(key: key)
+                    try pool.release(key: claimed.key)
+                    try pool.refuse(key: claimed.key)
                     report.refused.append(path)
                 } catch {
                     report.problems.append("slot \(slot) (\(path)): could not free: \(error)")
                 }
-                continue
+                return
             }
-            let annotations = runtimeAnnotations(reference)
+            let annotations = reconciler.runtimeAnnotations(reference)
             var metadata = ContainerMetadata.derive(
                 id: reference.id, annotations: annotations.annotations, bundle: annotations.bundle,
                 cgroupPath: path)
@@ -122,21 +150,22 @@ public struct Reconciler {
             if reference.containerdNamespace != nil && metadata.name == ContainerID.short(reference.id) {
                 metadata.name = reference.id
             }
-            record = ContainerRecord(
-                id: reference.id, metadata: metadata, source: .pool, key: key, keyMode: recorder.keyMode,
-                slot: slot, generation: record.generation, cgroupPath: path, cgroupID: cgroupID, pid: record.pid,
-                bundle: annotations.bundle, startedAt: RFC3339Time.now())
+            var record = ContainerRecord(
+                id: reference.id, metadata: metadata, source: .pool, key: claimed.key, keyMode: recorder.keyMode,
+                slot: slot, generation: claimed.generation, cgroupPath: path, cgroupID: claimed.cgroupID,
+                pid: claimed.pid, bundle: annotations.bundle, startedAt: RFC3339Time.now())
             if record.podUID == nil { record.podUID = reference.podUID }
             do {
-                try recorder.paths.stateStore.save(record)
+                try store.save(record)
                 report.named.append(record)
             } catch {
                 report.problems.append("\(reference.id): could not save: \(error)")
             }
         }
 
-        if let kubernetes {
-            for var record in try recorder.paths.stateStore.loadAll().records {
+        /// Namespace, pod, container and labels from the Kubernetes API.
+        mutating func enrich(_ kubernetes: (String) -> KubernetesIdentity?) throws {
+            for var record in try store.loadAll().records {
                 guard let k8s = kubernetes(record.id) else { continue }
                 let before = record
                 record.namespace = k8s.namespace
@@ -146,7 +175,7 @@ public struct Reconciler {
                 record.labels = k8s.labels
                 guard record != before else { continue }
                 do {
-                    try recorder.paths.stateStore.save(record)
+                    try store.save(record)
                     report.enriched.append(record)
                 } catch {
                     report.problems.append("\(record.name): could not save: \(error)")
@@ -154,12 +183,14 @@ public struct Reconciler {
             }
         }
 
-        do {
-            report.loaded = try pool.refill()
-        } catch {
-            report.problems.append("could not refill the pool: \(error)")
+        /// Brings the free pool back to its size.
+        mutating func refill() {
+            do {
+                report.loaded = try pool.refill()
+            } catch {
+                report.problems.append("could not refill the pool: \(error)")
+            }
         }
-        return report
     }
 
     /// Annotations and bundle of a container from its runtime's state:
@@ -184,27 +215,5 @@ public struct Reconciler {
     private struct RuncState: Decodable {
         struct Config: Decodable { var labels: [String]? }
         var config: Config
-    }
-}
-
-extension Pool {
-    /// The dispatcher will never claim `key` again (reconcile found it is no container).
-    public func refuse(key: UInt64) throws {
-        try BPFMap.open(pinned: root.pin(.refused)).update(key, UInt8(1))
-    }
-
-    /// Loads recorder modules until `poolSize` slots are free. Returns how many.
-    public func refill() throws -> Int {
-        let loaded = root.loadedSlots()
-        let free = loaded.count - (try claimedKeys().count)
-        var added = 0
-        var next = (loaded.last ?? -1) + 1
-        while free + added < installation.poolSize && next < Int(TT_MAX_SLOTS) {
-            try loadRecorder(slot: next)
-            try self.free(slot: next)
-            added += 1
-            next += 1
-        }
-        return added
     }
 }

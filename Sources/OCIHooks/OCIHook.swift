@@ -1,5 +1,6 @@
 import Glibc
 import Shared
+import TailcallPool
 
 /// The two OCI hooks, `ocihook-prestart` and `ocihook-poststop`. Both read the
 /// runtime's state JSON on stdin and fail open: on any internal error they log
