@@ -17,7 +17,7 @@ public struct FlightRecorder {
         installation = try Installation.open(PinRoot(paths.pinRoot))
     }
 
-    public var keyMode: ContainerKeyMode { installation.keyMode == .mntns ? .mntns : .cgroup }
+    public var keyMode: KeyMode { installation.keyMode }
 
     /// Claims (or adopts) a slot for `record.key` and saves the record with
     /// its slot and generation.

@@ -3,12 +3,8 @@ import CTailtrace
 import Glibc
 import Shared
 
-public enum KeyMode: String, Sendable, CaseIterable {
-    /// cgroup v2 id of the task (bpf_get_current_cgroup_id).
-    case cgroup
-    /// Mount-namespace inode, for hosts without a usable cgroup v2 hierarchy.
-    case mntns
-
+extension KeyMode {
+    /// enum tt_key_mode, as the dispatcher's settings and `install` hold it.
     var raw: UInt32 { self == .cgroup ? UInt32(TT_KEY_CGROUP.rawValue) : UInt32(TT_KEY_MNTNS.rawValue) }
 }
 

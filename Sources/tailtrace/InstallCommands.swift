@@ -24,10 +24,10 @@ struct Install: ParsableCommand {
     var captureBytes = 128
 
     @Option(help: "What identifies a container: its cgroup v2 (cgroup) or its mount namespace (mntns). Default: cgroup, or mntns where no cgroup2 hierarchy is mounted.")
-    var key: KeyModeArgument?
+    var key: KeyMode?
 
     @Option(help: "Program variant: btf (5.17+, fastest) or core (5.10+). Default: chosen from probes of the kernel.")
-    var bpfVariant: BPFVariantArgument?
+    var bpfVariant: BPFVariant?
 
     @Flag(help: "Print libbpf's and the verifier's whole log (also TAILTRACE_DEBUG=1).")
     var verbose = false
@@ -61,9 +61,9 @@ struct Install: ParsableCommand {
         options.poolSize = pool
         options.ringBytes = ByteSize.parse(ringSize)!
         options.captureBytes = captureBytes
-        options.keyMode = key?.mode
+        options.keyMode = key
         options.autoClaim = autoClaim
-        options.variant = bpfVariant?.variant
+        options.variant = bpfVariant
         if verbose { setenv("TAILTRACE_DEBUG", "1", 1) }
         switch try Installation.install(PinRoot(paths.pinRoot), options: options) {
         case .installed(let i, let notes):
@@ -84,15 +84,8 @@ struct Install: ParsableCommand {
     }
 }
 
-enum BPFVariantArgument: String, ExpressibleByArgument, CaseIterable {
-    case btf, core
-    var variant: BPFVariant { self == .btf ? .btf : .core }
-}
-
-enum KeyModeArgument: String, ExpressibleByArgument, CaseIterable {
-    case cgroup, mntns
-    var mode: KeyMode { self == .cgroup ? .cgroup : .mntns }
-}
+extension BPFVariant: ExpressibleByArgument {}
+extension KeyMode: ExpressibleByArgument {}
 
 struct Uninstall: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -40,9 +40,10 @@ public enum ContainerState: String, Codable, Sendable, CaseIterable {
     case exited
 }
 
-/// What the dispatcher's key → slot map is keyed on.
-public enum ContainerKeyMode: String, Codable, Sendable, CaseIterable {
-    /// The cgroup v2 id (`bpf_get_current_cgroup_id`).
+/// What identifies a container to the dispatcher (its key → slot map), in
+/// the installation, in every record and on the command line.
+public enum KeyMode: String, Codable, Sendable, CaseIterable {
+    /// The cgroup v2 id; a container is that cgroup and its descendants.
     case cgroup
     /// The mount-namespace inode, where no cgroup v2 hierarchy is usable.
     case mntns
@@ -68,7 +69,7 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
     public var cgroupID: UInt64?
     /// The BPF map key: the cgroup id or the mount-namespace inode.
     public var key: UInt64
-    public var keyMode: ContainerKeyMode
+    public var keyMode: KeyMode
     public var slot: Int
     /// Changes on every claim of a slot, so a reused slot never mixes two
     /// containers' records.
@@ -92,7 +93,7 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
     public init(
         id: String, name: String, runtime: ContainerRuntime, source: ContainerSource,
         state: ContainerState = .running, cgroupPath: String? = nil, cgroupID: UInt64? = nil,
-        key: UInt64, keyMode: ContainerKeyMode, slot: Int, generation: UInt32,
+        key: UInt64, keyMode: KeyMode, slot: Int, generation: UInt32,
         namespace: String? = nil, pod: String? = nil, podUID: String? = nil, container: String? = nil,
         labels: [String: String] = [:], annotations: [String: String] = [:], pid: Int32? = nil,
         bundle: String? = nil, startedAt: String? = nil, stoppedAt: String? = nil,
@@ -125,7 +126,7 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
     /// Fills name, runtime and the Kubernetes fields from derived metadata.
     public init(
         id: String, metadata: ContainerMetadata, source: ContainerSource, key: UInt64,
-        keyMode: ContainerKeyMode, slot: Int, generation: UInt32, cgroupPath: String? = nil,
+        keyMode: KeyMode, slot: Int, generation: UInt32, cgroupPath: String? = nil,
         cgroupID: UInt64? = nil, pid: Int32? = nil, bundle: String? = nil, startedAt: String? = nil
     ) {
         self.init(
@@ -162,7 +163,7 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
         cgroupPath = try c.decodeIfPresent(String.self, forKey: .cgroupPath)
         cgroupID = try c.decodeIfPresent(UInt64.self, forKey: .cgroupID)
         key = try c.decode(UInt64.self, forKey: .key)
-        keyMode = try c.decode(ContainerKeyMode.self, forKey: .keyMode)
+        keyMode = try c.decode(KeyMode.self, forKey: .keyMode)
         slot = try c.decode(Int.self, forKey: .slot)
         generation = try c.decode(UInt32.self, forKey: .generation)
         namespace = try c.decodeIfPresent(String.self, forKey: .namespace)
