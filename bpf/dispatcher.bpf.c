@@ -128,6 +128,14 @@ static __always_inline void count(__u32 stat)
 		*v += 1; /* per-CPU value: no other writer */
 }
 
+/* A miss or a refusal counts once per key, not once per syscall. */
+static __always_inline void count_once(__u64 key, __u32 stat)
+{
+	__u8 one = 1;
+	if (bpf_map_update_elem(&missed, &key, &one, BPF_NOEXIST) == 0)
+		count(stat);
+}
+
 static __always_inline __u64 container_key(struct task_struct *task)
 {
 	if (key_mode == TT_KEY_MNTNS)
@@ -146,17 +154,12 @@ static __noinline struct tt_slot_ref *claim_slot(__u64 key)
 	if (mntns == 0 || mntns == host_mntns || key == 0)
 		return NULL;
 	if (bpf_map_lookup_elem(&refused, &key)) {
-		__u8 one = 1;
-		/* counted once per key, like misses: a refused key never claims */
-		if (bpf_map_update_elem(&missed, &key, &one, BPF_NOEXIST) == 0)
-			count(TT_STAT_REFUSED);
+		count_once(key, TT_STAT_REFUSED); /* a refused key never claims */
 		return NULL;
 	}
 	__u32 slot;
 	if (bpf_map_pop_elem(&free_slots, &slot)) {
-		__u8 one = 1;
-		if (bpf_map_update_elem(&missed, &key, &one, BPF_NOEXIST) == 0)
-			count(TT_STAT_MISSES);
+		count_once(key, TT_STAT_MISSES);
 		return NULL;
 	}
 	struct tt_slot_ref ref = { .slot = slot };
@@ -216,6 +219,18 @@ static __noinline int resolve_cgroup(__u64 cg, struct tt_resolved *out)
 	return 1;
 }
 
+/* A key without a slot: in pool mode, at enter, claim one for it. */
+static __always_inline int claim_for(__u64 key, int may_claim, __u32 *slot)
+{
+	if (!may_claim || !auto_claim)
+		return 0;
+	struct tt_slot_ref *ref = claim_slot(key);
+	if (!ref)
+		return 0;
+	*slot = ref->slot;
+	return 1;
+}
+
 /* Both tracepoints pass (struct pt_regs *regs, long id_or_ret). Claims
  * happen at enter only: an exit always follows an enter of the same task. */
 static __always_inline int dispatch(__u64 *ctx, void *recorders, int may_claim)
@@ -241,26 +256,16 @@ static __always_inline int dispatch(__u64 *ctx, void *recorders, int may_claim)
 			l->cgroup_id = key;
 			l->r = r;
 		}
-		if (!r.key) {
-			if (!may_claim || !auto_claim)
-				return 0;
-			struct tt_slot_ref *ref = claim_slot(key);
-			if (!ref)
-				return 0;
-			r.slot = ref->slot;
-		}
 		slot = r.slot;
+		if (!r.key && !claim_for(key, may_claim, &slot))
+			return 0;
 	} else {
 		/* mntns: a mount namespace has no parent to walk to */
 		struct tt_slot_ref *ref = bpf_map_lookup_elem(&keys, &key);
-		if (!ref) {
-			if (!may_claim || !auto_claim)
-				return 0;
-			ref = claim_slot(key);
-			if (!ref)
-				return 0;
-		}
-		slot = ref->slot;
+		if (ref)
+			slot = ref->slot;
+		else if (!claim_for(key, may_claim, &slot))
+			return 0;
 	}
 	if (slot >= TT_MAX_SLOTS)
 		return 0;
