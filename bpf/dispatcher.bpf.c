@@ -9,7 +9,10 @@
  *
  * A container is its whole cgroup subtree: a task whose cgroup is a
  * descendant of a traced cgroup is recorded in the nearest traced ancestor's
- * ring. The walk up the ancestors happens once per cgroup; its result is
+ * ring. In mntns mode, where a mount namespace has no parent, a task in an
+ * untraced namespace is recorded in the namespace of its nearest ancestor
+ * process that is traced (a process in a container that runs `unshare -m`).
+ * The walk happens once per key; its result is
  * cached (positive and negative) in "resolved" until user space or a claim
  * bumps "epoch", and the last answer on each CPU is kept in "last": a task
  * that keeps its CPU pays two array lookups, which the verifier inlines (no
@@ -55,8 +58,8 @@ struct {
 	__type(value, __u32);
 } recorders_exit SEC(".maps");
 
-/* cgroup id -> its resolution (cgroup key mode); an LRU so that every
- * cgroup of a busy host fits and old ones drop out */
+/* key (cgroup id or mntns) -> its resolution; an LRU so that every cgroup
+ * of a busy host fits and old ones drop out */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -219,6 +222,36 @@ static __noinline int resolve_cgroup(__u64 cg, struct tt_resolved *out)
 	return 1;
 }
 
+/* mntns mode: the nearest of the current task and its ancestor processes
+ * whose mount namespace is traced. Orphans are reparented to the container's
+ * init (its pid namespace's reaper), so the chain stays inside a container. */
+static __noinline int resolve_mntns(__u64 mntns, struct tt_resolved *out)
+{
+	__u32 zero = 0;
+	__u32 *e = bpf_map_lookup_elem(&epoch, &zero);
+	if (!e)
+		return 0;
+	struct tt_resolved r = { .epoch = *e };
+	/* a scalar task pointer: probe reads, in both variants (slow path) */
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	for (int i = 0; i < TT_MAX_ANCESTRY && t; i++) {
+		__u64 ns = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+		struct tt_slot_ref *ref = ns ? bpf_map_lookup_elem(&keys, &ns) : 0;
+		if (ref) {
+			r.key = ns;
+			r.slot = ref->slot;
+			break;
+		}
+		struct task_struct *parent = BPF_CORE_READ(t, real_parent);
+		if (parent == t)
+			break; /* init and the idle task are their own parents */
+		t = parent;
+	}
+	bpf_map_update_elem(&resolved, &mntns, &r, BPF_ANY);
+	*out = r;
+	return 1;
+}
+
 /* A key without a slot: in pool mode, at enter, claim one for it. */
 static __always_inline int claim_for(__u64 key, int may_claim, __u32 *slot)
 {
@@ -236,37 +269,27 @@ static __always_inline int claim_for(__u64 key, int may_claim, __u32 *slot)
 static __always_inline int dispatch(__u64 *ctx, void *recorders, int may_claim)
 {
 	__u64 key = container_key(tt_task());
-	__u32 slot;
-	if (key_mode == TT_KEY_CGROUP) {
-		__u32 zero = 0;
-		__u32 *e = bpf_map_lookup_elem(&epoch, &zero);
-		struct tt_last *l = bpf_map_lookup_elem(&last, &zero);
-		if (!e || !l)
-			return 0;
-		struct tt_resolved r;
-		if (l->cgroup_id == key && l->r.epoch == *e) {
-			r = l->r;
-		} else {
-			struct tt_resolved *hit = bpf_map_lookup_elem(&resolved, &key);
-			if (hit && hit->epoch == *e)
-				r = *hit;
-			else if (!resolve_cgroup(key, &r))
-				return 0;
-			/* programs do not nest on a CPU: no other writer of this entry */
-			l->cgroup_id = key;
-			l->r = r;
-		}
-		slot = r.slot;
-		if (!r.key && !claim_for(key, may_claim, &slot))
-			return 0;
+	__u32 zero = 0;
+	__u32 *e = bpf_map_lookup_elem(&epoch, &zero);
+	struct tt_last *l = bpf_map_lookup_elem(&last, &zero);
+	if (!e || !l)
+		return 0;
+	struct tt_resolved r;
+	if (l->key == key && l->r.epoch == *e) {
+		r = l->r;
 	} else {
-		/* mntns: a mount namespace has no parent to walk to */
-		struct tt_slot_ref *ref = bpf_map_lookup_elem(&keys, &key);
-		if (ref)
-			slot = ref->slot;
-		else if (!claim_for(key, may_claim, &slot))
+		struct tt_resolved *hit = bpf_map_lookup_elem(&resolved, &key);
+		if (hit && hit->epoch == *e)
+			r = *hit;
+		else if (key_mode == TT_KEY_CGROUP ? !resolve_cgroup(key, &r) : !resolve_mntns(key, &r))
 			return 0;
+		/* programs do not nest on a CPU: no other writer of this entry */
+		l->key = key;
+		l->r = r;
 	}
+	__u32 slot = r.slot;
+	if (!r.key && !claim_for(key, may_claim, &slot))
+		return 0;
 	if (slot >= TT_MAX_SLOTS)
 		return 0;
 	bpf_tail_call(ctx, recorders, slot);

@@ -54,6 +54,7 @@ struct task_struct {
 	char comm[16];
 	struct nsproxy *nsproxy;
 	struct css_set *cgroups;
+	struct task_struct *real_parent;
 };
 #if defined(__TARGET_ARCH_x86)
 /* x86_64 syscall entry frame */

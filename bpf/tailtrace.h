@@ -121,9 +121,12 @@ struct tt_resolved {
 /* The dispatcher's per-CPU memo of the last cgroup it resolved there: a
  * syscall loop, or any task running alone on a CPU, skips the hash lookup. */
 struct tt_last {
-	__u64 cgroup_id;
+	__u64 key;
 	struct tt_resolved r;
 };
+
+/* Ancestors (parent processes) the dispatcher walks in mntns key mode. */
+#define TT_MAX_ANCESTRY 16
 
 /* Deepest cgroup level the dispatcher walks up from (the root is level 0). */
 #define TT_MAX_CGROUP_LEVEL 32

@@ -158,6 +158,31 @@ final class RecorderTests: XCTestCase {
         XCTAssertTrue(status.contains(#""misses":0,"#), status)
     }
 
+    /// mntns key mode: a process in a container that unshares its mount
+    /// namespace stays in the container's trace (its parent's namespace is
+    /// traced), and claims no second slot.
+    func testMntnsModeFollowsNestedMountNamespaces() throws {
+        let workload = try TestSystem.workload()
+        try t.install("--pool", "3", "--auto-claim", "--key", "mntns")
+        let cg = try t.makeCgroup("mnt")  // keeps the test's processes together
+        let script = #""$1" mnt-outer; /usr/bin/unshare -m "$1" mnt-inner"#
+        let run = try t.run(inCgroup: cg, ["/usr/bin/unshare", "-m", "/bin/sh", "-c", script, "sh", workload])
+        XCTAssertEqual(run.status, 3, run.stderr)
+        let status = try t.tailtrace("status", "--output", "json").stdout
+        XCTAssertTrue(status.contains(#""claimed":1,"#), status)
+        XCTAssertTrue(status.contains(#""auto_claims":1,"#), status)
+        XCTAssertTrue(status.contains(#""misses":0,"#), status)
+        // With its cgroup gone, reconcile archives the claim under pool-<key>.
+        XCTAssertEqual(rmdir(t.cgroup2 + "/" + cg), 0)
+        try t.tailtrace("reconcile")
+        let list = try t.tailtrace("list", "--output", "json").stdout
+        let records = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]])
+        let pool = try XCTUnwrap(records.first { $0["source"] as? String == "pool" }, list)
+        let dump = try t.tailtrace("dump", try XCTUnwrap(pool["id"] as? String), "--output", "json").stdout
+        XCTAssertTrue(dump.contains("/nonexistent-mnt-outer/file"), dump)
+        XCTAssertTrue(dump.contains("/nonexistent-mnt-inner/file"), "the nested namespace left the trace")
+    }
+
     /// Processes outside the cgroup are not recorded, and two cgroups never mix.
     func testCgroupsAreIsolated() throws {
         let workload = try TestSystem.workload()
@@ -266,6 +291,26 @@ final class RecorderTests: XCTestCase {
         XCTAssertEqual(st.st_mode & 0o777, 0o700)
         XCTAssertEqual(stat(t.pinRoot + "/keys", &st), 0)
         XCTAssertEqual(st.st_mode & 0o077, 0, "pins are root-only")
+    }
+
+    /// Every command run by another user says in one line that tailtrace
+    /// needs root (instead of, say, an empty table), and exits 1.
+    func testCommandsNeedRoot() throws {
+        try t.install("--pool", "1")
+        let commands = [
+            ["list"], ["list", "--output", "json"], ["dump", "x"], ["status"], ["follow", "x"], ["detach", "x"],
+            ["attach", "--cgroup", "/"], ["reconcile"], ["install"], ["uninstall"],
+        ]
+        for args in commands {
+            let r = try TestSystem.run(
+                "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", TestSystem.product("tailtrace")] + args,
+                environment: t.environment)
+            XCTAssertEqual(r.status, 1, "\(args): \(r.stdout)")
+            XCTAssertEqual(r.stdout, "", "\(args)")
+            XCTAssertEqual(r.stderr.split(separator: "\n", omittingEmptySubsequences: false).count, 2, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("tailtrace needs root"), "\(args): \(r.stderr)")
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: t.pinRoot + "/install"), "uninstall as nobody removed nothing")
     }
 
     /// Bad input: one clear line and exit 1; nothing claimed.
