@@ -4,8 +4,9 @@ import Shared
 
 /// The traced containers of one installation: plugs a container's recorder
 /// in (claim a slot, save its metadata), unplugs it (stop recording, archive
-/// the ring with the metadata, return the slot), and finds a container's
-/// trace, live or archived. Used by the CLI and by the hooks alike.
+/// the ring with the metadata, return the slot). Used by the CLI and by the
+/// hooks alike; reading traces is `RecordedTraces`, which needs no
+/// installation.
 public struct FlightRecorder {
     public let paths: TailtracePaths
     public let installation: Installation
@@ -18,6 +19,9 @@ public struct FlightRecorder {
     }
 
     public var keyMode: KeyMode { installation.keyMode }
+
+    /// The containers and traces, live ones read through this installation.
+    public var traces: RecordedTraces { RecordedTraces(paths: paths, installation: installation) }
 
     /// Claims (or adopts) a slot for `record.key` and saves the record with
     /// its slot and generation.
@@ -86,58 +90,5 @@ public struct FlightRecorder {
         _ = try store.remove(id: record.id)
         _ = try? paths.archive.applyRetention(retention)
         return entry
-    }
-
-    /// Running containers (state dir) and stopped ones (archive), running first.
-    public func containers() throws -> (records: [ContainerRecord], problems: [String]) {
-        let live = try paths.stateStore.loadAll()
-        var problems = live.problems.map(\.description)
-        var records = live.records.sorted { ($0.startedAt ?? "", $0.id) < ($1.startedAt ?? "", $1.id) }
-        if let archived = try? paths.archive.entries() {
-            problems += archived.problems.map(\.description)
-            records += archived.entries.map(\.record)
-        }
-        return (records, problems)
-    }
-
-    /// Finds `ID|NAME` among running containers first, then the archive
-    /// (newest first).
-    public func find(_ query: String) throws -> ContainerRecord {
-        let live = try paths.stateStore.loadAll().records
-        if let found = try? ContainerLookup.find(query, in: live) { return found }
-        // A name or id can have several archives (`ctr run --rm` twice with
-        // one id): the newest wins. Entries come newest first.
-        let archived = (try? paths.archive.entries().entries) ?? []
-        if let exact = archived.first(where: { $0.record.id == query || $0.record.name == query }) {
-            return exact.record
-        }
-        var newestPerID: [ContainerRecord] = []
-        for entry in archived where !newestPerID.contains(where: { $0.id == entry.record.id }) {
-            newestPerID.append(entry.record)
-        }
-        return try ContainerLookup.find(query, in: live + newestPerID)
-    }
-
-    /// The container's syscalls, oldest first: from its live ring while it
-    /// runs and owns its slot (read in place), else from its archive. nil
-    /// when no ring was kept.
-    public func trace(of record: ContainerRecord) throws -> ([TraceItem], RingDecoder.Counts)? {
-        if record.state == .running {
-            guard pool.generation(of: record.slot) == record.generation else { return nil }
-            return try RingSnapshot.decodeLive(installation, slot: record.slot)
-        }
-        guard let path = record.archive,
-            let entry = try paths.archive.entries().entries.first(where: { $0.path == path })
-        else { return nil }
-        let bytes = try paths.archive.ring(of: entry)
-        return bytes.isEmpty ? nil : try RingSnapshot(serialized: bytes).decode()
-    }
-}
-
-extension RingSnapshot {
-    /// Decodes the snapshot into syscalls, oldest first, with loss counts.
-    public func decode() -> ([TraceItem], RingDecoder.Counts) {
-        RingDecoder(generation: generation, cellsPerCPU: cellsPerCPU, ncpus: ncpus)
-            .decode(cells: cells, low: low, high: high, dropped: drops)
     }
 }

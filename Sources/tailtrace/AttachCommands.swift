@@ -73,7 +73,7 @@ struct Detach: ParsableCommand {
 
     func run() throws {
         let recorder = try global.recorder()
-        let record = try recorder.find(container)
+        let record = try recorder.traces.find(container)
         guard record.state == .running else {
             throw UserError("\(record.name) is not traced any more (stopped at \(record.stoppedAt ?? "?"))")
         }

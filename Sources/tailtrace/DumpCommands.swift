@@ -29,9 +29,14 @@ struct Dump: ParsableCommand {
     }
 
     func run() throws {
-        let recorder = try global.recorder()
-        let record = try selection.pick(container, from: recorder)
-        guard var (items, _) = try recorder.trace(of: record) else {
+        let traces = try global.traces()
+        let record = try selection.pick(container, from: traces)
+        if record.state == .untraced {
+            throw UserError(
+                "\(record.name) is not traced any more and its trace is lost: the installation at "
+                    + "\(traces.paths.pinRoot) that recorded it is gone (uninstalled, or a reboot emptied bpffs)")
+        }
+        guard var (items, _) = try traces.trace(of: record) else {
             throw UserError("no trace is kept for \(record.name)")
         }
         if let tail {
@@ -72,7 +77,8 @@ struct Follow: ParsableCommand {
 
     func run() throws {
         let recorder = try global.recorder()
-        var record = try recorder.find(container)
+        let traces = recorder.traces
+        var record = try traces.find(container)
         guard record.state == .running else {
             throw UserError("\(record.name) has stopped; use `tailtrace dump \(record.name)`")
         }
@@ -80,13 +86,25 @@ struct Follow: ParsableCommand {
         formatter.containerCgroupID = record.cgroupID
         var printedUpTo: UInt64 = 0  // ts_ns of the newest syscall printed
         var lostSeen: UInt64 = 0
+        var awaitedUnplug = false
         while true {
-            let current = (try? recorder.paths.stateStore.load(id: record.id)) ?? nil
+            let current = (try? traces.paths.stateStore.load(id: record.id)) ?? nil
             if current == nil {
                 // Stopped (or detached): the last pass reads its archive.
-                record = (try? recorder.find(record.id)) ?? record
+                record = (try? traces.find(record.id)) ?? record
             }
-            guard let (items, counts) = try recorder.trace(of: record) else { break }
+            guard let (items, counts) = try traces.trace(of: record) else {
+                // Unplugging frees the slot (new generation) before it writes
+                // the archive and removes the state file, all under the state
+                // lock: a running record without its ring is being unplugged.
+                // Once the lock is ours, its archive is there to read.
+                if current != nil && !awaitedUnplug {
+                    awaitedUnplug = true
+                    try recorder.withStateLock { _ in }
+                    continue
+                }
+                break
+            }
             var out: [UInt8] = []
             if counts.lost > lostSeen {
                 formatter.format(.lost(count: counts.lost - lostSeen), into: &out)

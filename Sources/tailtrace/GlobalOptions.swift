@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import Shared
 import TailcallPool
 
@@ -13,12 +14,24 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Directory of stopped containers' traces (default /var/lib/tailtrace/archive, env TAILTRACE_ARCHIVE_DIR).")
     var archiveDir: String?
 
+    /// Every command starts here. Pins, the state dir and the archive are
+    /// made 0700 by root: another user would find nothing and take an empty
+    /// listing for "nothing traced", so it is told instead.
     func paths() throws -> TailtracePaths {
-        try TailtracePaths(pinRoot: pinRoot, stateDirectory: stateDir, archiveDirectory: archiveDir)
+        guard geteuid() == 0 else {
+            throw UserError("tailtrace needs root: it loads BPF programs, and its pins, container state and archived traces are root's only")
+        }
+        return try TailtracePaths(pinRoot: pinRoot, stateDirectory: stateDir, archiveDirectory: archiveDir)
     }
 
+    /// The installation, for commands that change or follow what is traced.
     func recorder() throws -> FlightRecorder {
         try FlightRecorder(paths: paths())
+    }
+
+    /// What was recorded, with or without an installation (`list`, `dump`).
+    func traces() throws -> RecordedTraces {
+        try RecordedTraces(paths: paths())
     }
 }
 

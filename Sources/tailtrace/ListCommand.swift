@@ -25,14 +25,14 @@ struct Selection: ParsableArguments {
 
     /// The one container `query` (if given) and the selection name; running
     /// containers first, then the newest archive of each id.
-    func pick(_ query: String?, from recorder: FlightRecorder) throws -> ContainerRecord {
+    func pick(_ query: String?, from traces: RecordedTraces) throws -> ContainerRecord {
         if let query {
-            let record = try recorder.find(query)
+            let record = try traces.find(query)
             guard matches(record) else { throw UserError("\(record.name) does not match the selection") }
             return record
         }
         var seen = Set<String>()
-        let matching = try recorder.containers().records.filter { seen.insert($0.id).inserted && matches($0) }
+        let matching = try traces.containers().records.filter { seen.insert($0.id).inserted && matches($0) }
         guard let first = matching.first else { throw UserError("no traced container matches the selection") }
         guard matching.count == 1 else {
             let names = matching.prefix(10).map { "\($0.name) (\(ContainerID.short($0.id)))" }.joined(separator: ", ")
@@ -65,17 +65,7 @@ struct List: ParsableCommand {
     var output = OutputFormat.text
 
     func run() throws {
-        let paths = try global.paths()
-        let recorder = try? global.recorder()
-        var records: [ContainerRecord]
-        var problems: [String]
-        if let recorder {
-            (records, problems) = try recorder.containers()
-        } else {
-            // Not installed: archives can still be listed.
-            records = (try? paths.archive.entries().entries.map(\.record)) ?? []
-            problems = []
-        }
+        var (records, problems) = try global.traces().containers()
         records = records.filter(selection.matches)
         for problem in problems { printError(problem) }
         switch output {

@@ -38,6 +38,10 @@ public enum ContainerSource: String, Codable, Sendable, CaseIterable {
 public enum ContainerState: String, Codable, Sendable, CaseIterable {
     case running
     case exited
+    /// Recorded as running by an installation that is gone (uninstalled
+    /// without archiving it, or its pins went with a reboot): nothing traces
+    /// it any more and its ring is lost. Only shown, never saved.
+    case untraced
 }
 
 /// What identifies a container to the dispatcher (its key → slot map), in

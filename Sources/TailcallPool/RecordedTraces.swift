@@ -1,0 +1,97 @@
+import Glibc
+import Shared
+
+/// What tailtrace recorded, read only: the traced containers (state dir and
+/// archive) and their syscalls. Opens no installation when none is there, so
+/// `list` and `dump` still read the archive after `uninstall`, or after a
+/// reboot: pins live in bpffs, which is memory only, while the archive is on
+/// disk. Decoding an archive touches no BPF object.
+public struct RecordedTraces {
+    public let paths: TailtracePaths
+    /// nil when nothing is installed at the pin root.
+    public let installation: Installation?
+
+    public init(paths: TailtracePaths) throws {
+        let root = PinRoot(paths.pinRoot)
+        // No `install` pin, or no bpffs at all: never installed, uninstalled,
+        // or rebooted. A root that is there but unreadable still fails.
+        self.init(paths: paths, installation: root.isInstalled ? try Installation.open(root) : nil)
+    }
+
+    init(paths: TailtracePaths, installation: Installation?) {
+        self.paths = paths
+        self.installation = installation
+    }
+
+    /// Running containers (state dir) and stopped ones (archive), running first.
+    public func containers() throws -> (records: [ContainerRecord], problems: [String]) {
+        let live = try liveRecords()
+        var problems = live.problems.map(\.description)
+        var records = live.records.sorted { ($0.startedAt ?? "", $0.id) < ($1.startedAt ?? "", $1.id) }
+        if let archived = try? paths.archive.entries() {
+            problems += archived.problems.map(\.description)
+            records += archived.entries.map(\.record)
+        }
+        return (records, problems)
+    }
+
+    /// Finds `ID|NAME` among running containers first, then the archive
+    /// (newest first).
+    public func find(_ query: String) throws -> ContainerRecord {
+        let live = try liveRecords().records
+        if let found = try? ContainerLookup.find(query, in: live) { return found }
+        // A name or id can have several archives (`ctr run --rm` twice with
+        // one id): the newest wins. Entries come newest first.
+        let archived = (try? paths.archive.entries().entries) ?? []
+        if let exact = archived.first(where: { $0.record.id == query || $0.record.name == query }) {
+            return exact.record
+        }
+        var newestPerID: [ContainerRecord] = []
+        for entry in archived where !newestPerID.contains(where: { $0.id == entry.record.id }) {
+            newestPerID.append(entry.record)
+        }
+        return try ContainerLookup.find(query, in: live + newestPerID)
+    }
+
+    /// The container's syscalls, oldest first: from its live ring while it
+    /// runs and owns its slot (read in place), else from its archive. nil
+    /// when no ring was kept.
+    public func trace(of record: ContainerRecord) throws -> ([TraceItem], RingDecoder.Counts)? {
+        switch record.state {
+        case .running:
+            guard let installation, Pool(installation).generation(of: record.slot) == record.generation else {
+                return nil
+            }
+            return try RingSnapshot.decodeLive(installation, slot: record.slot)
+        case .untraced:
+            return nil
+        case .exited:
+            guard let path = record.archive,
+                let entry = try paths.archive.entries().entries.first(where: { $0.path == path })
+            else { return nil }
+            let bytes = try paths.archive.ring(of: entry)
+            return bytes.isEmpty ? nil : try RingSnapshot(serialized: bytes).decode()
+        }
+    }
+
+    /// The state dir's records. Without an installation a running one's
+    /// recorder is gone, and its ring with it (a BPF map lives only while
+    /// pinned or held): it is shown untraced, never running.
+    private func liveRecords() throws -> StateListing {
+        var listing = try paths.stateStore.loadAll()
+        if installation == nil {
+            for i in listing.records.indices where listing.records[i].state == .running {
+                listing.records[i].state = .untraced
+            }
+        }
+        return listing
+    }
+}
+
+extension RingSnapshot {
+    /// Decodes the snapshot into syscalls, oldest first, with loss counts.
+    public func decode() -> ([TraceItem], RingDecoder.Counts) {
+        RingDecoder(generation: generation, cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+            .decode(cells: cells, low: low, high: high, dropped: drops)
+    }
+}
