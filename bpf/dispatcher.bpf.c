@@ -190,17 +190,10 @@ static __noinline struct tt_slot_ref *claim_slot(__u64 key)
 	return bpf_map_lookup_elem(&keys, &key);
 }
 
-/* The nearest traced ancestor of the current task's cgroup `cg` (itself
- * included), walked from the root down, cached under the epoch read before
- * the walk: a change of "keys" during the walk leaves a stale entry, which
- * the next syscall walks again. */
-static __noinline int resolve_cgroup(__u64 cg, struct tt_resolved *out)
+/* cgroup mode: the nearest traced ancestor of the current task's cgroup
+ * `cg` (itself included), walked from the root down. */
+static __always_inline void walk_cgroups(__u64 cg, struct tt_resolved *r)
 {
-	__u32 zero = 0;
-	__u32 *e = bpf_map_lookup_elem(&epoch, &zero);
-	if (!e)
-		return 0;
-	struct tt_resolved r = { .epoch = *e };
 	struct task_struct *task = tt_task();
 	int own = tt_task_cgroup_level(task);
 	for (int level = 0; level < TT_MAX_CGROUP_LEVEL; level++) {
@@ -211,43 +204,51 @@ static __noinline int resolve_cgroup(__u64 cg, struct tt_resolved *out)
 			break;
 		struct tt_slot_ref *ref = bpf_map_lookup_elem(&keys, &id);
 		if (ref) {
-			r.key = id;
-			r.slot = ref->slot;
+			r->key = id;
+			r->slot = ref->slot;
 		}
 		if (id == cg)
 			break;
 	}
-	bpf_map_update_elem(&resolved, &cg, &r, BPF_ANY);
-	*out = r;
-	return 1;
 }
 
 /* mntns mode: the nearest of the current task and its ancestor processes
  * whose mount namespace is traced. Orphans are reparented to the container's
  * init (its pid namespace's reaper), so the chain stays inside a container. */
-static __noinline int resolve_mntns(__u64 mntns, struct tt_resolved *out)
+static __always_inline void walk_processes(struct tt_resolved *r)
 {
-	__u32 zero = 0;
-	__u32 *e = bpf_map_lookup_elem(&epoch, &zero);
-	if (!e)
-		return 0;
-	struct tt_resolved r = { .epoch = *e };
 	/* a scalar task pointer: probe reads, in both variants (slow path) */
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	for (int i = 0; i < TT_MAX_ANCESTRY && t; i++) {
 		__u64 ns = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
 		struct tt_slot_ref *ref = ns ? bpf_map_lookup_elem(&keys, &ns) : 0;
 		if (ref) {
-			r.key = ns;
-			r.slot = ref->slot;
-			break;
+			r->key = ns;
+			r->slot = ref->slot;
+			return;
 		}
 		struct task_struct *parent = BPF_CORE_READ(t, real_parent);
 		if (parent == t)
-			break; /* init and the idle task are their own parents */
+			return; /* init and the idle task are their own parents */
 		t = parent;
 	}
-	bpf_map_update_elem(&resolved, &mntns, &r, BPF_ANY);
+}
+
+/* What `key` resolves to, cached under the epoch read before the walk: a
+ * change of "keys" during the walk leaves a stale entry, which the next
+ * syscall walks again. */
+static __noinline int resolve(__u64 key, struct tt_resolved *out)
+{
+	__u32 zero = 0;
+	__u32 *e = bpf_map_lookup_elem(&epoch, &zero);
+	if (!e)
+		return 0;
+	struct tt_resolved r = { .epoch = *e };
+	if (key_mode == TT_KEY_CGROUP)
+		walk_cgroups(key, &r);
+	else
+		walk_processes(&r);
+	bpf_map_update_elem(&resolved, &key, &r, BPF_ANY);
 	*out = r;
 	return 1;
 }
@@ -281,7 +282,7 @@ static __always_inline int dispatch(__u64 *ctx, void *recorders, int may_claim)
 		struct tt_resolved *hit = bpf_map_lookup_elem(&resolved, &key);
 		if (hit && hit->epoch == *e)
 			r = *hit;
-		else if (key_mode == TT_KEY_CGROUP ? !resolve_cgroup(key, &r) : !resolve_mntns(key, &r))
+		else if (!resolve(key, &r))
 			return 0;
 		/* programs do not nest on a CPU: no other writer of this entry */
 		l->key = key;
