@@ -28,7 +28,8 @@ public struct OCIHook {
         var log = HookLog(path: TailtracePaths.defaultStateDirectory + "/" + TailtracePaths.logFileName)
         do {
             try hook.parse(Array(arguments.dropFirst()))
-            let paths = try TailtracePaths(pinRoot: hook.pinRoot, stateDirectory: hook.stateDir, archiveDirectory: hook.archiveDir)
+            let paths = try TailtracePaths(
+                pinRoot: hook.pinRoot, stateDirectory: hook.stateDir, archiveDirectory: hook.archiveDir)
             log = paths.hookLog
             let state = try OCIState.read()
             return hook.run(state, paths: paths, log: log)
@@ -116,7 +117,8 @@ public struct OCIHook {
             }
             key = UInt64(st.st_ino)
             guard key != recorder.installation.hostMntns else {
-                throw ContainerInputError(input: "/proc/\(pid)/ns/mnt", message: "the container shares the host's mount namespace")
+                throw ContainerInputError(
+                    input: "/proc/\(pid)/ns/mnt", message: "the container shares the host's mount namespace")
             }
         }
         let metadata = ContainerMetadata.derive(
@@ -127,7 +129,8 @@ public struct OCIHook {
             generation: 0, cgroupPath: cgroupPath, cgroupID: cgroupID, pid: pid, bundle: state.bundle)
         let (_, claim) = try recorder.plug(record)
         if claim.loadedFresh {
-            log.write("\(id): the pool was empty; loaded recorder \(claim.slot)", program: program, toStandardError: false)
+            log.write(
+                "\(id): the pool was empty; loaded recorder \(claim.slot)", program: program, toStandardError: false)
         }
     }
 

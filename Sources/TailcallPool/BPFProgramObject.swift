@@ -35,10 +35,14 @@ final class BPFProgramObject<Spec: BPFObjectSpec> {
     /// Writes the `const volatile` settings into the object's .rodata.
     func configure(_ settings: Spec.Settings) throws {
         var map = bpf_object__next_map(handle, nil)
-        while let m = map, !String(cString: bpf_map__name(m)).hasSuffix(".rodata") { map = bpf_object__next_map(handle, m) }
+        while let m = map, !String(cString: bpf_map__name(m)).hasSuffix(".rodata") {
+            map = bpf_object__next_map(handle, m)
+        }
         var size = 0
         guard let m = map, let data = bpf_map__initial_value(m, &size), size == Spec.Settings.rodataSize else {
-            throw BPFError("configure \(Spec.name)", errno: EINVAL, hint: "the object's .rodata does not match its generated interface")
+            throw BPFError(
+                "configure \(Spec.name)", errno: EINVAL,
+                hint: "the object's .rodata does not match its generated interface")
         }
         var rodata = [UInt8](UnsafeRawBufferPointer(start: data, count: size))
         rodata.withUnsafeMutableBytes { settings.write(to: $0) }

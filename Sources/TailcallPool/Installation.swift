@@ -44,10 +44,13 @@ public struct Installation: Sendable {
         do {
             map = try BPFMap.open(pinned: root.pin(.install))
         } catch let e as BPFError where e.errno == ENOENT {
-            throw BPFError("open \(root.path)", errno: ENOENT, hint: "tailtrace is not installed there; run `tailtrace install`")
+            throw BPFError(
+                "open \(root.path)", errno: ENOENT, hint: "tailtrace is not installed there; run `tailtrace install`")
         }
         guard let info = map.lookup(UInt32(0), as: tt_install.self), info.magic == TT_INSTALL_MAGIC else {
-            throw BPFError("read \(root.pin(.install))", errno: EINVAL, hint: "installed by another tailtrace version; uninstall and install again")
+            throw BPFError(
+                "read \(root.pin(.install))", errno: EINVAL,
+                hint: "installed by another tailtrace version; uninstall and install again")
         }
         return Installation(root: root, info: info)
     }
@@ -82,7 +85,10 @@ public struct Installation: Sendable {
         case (.some(let mode), _): return (mode, nil)
         case (nil, true): return (.cgroup, nil)
         case (nil, false):
-            return (.mntns, "key mntns: no cgroup2 hierarchy is mounted (cgroup v1 only), so containers are told apart by mount namespace")
+            return (
+                .mntns,
+                "key mntns: no cgroup2 hierarchy is mounted (cgroup v1 only), so containers are told apart by mount namespace"
+            )
         }
     }
 
@@ -90,7 +96,8 @@ public struct Installation: Sendable {
     /// under `root`. On failure everything made so far is removed again.
     public static func install(_ root: PinRoot, options: InstallOptions) throws -> InstallResult {
         guard geteuid() == 0 else {
-            throw BPFError("install", errno: EPERM, hint: "run as root: loading BPF needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN")
+            throw BPFError(
+                "install", errno: EPERM, hint: "run as root: loading BPF needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN")
         }
         let choice: VariantChoice
         switch KernelFeatures.probe().choice(asked: options.variant) {
@@ -100,13 +107,17 @@ public struct Installation: Sendable {
         try KernelMounts.ensure(pinRoot: root)
         if root.isInstalled { return .alreadyInstalled(try open(root)) }
         if access(root.path, F_OK) == 0 {
-            throw BPFError("install at \(root.path)", errno: EEXIST, hint: "the directory exists but holds no tailtrace installation; remove it or pick another --pin-root")
+            throw BPFError(
+                "install at \(root.path)", errno: EEXIST,
+                hint: "the directory exists but holds no tailtrace installation; remove it or pick another --pin-root")
         }
         let ncpus = Int(libbpf_num_possible_cpus())
         guard ncpus > 0, ncpus <= Int(TT_MAX_CPUS) else {
-            throw BPFError("count possible CPUs", errno: EINVAL, hint: "\(ncpus) CPUs; tailtrace supports up to \(TT_MAX_CPUS)")
+            throw BPFError(
+                "count possible CPUs", errno: EINVAL, hint: "\(ncpus) CPUs; tailtrace supports up to \(TT_MAX_CPUS)")
         }
-        let (keyMode, keyNote) = try Self.keyMode(asked: options.keyMode, cgroup2Mounted: (try? CgroupMount.current()) != nil)
+        let (keyMode, keyNote) = try Self.keyMode(
+            asked: options.keyMode, cgroup2Mounted: (try? CgroupMount.current()) != nil)
         var info = tt_install()
         info.magic = TT_INSTALL_MAGIC
         info.variant = choice.variant == .core ? TT_VARIANT_ID_CORE.rawValue : TT_VARIANT_ID_BTF.rawValue

@@ -49,7 +49,8 @@ public struct KernelFeatures: Sendable, Equatable {
             return .failure(KernelTooOld(missing: "BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF=y)"))
         }
         if !probeReadKernel || !kernel510 {
-            return .failure(KernelTooOld(missing: "the BPF features of Linux 5.10 (bpf_probe_read_kernel, bpf_per_cpu_ptr)"))
+            return .failure(
+                KernelTooOld(missing: "the BPF features of Linux 5.10 (bpf_probe_read_kernel, bpf_per_cpu_ptr)"))
         }
         let missing = [currentTaskBTF ? nil : "bpf_get_current_task_btf (5.11)", loop ? nil : "bpf_loop (5.17)"]
             .compactMap { $0 }

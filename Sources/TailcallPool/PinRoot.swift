@@ -88,7 +88,8 @@ public enum KernelMounts {
         let bpffs = "/sys/fs/bpf"
         if pinRoot.path.hasPrefix(bpffs + "/") && !isMounted(bpffs, magic: bpfMagic) {
             if mount("bpf", bpffs, "bpf", 0, "mode=0700") != 0 {
-                throw BPFError("mount bpffs on \(bpffs)", errno: errno, hint: "tailtrace needs bpffs to pin its programs")
+                throw BPFError(
+                    "mount bpffs on \(bpffs)", errno: errno, hint: "tailtrace needs bpffs to pin its programs")
             }
         }
         let tracefs = "/sys/kernel/tracing"

@@ -46,7 +46,9 @@ public struct Pool: Sendable {
         let object = try BPFProgramObject<RecorderBPF>(installation.variant)
         let cells = installation.cellsPerCPU
         try object.configure(
-            .init(cellsPerCpu: UInt32(cells), cellMask: UInt32(cells - 1), captureBytes: UInt32(installation.captureBytes)))
+            .init(
+                cellsPerCpu: UInt32(cells), cellMask: UInt32(cells - 1), captureBytes: UInt32(installation.captureBytes)
+            ))
         try object.setMaxEntries(.ring, UInt32(installation.ringCells))
         // One scratch map serves every slot: programs never nest on a CPU.
         let scratchPin = root.sharedPin(.scratch)
@@ -80,7 +82,8 @@ public struct Pool: Sendable {
     public func claim(key: UInt64) throws -> Claim {
         let keys = try BPFMap.open(pinned: root.pin(.keys))
         if let ref = keys.lookup(key, as: tt_slot_ref.self) {
-            return Claim(slot: Int(ref.slot), generation: generation(of: Int(ref.slot)), adopted: true, loadedFresh: false)
+            return Claim(
+                slot: Int(ref.slot), generation: generation(of: Int(ref.slot)), adopted: true, loadedFresh: false)
         }
         let queue = try BPFMap.open(pinned: root.pin(.freeSlots))
         var fresh = false
@@ -109,7 +112,9 @@ public struct Pool: Sendable {
             // The dispatcher claimed this key meanwhile: keep its claim.
             try queue.push(UInt32(slot))
             if let theirs = keys.lookup(key, as: tt_slot_ref.self) {
-                return Claim(slot: Int(theirs.slot), generation: generation(of: Int(theirs.slot)), adopted: true, loadedFresh: false)
+                return Claim(
+                    slot: Int(theirs.slot), generation: generation(of: Int(theirs.slot)), adopted: true,
+                    loadedFresh: false)
             }
             throw e
         }

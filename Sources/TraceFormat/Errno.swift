@@ -1,4 +1,5 @@
 import Shared
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)

@@ -1,4 +1,5 @@
 import Shared
+
 // Symbolic names for the flag and constant arguments strace users expect to
 // read: open flags, *at() flags, mmap protections and flags, clone flags,
 // signals. Values are the kernel's UAPI ones; where an architecture differs

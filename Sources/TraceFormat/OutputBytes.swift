@@ -1,4 +1,5 @@
 import Shared
+
 // Appending numbers and escaped strings to a byte buffer without going
 // through String: the formatter writes every line into one [UInt8] so that a
 // dump of millions of records makes no allocation per field.

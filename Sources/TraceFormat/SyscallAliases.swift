@@ -1,4 +1,5 @@
 import Shared
+
 /// Where a syscall's argument list comes from when libseccomp's name is not
 /// the name of a tracefs event, or when the tracefs event (which always
 /// describes the native syscall) does not match the compat one.

@@ -1,4 +1,5 @@
 import Shared
+
 /// How an argument is shown in text beyond its plain number.
 enum ArgDecoration: Sendable {
     case plain

@@ -1,5 +1,5 @@
-import Shared
 import CSeccomp
+import Shared
 
 #if canImport(Glibc)
     import Glibc

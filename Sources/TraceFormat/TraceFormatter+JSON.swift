@@ -1,4 +1,5 @@
 import Shared
+
 // One JSON object per line, written by hand into the byte buffer (no
 // JSONEncoder: a dump decodes millions of records). Keys, in order:
 //

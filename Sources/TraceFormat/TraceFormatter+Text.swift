@@ -1,4 +1,5 @@
 import Shared
+
 // The strace-like text line:
 // 00:00.000123 cpu#1 pid 42 [cat] openat(dfd=AT_FDCWD, filename="/etc/hostname", flags=O_RDONLY) = 3
 

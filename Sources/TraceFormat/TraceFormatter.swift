@@ -1,4 +1,5 @@
 import Shared
+
 /// Turns trace items into output lines: strace-like text, or one JSON object
 /// per line (the `dump`/`follow` contract in DESIGN.md).
 ///

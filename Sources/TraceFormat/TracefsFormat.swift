@@ -1,4 +1,5 @@
 import Shared
+
 /// One argument of a syscall as the kernel declares it in its tracepoint
 /// format: `field:const char * filename;` → name `filename`, type `const char *`.
 public struct TracefsField: Sendable, Equatable {

@@ -129,7 +129,9 @@ for variant in variants {
     guard let bytes = FileManager.default.contents(atPath: object) else { fail("read \(object)") }
     let found = interface(of: [UInt8](bytes), name: "\(stem).\(variant.name)")
     if let shared, shared != found {
-        fail("variant \(variant.name) of \(stem) differs from \(variants[0].name) in maps, programs or settings: \(found) vs \(shared)")
+        fail(
+            "variant \(variant.name) of \(stem) differs from \(variants[0].name) in maps, programs or settings: \(found) vs \(shared)"
+        )
     }
     shared = found
     base64[variant.name] = bytes.base64EncodedString()

@@ -10,7 +10,10 @@ struct Attach: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "The cgroup: a directory under the cgroup2 mount, a path in the hierarchy as /proc/<pid>/cgroup shows it (/a/b), or a path relative to the mount.")
+    @Option(
+        help:
+            "The cgroup: a directory under the cgroup2 mount, a path in the hierarchy as /proc/<pid>/cgroup shows it (/a/b), or a path relative to the mount."
+    )
     var cgroup: String
 
     @Option(help: "Name to dump it by (default: the cgroup's last path component).")

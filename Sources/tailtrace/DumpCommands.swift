@@ -1,8 +1,8 @@
 import ArgumentParser
 import Glibc
 import Shared
-import TraceFormat
 import TailcallPool
+import TraceFormat
 
 struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(

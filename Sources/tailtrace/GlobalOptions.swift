@@ -11,7 +11,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Directory of the running containers' metadata (default /run/tailtrace, env TAILTRACE_STATE_DIR).")
     var stateDir: String?
 
-    @Option(help: "Directory of stopped containers' traces (default /var/lib/tailtrace/archive, env TAILTRACE_ARCHIVE_DIR).")
+    @Option(
+        help: "Directory of stopped containers' traces (default /var/lib/tailtrace/archive, env TAILTRACE_ARCHIVE_DIR)."
+    )
     var archiveDir: String?
 
     /// Every command starts here. Pins, the state dir and the archive are
@@ -19,7 +21,9 @@ struct GlobalOptions: ParsableArguments {
     /// listing for "nothing traced", so it is told instead.
     func paths() throws -> TailtracePaths {
         guard geteuid() == 0 else {
-            throw UserError("tailtrace needs root: it loads BPF programs, and its pins, container state and archived traces are root's only")
+            throw UserError(
+                "tailtrace needs root: it loads BPF programs, and its pins, container state and archived traces are root's only"
+            )
         }
         return try TailtracePaths(pinRoot: pinRoot, stateDirectory: stateDir, archiveDirectory: archiveDir)
     }

@@ -14,7 +14,10 @@ struct Install: ParsableCommand {
     @Option(help: "Recorder modules to preload (1-\(TT_MAX_SLOTS)).")
     var pool = 16
 
-    @Flag(help: "Let the dispatcher claim a recorder for every new container at its first syscall (runtimes without hooks).")
+    @Flag(
+        help:
+            "Let the dispatcher claim a recorder for every new container at its first syscall (runtimes without hooks)."
+    )
     var autoClaim = false
 
     @Option(help: "Ring size per container in bytes; K, M and G suffixes allowed.")
@@ -23,7 +26,10 @@ struct Install: ParsableCommand {
     @Option(help: "Bytes captured per string or buffer argument (16-\(TT_MAX_CAPTURE)).")
     var captureBytes = 128
 
-    @Option(help: "What identifies a container: its cgroup v2 (cgroup) or its mount namespace (mntns). Default: cgroup, or mntns where no cgroup2 hierarchy is mounted.")
+    @Option(
+        help:
+            "What identifies a container: its cgroup v2 (cgroup) or its mount namespace (mntns). Default: cgroup, or mntns where no cgroup2 hierarchy is mounted."
+    )
     var key: KeyMode?
 
     @Option(help: "Program variant: btf (5.17+, fastest) or core (5.10+). Default: chosen from probes of the kernel.")
@@ -42,11 +48,15 @@ struct Install: ParsableCommand {
     var traceAllContainers = false
 
     func validate() throws {
-        if traceAllContainers && hooksDir == nil { throw ValidationError("--trace-all-containers goes with --hooks-dir") }
+        if traceAllContainers && hooksDir == nil {
+            throw ValidationError("--trace-all-containers goes with --hooks-dir")
+        }
         for dir in [hooksDir, hookPath].compactMap({ $0 }) where !dir.hasPrefix("/") {
             throw ValidationError("\(dir): give an absolute path")
         }
-        guard (1...Int(TT_MAX_SLOTS)).contains(pool) else { throw ValidationError("--pool must be 1...\(TT_MAX_SLOTS)") }
+        guard (1...Int(TT_MAX_SLOTS)).contains(pool) else {
+            throw ValidationError("--pool must be 1...\(TT_MAX_SLOTS)")
+        }
         guard let bytes = ByteSize.parse(ringSize), (16 << 10...1 << 30).contains(bytes) else {
             throw ValidationError("--ring-size must be 16K...1G (e.g. 256K, 4M)")
         }
@@ -122,8 +132,12 @@ struct Status: ParsableCommand {
         let i = recorder.installation
         let s = try recorder.pool.status()
         // Why this variant: the same probes install ran (a few ms).
-        let reason = (try? KernelFeatures.probe().choice().get())
-            .map { $0.variant == i.variant ? $0.reason : "chosen at install; this kernel now would pick \($0.variant.rawValue)" } ?? "chosen at install"
+        let reason =
+            (try? KernelFeatures.probe().choice().get())
+            .map {
+                $0.variant == i.variant
+                    ? $0.reason : "chosen at install; this kernel now would pick \($0.variant.rawValue)"
+            } ?? "chosen at install"
         let fields: [(String, String)] = [
             ("pin_root", JSONText.string(i.root.path)),
             ("key_mode", JSONText.string(i.keyMode.rawValue)),
@@ -152,7 +166,9 @@ struct Status: ParsableCommand {
             print("recorders: \(s.loaded) loaded (pool size \(s.poolSize)), \(s.claimed) claimed, \(s.free) free")
             print("ring: \(ByteSize.format(i.ringBytes)) per container, \(i.captureBytes) bytes per captured argument")
             print("memory: \(ByteSize.format(s.memoryBytes)) of kernel memory in use")
-            print("pool misses: \(s.misses), auto-claims: \(s.autoClaims), refused claims: \(s.refused), lost events: \(s.lost)")
+            print(
+                "pool misses: \(s.misses), auto-claims: \(s.autoClaims), refused claims: \(s.refused), lost events: \(s.lost)"
+            )
         }
     }
 }
@@ -163,7 +179,11 @@ enum ByteSize {
         let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
         var digits = Substring(text.uppercased())
         var scale = 1
-        if digits.hasSuffix("IB") { digits = digits.dropLast(2) } else if digits.hasSuffix("B") { digits = digits.dropLast() }
+        if digits.hasSuffix("IB") {
+            digits = digits.dropLast(2)
+        } else if digits.hasSuffix("B") {
+            digits = digits.dropLast()
+        }
         if let last = digits.last, let unit = units[last] {
             scale = unit
             digits = digits.dropLast()

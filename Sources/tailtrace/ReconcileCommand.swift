@@ -6,7 +6,8 @@ import TailcallPool
 
 struct Reconcile: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Name the recorders the dispatcher claimed (pool mode), archive the traces of stopped containers, refill the pool.",
+        abstract:
+            "Name the recorders the dispatcher claimed (pool mode), archive the traces of stopped containers, refill the pool.",
         discussion: """
             Each claimed slot's cgroup is mapped to a container id (ctr, containerd CRI, CRI-O, \
             docker and podman cgroup shapes), confirmed with the runtime's state, and, when \
@@ -49,8 +50,12 @@ struct Reconcile: ParsableCommand {
 
     static func summary(_ r: ReconcileReport) -> String {
         var lines: [String] = []
-        for c in r.named { lines.append("named slot \(c.slot): \(c.runtime.rawValue) container \(c.name) (\(c.cgroupPath ?? "?"))") }
-        for c in r.enriched { lines.append("\(c.name): pod \(c.namespace ?? "")/\(c.pod ?? ""), container \(c.container ?? "")") }
+        for c in r.named {
+            lines.append("named slot \(c.slot): \(c.runtime.rawValue) container \(c.name) (\(c.cgroupPath ?? "?"))")
+        }
+        for c in r.enriched {
+            lines.append("\(c.name): pod \(c.namespace ?? "")/\(c.pod ?? ""), container \(c.container ?? "")")
+        }
         for c in r.archived { lines.append("\(c.name) is gone: trace archived, slot \(c.slot) freed") }
         for p in r.refused { lines.append("not a container, refused from now on: \(p)") }
         if r.loaded > 0 { lines.append("loaded \(r.loaded) recorders to refill the pool") }

@@ -13,7 +13,8 @@ final class KernelFeaturesTests: XCTestCase {
         loop: Bool = true
     ) -> KernelFeatures {
         KernelFeatures(
-            btf: btf, probeReadKernel: probeReadKernel, kernel510: kernel510, currentTaskBTF: currentTaskBTF, loop: loop)
+            btf: btf, probeReadKernel: probeReadKernel, kernel510: kernel510, currentTaskBTF: currentTaskBTF, loop: loop
+        )
     }
 
     /// The decision table, one row per kernel generation of the matrix.
@@ -80,9 +81,12 @@ final class KernelFeaturesTests: XCTestCase {
             """
         let error = BPFLoadError(object: "dispatcher", variant: .btf, errno: EINVAL, log: log)
         XCTAssertEqual(error.program, "tt_dispatch_enter")
-        XCTAssertEqual(error.reason, ["; return bpf_get_current_task_btf();", "1: (85) call unknown#158", "invalid func unknown#158"])
+        XCTAssertEqual(
+            error.reason,
+            ["; return bpf_get_current_task_btf();", "1: (85) call unknown#158", "invalid func unknown#158"])
         let text = error.description
-        XCTAssertTrue(text.contains("refused BPF dispatcher program tt_dispatch_enter (btf variant): Invalid argument"), text)
+        XCTAssertTrue(
+            text.contains("refused BPF dispatcher program tt_dispatch_enter (btf variant): Invalid argument"), text)
         XCTAssertTrue(text.contains("verifier: invalid func unknown#158"), text)
         XCTAssertTrue(text.contains("TAILTRACE_DEBUG=1"), text)
     }
@@ -91,9 +95,13 @@ final class KernelFeaturesTests: XCTestCase {
     func testLoadErrorWithoutVerifierLog() {
         let error = BPFLoadError(
             object: "recorder", variant: .core, errno: EPERM,
-            log: "libbpf: map 'ring': failed to create: Operation not permitted(-1)\nlibbpf: failed to load object 'recorder'\n")
+            log:
+                "libbpf: map 'ring': failed to create: Operation not permitted(-1)\nlibbpf: failed to load object 'recorder'\n"
+        )
         XCTAssertNil(error.program)
-        XCTAssertEqual(error.reason, ["map 'ring': failed to create: Operation not permitted(-1)", "failed to load object 'recorder'"])
+        XCTAssertEqual(
+            error.reason,
+            ["map 'ring': failed to create: Operation not permitted(-1)", "failed to load object 'recorder'"])
     }
 
     /// cgroup v1 only: keyed by mount namespace, with a line saying so.
@@ -114,11 +122,13 @@ final class KernelFeaturesTests: XCTestCase {
             for variant in BPFVariant.allCases {
                 let object = try BPFProgramObject<Spec>(variant)
                 for map in Spec.Map.allCases {
-                    XCTAssertNotNil(bpf_object__find_map_by_name(object.handle, map.rawValue), "\(Spec.name).\(variant) \(map)")
+                    XCTAssertNotNil(
+                        bpf_object__find_map_by_name(object.handle, map.rawValue), "\(Spec.name).\(variant) \(map)")
                 }
                 for program in Spec.Program.allCases {
                     XCTAssertNotNil(
-                        bpf_object__find_program_by_name(object.handle, program.rawValue), "\(Spec.name).\(variant) \(program)")
+                        bpf_object__find_program_by_name(object.handle, program.rawValue),
+                        "\(Spec.name).\(variant) \(program)")
                 }
             }
         }

@@ -52,8 +52,10 @@ final class RecorderTests: XCTestCase {
         let tail = Array(events[start...])
         XCTAssertEqual(
             syscalls(tail),
-            ["openat", "openat", "write", "close", "openat", "read", "close", "rename", "unlink",
-             "getppid", "getppid", "getppid", "exit_group"])
+            [
+                "openat", "openat", "write", "close", "openat", "read", "close", "rename", "unlink",
+                "getppid", "getppid", "getppid", "exit_group",
+            ])
 
         let failed = tail[0]
         XCTAssertEqual(failed["ret"] as? Int, -2)
@@ -85,7 +87,9 @@ final class RecorderTests: XCTestCase {
 
         let text = try t.tailtrace("dump", "wa", "--tail", "14").stdout
         XCTAssertTrue(
-            text.contains(#"openat(dfd=AT_FDCWD, filename="/nonexistent-alpha/file", flags=O_RDONLY|O_CLOEXEC) = -1 ENOENT (No such file or directory)"#),
+            text.contains(
+                #"openat(dfd=AT_FDCWD, filename="/nonexistent-alpha/file", flags=O_RDONLY|O_CLOEXEC) = -1 ENOENT (No such file or directory)"#
+            ),
             text)
         XCTAssertTrue(text.contains("[workload] exit_group(error_code=3) = ?"), text)
     }
@@ -224,7 +228,10 @@ final class RecorderTests: XCTestCase {
         XCTAssertGreaterThan(lost, 39_000)
         let calls = syscalls(events)
         XCTAssertFalse(
-            events.contains { $0["syscall"] as? String == "execve" && ($0["args"] as? [String: Any])?["filename"] as? String == workload },
+            events.contains {
+                $0["syscall"] as? String == "execve"
+                    && ($0["args"] as? [String: Any])?["filename"] as? String == workload
+            },
             "the oldest records (the workload's execve, on the loop's CPU) were overwritten")
         XCTAssertEqual(calls.last, "exit_group", "the newest records are kept")
         XCTAssertGreaterThan(calls.filter { $0 == "getppid" }.count, 20)
@@ -303,14 +310,17 @@ final class RecorderTests: XCTestCase {
         ]
         for args in commands {
             let r = try TestSystem.run(
-                "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", TestSystem.product("tailtrace")] + args,
+                "/usr/bin/setpriv",
+                ["--reuid=65534", "--regid=65534", "--clear-groups", TestSystem.product("tailtrace")] + args,
                 environment: t.environment)
             XCTAssertEqual(r.status, 1, "\(args): \(r.stdout)")
             XCTAssertEqual(r.stdout, "", "\(args)")
-            XCTAssertEqual(r.stderr.split(separator: "\n", omittingEmptySubsequences: false).count, 2, "\(args): \(r.stderr)")
+            XCTAssertEqual(
+                r.stderr.split(separator: "\n", omittingEmptySubsequences: false).count, 2, "\(args): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains("tailtrace needs root"), "\(args): \(r.stderr)")
         }
-        XCTAssertTrue(FileManager.default.fileExists(atPath: t.pinRoot + "/install"), "uninstall as nobody removed nothing")
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: t.pinRoot + "/install"), "uninstall as nobody removed nothing")
     }
 
     /// Bad input: one clear line and exit 1; nothing claimed.
@@ -380,8 +390,10 @@ final class RecorderTests: XCTestCase {
         XCTAssertEqual(records.first { $0["name"] as? String == "first" }?["state"] as? String, "exited")
         XCTAssertEqual(records.first { $0["name"] as? String == "second" }?["state"] as? String, "running")
         for r in records {
-            for key in ["id", "name", "runtime", "source", "state", "cgroup_id", "slot", "namespace", "pod",
-                        "container", "labels"] {
+            for key in [
+                "id", "name", "runtime", "source", "state", "cgroup_id", "slot", "namespace", "pod",
+                "container", "labels",
+            ] {
                 XCTAssertTrue(r.keys.contains(key), "list lacks \(key)")
             }
         }

@@ -35,13 +35,17 @@ final class UninstalledRecorderTests: XCTestCase {
             let at = ["--pin-root", pinRoot]
             let events = try t.dumpJSON("gone", extra: at)
             let start = try XCTUnwrap(
-                events.firstIndex { ($0["args"] as? [String: Any])?["filename"] as? String == "/nonexistent-gone/file" },
+                events.firstIndex {
+                    ($0["args"] as? [String: Any])?["filename"] as? String == "/nonexistent-gone/file"
+                },
                 "pin root \(pinRoot): \(events.count) events, no failing openat")
             let tail = Array(events[start...])
             XCTAssertEqual(
                 tail.compactMap { $0["syscall"] as? String },
-                ["openat", "openat", "write", "close", "openat", "read", "close", "rename", "unlink",
-                 "getppid", "getppid", "getppid", "exit_group"])
+                [
+                    "openat", "openat", "write", "close", "openat", "read", "close", "rename", "unlink",
+                    "getppid", "getppid", "getppid", "exit_group",
+                ])
             XCTAssertEqual(tail[0]["ret"] as? Int, -2)
             XCTAssertEqual(tail[0]["errno"] as? String, "ENOENT")
             XCTAssertEqual((tail[2]["args"] as? [String: Any])?["buf"] as? String, "hello from gone\n")
@@ -82,7 +86,8 @@ final class UninstalledRecorderTests: XCTestCase {
         let records = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]])
         let states = Dictionary(uniqueKeysWithValues: records.map { ($0["name"] as! String, $0["state"] as! String) })
         XCTAssertEqual(states, ["stopped": "exited", "left": "untraced"], list)
-        XCTAssertTrue(try t.tailtrace("dump", "stopped", "--output", "json").stdout.contains("/nonexistent-stopped/file"))
+        XCTAssertTrue(
+            try t.tailtrace("dump", "stopped", "--output", "json").stdout.contains("/nonexistent-stopped/file"))
 
         let dump = try t.tailtrace(["dump", "left"], check: false)
         XCTAssertEqual(dump.status, 1)
@@ -96,7 +101,9 @@ final class UninstalledRecorderTests: XCTestCase {
     /// installation, exit 1.
     func checkNeedsInstallation(_ extra: [String], file: StaticString = #filePath, line: UInt = #line) throws {
         let cg = t.cgroups.first.map { String($0.dropFirst(t.cgroup2.count)) } ?? "/"
-        for args in [["status"], ["attach", "--cgroup", cg, "--name", "again"], ["detach", "gone"], ["follow", "gone"]] {
+        for args in [
+            ["status"], ["attach", "--cgroup", cg, "--name", "again"], ["detach", "gone"], ["follow", "gone"],
+        ] {
             let r = try t.tailtrace(args + extra, check: false)
             XCTAssertEqual(r.status, 1, "\(args)", file: file, line: line)
             XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(args): \(r.stderr)", file: file, line: line)

@@ -1,6 +1,6 @@
+import Shared
 import Testing
 
-import Shared
 @testable import TraceFormat
 
 @Suite struct SyscallTableTests {

@@ -1,7 +1,7 @@
 import Foundation
+import Shared
 import Testing
 
-import Shared
 @testable import TraceFormat
 
 /// JSON lines for `items`, each checked to be one valid JSON object.

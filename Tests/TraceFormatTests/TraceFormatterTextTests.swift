@@ -1,6 +1,6 @@
+import Shared
 import Testing
 
-import Shared
 @testable import TraceFormat
 
 /// The time of the first event in these tests; text timestamps count from it.

@@ -2,6 +2,7 @@
 // /sys/kernel/tracing on Linux 6.18 (x86_64), so the parser and the
 // formatter are tested on what the kernel actually writes.
 import Shared
+
 @testable import TraceFormat
 
 enum TracefsFixtures {
