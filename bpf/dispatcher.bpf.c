@@ -194,12 +194,12 @@ static __noinline struct tt_slot_ref *claim_slot(__u64 key)
  * `cg` (itself included), walked from the root down. */
 static __always_inline void walk_cgroups(__u64 cg, struct tt_resolved *r)
 {
-	struct task_struct *task = tt_task();
-	int own = tt_task_cgroup_level(task);
+	struct cgroup *cgrp = tt_task_cgroup(tt_task());
+	int own = tt_cgroup_level(cgrp);
 	for (int level = 0; level < TT_MAX_CGROUP_LEVEL; level++) {
 		if (level > own)
 			break;
-		__u64 id = tt_task_cgroup_ancestor(task, level);
+		__u64 id = tt_cgroup_ancestor(cgrp, level);
 		if (!id)
 			break;
 		struct tt_slot_ref *ref = bpf_map_lookup_elem(&keys, &id);
@@ -234,23 +234,18 @@ static __always_inline void walk_processes(struct tt_resolved *r)
 	}
 }
 
-/* What `key` resolves to, cached under the epoch read before the walk: a
- * change of "keys" during the walk leaves a stale entry, which the next
+/* What `key` resolves to, cached under `epoch_now`, read before the walk:
+ * a change of "keys" during the walk leaves a stale entry, which the next
  * syscall walks again. */
-static __noinline int resolve(__u64 key, struct tt_resolved *out)
+static __noinline void resolve(__u64 key, __u32 epoch_now, struct tt_resolved *out)
 {
-	__u32 zero = 0;
-	__u32 *e = bpf_map_lookup_elem(&epoch, &zero);
-	if (!e)
-		return 0;
-	struct tt_resolved r = { .epoch = *e };
+	struct tt_resolved r = { .epoch = epoch_now };
 	if (key_mode == TT_KEY_CGROUP)
 		walk_cgroups(key, &r);
 	else
 		walk_processes(&r);
 	bpf_map_update_elem(&resolved, &key, &r, BPF_ANY);
 	*out = r;
-	return 1;
 }
 
 /* A key without a slot: in pool mode, at enter, claim one for it. */
@@ -282,8 +277,8 @@ static __always_inline int dispatch(__u64 *ctx, void *recorders, int may_claim)
 		struct tt_resolved *hit = bpf_map_lookup_elem(&resolved, &key);
 		if (hit && hit->epoch == *e)
 			r = *hit;
-		else if (!resolve(key, &r))
-			return 0;
+		else
+			resolve(key, *e, &r);
 		/* programs do not nest on a CPU: no other writer of this entry */
 		l->key = key;
 		l->r = r;

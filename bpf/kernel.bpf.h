@@ -84,14 +84,12 @@ struct pt_regs {
  * is a typed pointer and is read with direct loads in both.
  */
 #ifdef TT_VARIANT_CORE
-#define TT_VARIANT "core"
 static __always_inline struct task_struct *tt_task(void)
 {
 	return (struct task_struct *)bpf_get_current_task();
 }
 #define TT_TASK_READ(task, ...) BPF_CORE_READ(task, __VA_ARGS__)
 #else
-#define TT_VARIANT "btf"
 static __always_inline struct task_struct *tt_task(void)
 {
 	/* kernel 5.11; inlined by the x86 JIT on recent kernels */
@@ -149,18 +147,23 @@ static __always_inline __u64 tt_task_cgroup_id(struct task_struct *task)
 #endif
 }
 
-/* The cgroup v2 id of the current task's ancestor at `level` (its own at
- * its level), 0 above it. Probe reads in both variants: this runs only when
+/* The task's cgroup v2 cgroup, its level, and the id of its ancestor at
+ * `level` (its own at its level), 0 above it. Probe reads in both variants: this runs only when
  * the dispatcher's cache misses, and bpf_get_current_ancestor_cgroup_id()
  * is a helper tracing programs get only from 5.14. */
-static __always_inline int tt_task_cgroup_level(struct task_struct *task)
+static __always_inline struct cgroup *tt_task_cgroup(struct task_struct *task)
 {
-	return BPF_CORE_READ(task, cgroups, dfl_cgrp, level);
+	return BPF_CORE_READ(task, cgroups, dfl_cgrp);
 }
 
-static __always_inline __u64 tt_task_cgroup_ancestor(struct task_struct *task, __u32 level)
+static __always_inline int tt_cgroup_level(struct cgroup *cgrp)
 {
-	__u64 cg = (__u64)BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	return BPF_CORE_READ(cgrp, level);
+}
+
+static __always_inline __u64 tt_cgroup_ancestor(struct cgroup *cgrp, __u32 level)
+{
+	__u64 cg = (__u64)cgrp;
 	if (bpf_core_field_exists(struct cgroup___ptrs, ancestors)) {
 		struct cgroup *anc = 0;
 		__u64 at = cg + bpf_core_field_offset(struct cgroup___ptrs, ancestors) + level * sizeof(anc);

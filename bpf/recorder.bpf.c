@@ -316,6 +316,16 @@ long write_chunk(__u64 part, struct chunk_ctx *x)
 	return 0;
 }
 
+/* Points the chunk writer at capture i of the event. */
+static __always_inline void select_capture(struct chunk_ctx *x, const struct capture *c, __u32 i)
+{
+	x->cap = i;
+	x->len = c->len;
+	x->parts = c->cells;
+	x->flags = c->flags;
+	x->arg = c->arg;
+}
+
 #ifdef TT_VARIANT_CORE
 /*
  * No bpf_loop before 5.17, and bounded loops inlined into record() make the
@@ -336,11 +346,7 @@ __noinline int write_payloads_core(__u32 which, __u32 cpu, __u64 pos)
 		if (i >= ncap)
 			break;
 		struct capture *c = &s->ev.cap[i];
-		x.cap = i;
-		x.len = c->len;
-		x.parts = c->cells;
-		x.flags = c->flags;
-		x.arg = c->arg;
+		select_capture(&x, c, i);
 		for (__u32 part = 0; part < MAX_PARTS; part++)
 			if (part >= c->cells || write_chunk(part, &x))
 				break;
@@ -361,11 +367,7 @@ static __always_inline void write_payloads(struct event *ev, struct chunk_ctx *x
 		if (i >= ev->ncap)
 			break;
 		struct capture *c = &ev->cap[i];
-		x->cap = i;
-		x->len = c->len;
-		x->parts = c->cells;
-		x->flags = c->flags;
-		x->arg = c->arg;
+		select_capture(x, c, i);
 		bpf_loop(c->cells, write_chunk, x, 0); /* kernel 5.17 */
 		x->pos += c->cells;
 	}

@@ -150,10 +150,7 @@ public struct BPFLoadError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String {
-        var uts = utsname()
-        uname(&uts)
-        let release = withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        var text = "the kernel (\(release)) refused BPF \(object)"
+        var text = "the kernel (\(KernelFeatures.release)) refused BPF \(object)"
         if let program { text += " program \(program)" }
         text += " (\(variant.rawValue) variant): \(String(cString: strerror(errno)))"
         for line in reason { text += "\n  verifier: \(line)" }

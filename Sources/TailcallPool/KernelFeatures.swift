@@ -27,6 +27,13 @@ public struct KernelFeatures: Sendable, Equatable {
         self.loop = loop
     }
 
+    /// The running kernel's release (`uname -r`), for messages.
+    public static var release: String {
+        var uts = utsname()
+        uname(&uts)
+        return withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
     /// Probes the running kernel (needs CAP_BPF; a few ms).
     public static func probe() -> KernelFeatures {
         BPFLog.start()  // libbpf's probes print nothing we keep
@@ -75,9 +82,6 @@ public struct VariantChoice: Sendable, Equatable {
 public struct KernelTooOld: Error, CustomStringConvertible, Sendable, Equatable {
     public let missing: String
     public var description: String {
-        var uts = utsname()
-        uname(&uts)
-        let release = withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        return "kernel \(release) lacks \(missing); tailtrace needs Linux 5.10 or later with BTF"
+        return "kernel \(KernelFeatures.release) lacks \(missing); tailtrace needs Linux 5.10 or later with BTF"
     }
 }

@@ -52,9 +52,7 @@ final class KernelFeaturesTests: XCTestCase {
         try XCTSkipUnless(geteuid() == 0, "probes load BPF programs: root only")
         let found = KernelFeatures.probe()
         XCTAssertTrue(found.btf && found.probeReadKernel && found.kernel510)
-        var uts = utsname()
-        uname(&uts)
-        let release = withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let release = KernelFeatures.release
         let version = release.split(separator: ".").prefix(2).compactMap { Int($0.prefix { $0.isNumber }) }
         if version.count == 2, version[0] > 5 || (version[0] == 5 && version[1] >= 17) {
             XCTAssertEqual(try found.choice().get().variant, .btf, "\(release): \(found)")
