@@ -147,7 +147,7 @@ static __always_inline void take_string(struct event *ev, struct scratch *s, __u
 	long n = bpf_probe_read_user_str(s->data[i], cap + 1 <= STRIDE ? cap + 1 : STRIDE, (void *)uptr);
 	struct capture *c = &ev->cap[i];
 	c->arg = arg;
-	c->flags = TT_FLAG_STRING;
+	c->flags = 0; /* transitional */
 	if (n <= 0) {
 		c->len = 0;
 		c->flags |= TT_FLAG_FAULT;

@@ -23,24 +23,77 @@
 #define TT_MAX_SLOTS 4096
 /* Largest payload capture the recorder supports (install --capture-bytes). */
 #define TT_MAX_CAPTURE 1024
-/* Payloads captured for one event at most (execve: filename and argv[0..3]). */
-#define TT_MAX_PAYLOADS 5
-/* tt_payload.arg >= TT_ARG_ARGV: entry (arg - TT_ARG_ARGV) of the argv argument. */
-#define TT_ARG_ARGV 8
+/* Payloads captured for one event at most (execve: filename and argv[0..3];
+ * sendmsg: the msghdr, its name and TT_IOV_MAX vectors). */
+#define TT_MAX_PAYLOADS 6
+/* tt_payload.arg beyond the six arguments: */
+#define TT_ARG_ARGV 8      /* + i: argv[i] of execve/execveat */
 #define TT_ARGV_MAX 4
+#define TT_ARG_IOV 16      /* + i: vector i of an iovec array (readv, writev, msghdr's msg_iov) */
+#define TT_IOV_MAX 4
+#define TT_ARG_MSG_NAME 24 /* the msg_name sockaddr of a msghdr */
 #define TT_COMM_LEN 16
 
 enum tt_kind {
 	TT_KIND_ENTER = 1,
 	TT_KIND_EXIT = 2,
 	TT_KIND_PAYLOAD = 3,
+	TT_KIND_SIGNAL = 4,     /* struct tt_signal: a signal delivered to a traced task */
+	TT_KIND_PROC_EXIT = 5,  /* struct tt_proc_exit: the last thread of a process exited */
 };
 
 /* tt_header.flags */
 #define TT_FLAG_COMPAT 0x1    /* i386 syscall on x86_64 (TS_COMPAT): nr is an i386 number */
 #define TT_FLAG_TRUNCATED 0x2 /* payload: the user buffer was longer than the capture size */
 #define TT_FLAG_FAULT 0x4     /* payload: reading user memory failed; no bytes */
-#define TT_FLAG_STRING 0x8    /* payload: NUL-terminated string (path, argv entry) */
+#define TT_FLAG_AT_EXIT 0x8   /* payload: faulted at enter, read again at exit */
+
+/* What a payload holds (tt_payload.kind). */
+enum tt_payload_kind {
+	TT_PAYLOAD_STRING = 1,   /* NUL-terminated string (path, argv entry); the NUL not kept */
+	TT_PAYLOAD_BUFFER = 2,   /* bytes of a buffer */
+	TT_PAYLOAD_SOCKADDR = 3, /* a struct sockaddr; size: its length (addrlen) */
+	TT_PAYLOAD_IOV = 4,      /* bytes of one iovec; size: its iov_len */
+	TT_PAYLOAD_MSGHDR = 5,   /* a struct msghdr as the task passed it */
+};
+
+/*
+ * The capture plan: what the recorder reads from user memory for a syscall,
+ * declared by syscall name in Sources/Shared/CapturePlan.swift and written
+ * by `tailtrace install` into the shared "plans" array, one entry per
+ * syscall number (i386 numbers from TT_PLAN_COMPAT_BASE).
+ */
+enum tt_capture_kind {
+	TT_CAP_NONE = 0,
+	TT_CAP_STRING = 1,   /* a NUL-terminated string */
+	TT_CAP_BUFFER = 2,   /* bytes, length from `len` */
+	TT_CAP_ARGV = 3,     /* a NULL-terminated array of strings: its first TT_ARGV_MAX */
+	TT_CAP_SOCKADDR = 4, /* a sockaddr, length from `len` */
+	TT_CAP_IOVEC = 5,    /* an iovec array, count from `len` */
+	TT_CAP_MSGHDR = 6,   /* a msghdr: itself, its msg_name and its msg_iov */
+};
+
+/* tt_capture_spec.len: where a capture's length (or count) comes from */
+#define TT_LEN_ARG(n) (n)            /* argument n's value */
+#define TT_LEN_RET 6                 /* the return value (at exit) */
+#define TT_LEN_ARG_PTR(n) (8 + (n))  /* the socklen_t argument n points to (at exit) */
+#define TT_LEN_NONE 15
+
+#define TT_PLAN_CAPTURES 3
+struct tt_capture_spec {
+	__u8 kind; /* enum tt_capture_kind */
+	__u8 arg;  /* argument index 0..5 */
+	__u8 len;  /* TT_LEN_* */
+	__u8 _pad;
+};
+
+struct tt_plan {
+	struct tt_capture_spec enter[TT_PLAN_CAPTURES];
+	struct tt_capture_spec exit[TT_PLAN_CAPTURES];
+};
+
+#define TT_PLAN_COMPAT_BASE 1024
+#define TT_PLAN_ENTRIES 2048
 
 /* Common head of every cell: 40 bytes. */
 struct tt_header {
@@ -74,23 +127,53 @@ struct tt_exit {
 	__u64 cgroup_id;     /* as in tt_enter: a new task's first record is an exit (of clone) */
 };
 
-#define TT_PAYLOAD_DATA (TT_CELL_SIZE - sizeof(struct tt_header) - 8)
+/* Bytes of payload data in one cell (TT_CELL_SIZE - 40-byte header - 16). */
+#define TT_PAYLOAD_DATA 72
 
 /* One chunk of a captured string or buffer. Chunks of one payload follow
  * the event cell they belong to, in order (part 0, 1, ...). */
 struct tt_payload {
 	struct tt_header h;
-	__u8 arg;     /* argument index 0..5, or TT_ARG_ARGV + i for argv[i] */
+	__u8 arg;     /* argument index 0..5, or TT_ARG_* + i */
 	__u8 part;    /* chunk index */
-	__u16 parts;  /* number of chunks of this payload */
+	__u8 parts;   /* number of chunks of this payload */
+	__u8 kind;    /* enum tt_payload_kind */
 	__u32 total;  /* bytes captured over all chunks */
-	__u8 data[TT_CELL_SIZE - sizeof(struct tt_header) - 8];
+	__u64 size;   /* the object's own length where it has one (iov_len, addrlen) */
+	__u8 data[TT_PAYLOAD_DATA];
 };
+_Static_assert(sizeof(struct tt_payload) == TT_CELL_SIZE, "a payload chunk is one cell");
+
+/* A signal the kernel delivers to a traced task (tracepoint signal_deliver:
+ * it runs in the receiving task, for handled, ignored and fatal signals). */
+struct tt_signal {
+	struct tt_header h;  /* nr: 0 */
+	__s32 signo;
+	__s32 errno_;        /* si_errno */
+	__s32 code;          /* si_code */
+	__u32 handler;       /* 0: default action, 1: ignored, 2: a handler runs */
+	__u8 fields[32];     /* kernel_siginfo's _sifields union, as the kernel holds it */
+	char comm[TT_COMM_LEN];
+	__u64 cgroup_id;
+};
+_Static_assert(sizeof(struct tt_signal) <= TT_CELL_SIZE, "a signal is one cell");
+
+/* A process ended: its last thread exited (tracepoint sched_process_exit). */
+struct tt_proc_exit {
+	struct tt_header h;  /* nr: 0 */
+	__s32 exit_code;     /* wait status: (code << 8), or the signal | 0x80 for a core dump */
+	__u32 _pad;
+	char comm[TT_COMM_LEN];
+	__u64 cgroup_id;
+};
+_Static_assert(sizeof(struct tt_proc_exit) <= TT_CELL_SIZE, "an exit is one cell");
 
 /* Per-CPU head of a ring region, one cache line each so CPUs do not share. */
 struct tt_head {
-	__u64 head; /* cells reserved in this region since the slot was claimed */
-	__u64 _pad[7];
+	__u64 head;     /* cells reserved in this region since the slot was claimed */
+	__u64 payloads; /* payloads written from this CPU */
+	__u64 faults;   /* of those, payloads that could not be read (at enter nor at exit) */
+	__u64 _pad[5];
 };
 
 /* Control block of one recorder (array map "ring_ctl", one entry, mmapable). */
@@ -99,7 +182,8 @@ struct tt_ring_ctl {
 	__u32 enabled;    /* 0: recorder drops everything (slot free) */
 	__u64 key;        /* container key the slot is claimed for */
 	__u64 drops;      /* events dropped inside BPF (scratch or ring lookup failed) */
-	__u64 _pad[5];
+	__u64 retries;    /* syscalls whose enter payloads faulted, waiting for their exit */
+	__u64 _pad[4];
 	struct tt_head heads[TT_MAX_CPUS];
 };
 
@@ -154,7 +238,7 @@ enum tt_stat {
 
 /* What `tailtrace install` set up, pinned as the one-entry array "install"
  * under the pin root so every later command reads the same settings. */
-#define TT_INSTALL_MAGIC 0x74747232u /* "ttr2": bump on layout changes (pins, structs) */
+#define TT_INSTALL_MAGIC 0x74747233u /* "ttr3": bump on layout changes (pins, structs) */
 struct tt_install {
 	__u32 magic;
 	__u32 key_mode;       /* enum tt_key_mode */

@@ -26,7 +26,7 @@ public struct RingDecoder {
     public let ncpus: Int
 
     static let cellSize = Int(TT_CELL_SIZE)
-    static let payloadData = Int(TT_CELL_SIZE) - MemoryLayout<tt_header>.size - 8
+    static let payloadData = Int(TT_PAYLOAD_DATA)
     /// Most payload cells one event can reserve.
     static let maxPayloadCells = Int(TT_MAX_PAYLOADS) * ((Int(TT_MAX_CAPTURE) + payloadData - 1) / payloadData)
 
@@ -36,10 +36,12 @@ public struct RingDecoder {
         self.ncpus = ncpus
     }
 
-    /// One enter or exit record with its payloads.
+    /// One enter or exit record with its payloads, or a signal or process exit.
     struct Record {
         var exit: Bool
         var header: tt_header
+        /// A signal or process exit: not part of a syscall.
+        var other: TraceItem? = nil
         var args: [UInt64] = []
         var comm = ""
         var cgroupID: UInt64 = 0
@@ -86,7 +88,7 @@ public struct RingDecoder {
         var items: [TraceItem] = []
         items.reserveCapacity(records.count / 2 + 2)
         if counts.lost > 0 { items.append(.lost(count: counts.lost)) }
-        for event in pair(records, inOrder: keys.lazy.map(\.index)) { items.append(.syscall(event)) }
+        items.append(contentsOf: pair(records, inOrder: keys.lazy.map(\.index)))
         return (items, counts)
     }
 
@@ -124,6 +126,13 @@ public struct RingDecoder {
                 continue
             }
             let kind = Int32(h.kind)
+            if kind == TT_KIND_SIGNAL.rawValue || kind == TT_KIND_PROC_EXIT.rawValue {
+                var r = Record(exit: false, header: h, order: Int(truncatingIfNeeded: pos))
+                r.other = Self.other(p, h)
+                records.append(r)
+                pos += 1
+                continue
+            }
             guard kind == TT_KIND_ENTER.rawValue || kind == TT_KIND_EXIT.rawValue else {
                 // A payload whose event cell was overwritten, or garbage.
                 counts.overwritten &+= kind == TT_KIND_PAYLOAD.rawValue ? 1 : 0
@@ -179,8 +188,9 @@ public struct RingDecoder {
             if c.part == 0 {
                 if let done = current { payloads.append(done) }
                 current = Payload(
-                    arg: Int(c.arg), bytes: [], isString: flags & TT_FLAG_STRING != 0,
-                    truncated: flags & TT_FLAG_TRUNCATED != 0, fault: flags & TT_FLAG_FAULT != 0)
+                    arg: Int(c.arg), bytes: [], kind: Payload.Kind(rawValue: c.kind) ?? .buffer, size: c.size,
+                    truncated: flags & TT_FLAG_TRUNCATED != 0, fault: flags & TT_FLAG_FAULT != 0,
+                    atExit: flags & TT_FLAG_AT_EXIT != 0)
             }
             guard current != nil, current!.arg == Int(c.arg) else { continue }
             // The recorder captures at most TT_MAX_CAPTURE bytes per payload.
@@ -193,9 +203,11 @@ public struct RingDecoder {
 
     /// Joins each exit to the latest unanswered enter of the same thread and
     /// syscall. An exit whose enter was lost becomes an event with no args.
-    private func pair(_ records: [Record], inOrder order: some Sequence<Int>) -> [SyscallEvent] {
+    /// Signals and process exits keep their place in time among the syscalls.
+    private func pair(_ records: [Record], inOrder order: some Sequence<Int>) -> [TraceItem] {
         let order = Array(order)
         var events: [SyscallEvent] = []
+        var others: [(before: Int, item: TraceItem)] = []
         var open: [UInt32: Int] = [:]  // tid -> index of its unanswered enter
         // tid -> whether its enter records are i386 calls (orphan exits carry no reliable flag)
         var threadCompat: [UInt32: Bool] = [:]
@@ -203,7 +215,7 @@ public struct RingDecoder {
         // In time order: an exit without its enter (a new thread's return
         // from clone) takes the comm of the thread's next enter, not of
         // whichever CPU region is stored first.
-        for index in order where !records[index].exit {
+        for index in order where !records[index].exit && records[index].other == nil {
             let r = records[index]
             if Int32(r.header.flags) & TT_FLAG_COMPAT != 0 { threadCompat[r.header.tid] = true }
             if threadComm[r.header.tid] == nil { threadComm[r.header.tid] = r.comm }
@@ -212,6 +224,10 @@ public struct RingDecoder {
         for index in order {
             let r = records[index]
             let h = r.header
+            if let other = r.other {
+                others.append((events.count, other))
+                continue
+            }
             let compat = Int32(h.flags) & TT_FLAG_COMPAT != 0
             if !r.exit {
                 open[h.tid] = events.count
@@ -223,7 +239,14 @@ public struct RingDecoder {
             }
             if let i = open[h.tid], events[i].nr == Int(h.nr), events[i].ret == nil {
                 events[i].ret = r.ret
-                events[i].payloads.append(contentsOf: r.payloads)
+                for p in r.payloads {
+                    // read again at exit: replaces what faulted at enter
+                    if p.atExit, let at = events[i].payloads.firstIndex(where: { $0.arg == p.arg }) {
+                        events[i].payloads[at] = p
+                    } else {
+                        events[i].payloads.append(p)
+                    }
+                }
                 open[h.tid] = nil
             } else {
                 // The recorder reads TS_COMPAT at exit only for calls with an
@@ -235,7 +258,37 @@ public struct RingDecoder {
                         payloads: r.payloads, cgroupID: r.cgroupID))
             }
         }
-        return events
+        guard !others.isEmpty else { return events.map { .syscall($0) } }
+        var items: [TraceItem] = []
+        items.reserveCapacity(events.count + others.count)
+        var next = 0
+        for (i, event) in events.enumerated() {
+            while next < others.count && others[next].before == i {
+                items.append(others[next].item)
+                next += 1
+            }
+            items.append(.syscall(event))
+        }
+        items.append(contentsOf: others[next...].map(\.item))
+        return items
+    }
+
+    /// A signal or process-exit cell as an item.
+    static func other(_ p: UnsafeRawPointer, _ h: tt_header) -> TraceItem {
+        if Int32(h.kind) == TT_KIND_SIGNAL.rawValue {
+            let s = p.loadUnaligned(as: tt_signal.self)
+            return .signal(
+                SignalEvent(
+                    tsNs: h.ts_ns, cpu: Int(h.cpu), pid: h.pid, tid: h.tid,
+                    comm: withUnsafeBytes(of: s.comm) { cString($0) }, signo: s.signo, errno: s.errno_,
+                    code: s.code, disposition: SignalEvent.Disposition(rawValue: s.handler) ?? .default,
+                    fields: withUnsafeBytes(of: s.fields) { Array($0) }, cgroupID: s.cgroup_id))
+        }
+        let x = p.loadUnaligned(as: tt_proc_exit.self)
+        return .processExit(
+            ProcessExit(
+                tsNs: h.ts_ns, cpu: Int(h.cpu), pid: h.pid, tid: h.tid,
+                comm: withUnsafeBytes(of: x.comm) { cString($0) }, status: x.exit_code, cgroupID: x.cgroup_id))
     }
 
     static func cString(_ raw: UnsafeRawBufferPointer) -> String {

@@ -61,6 +61,8 @@ public struct TraceFormatter: Sendable {
             case .json:
                 appendJSON(event, sig, into: &out)
             }
+        case .signal, .processExit:
+            out.appendASCII("TODO")  // WIP: formatted by the next commit
         case .lost(let count):
             switch style {
             case .text:

@@ -1,0 +1,148 @@
+import CTailtrace
+
+/// What the recorder reads from a syscall's user memory, declared once by
+/// syscall name. `tailtrace install` resolves the names to numbers for
+/// x86_64 and i386 (libseccomp's tables) and writes the plans into the
+/// recorders' shared "plans" map (struct tt_plan in bpf/tailtrace.h); the
+/// BPF side knows no syscall by number.
+public struct CapturePlan: Sendable, Equatable {
+    /// One capture: which argument, read as what, and how long.
+    public struct Capture: Sendable, Equatable {
+        public enum Kind: UInt8, Sendable {
+            case string = 1
+            case buffer = 2
+            /// A NULL-terminated array of strings (execve's argv): its first entries.
+            case argv = 3
+            case sockaddr = 4
+            /// An iovec array: each vector's first bytes and its length.
+            case iovec = 5
+            /// A msghdr: itself, its msg_name sockaddr, its msg_iov vectors.
+            case msghdr = 6
+        }
+
+        /// Where a length (or an iovec count) comes from.
+        public enum Length: Sendable, Equatable {
+            case none
+            /// The value of argument n.
+            case arg(Int)
+            /// The return value (at exit: bytes read, or an fd for accept).
+            case ret
+            /// The socklen_t argument n points to, read at exit.
+            case pointedBy(Int)
+        }
+
+        public var kind: Kind
+        public var arg: Int
+        public var length: Length
+
+        var raw: tt_capture_spec {
+            var s = tt_capture_spec()
+            s.kind = kind.rawValue
+            s.arg = UInt8(arg)
+            switch length {
+            case .none: s.len = UInt8(TT_LEN_NONE)
+            case .arg(let n): s.len = UInt8(n)
+            case .ret: s.len = UInt8(TT_LEN_RET)
+            case .pointedBy(let n): s.len = UInt8(8 + n)
+            }
+            return s
+        }
+    }
+
+    public var syscall: String
+    /// Read at sys_enter: what the call is given. A string or buffer that
+    /// faults here (its page not yet touched) is read again at sys_exit.
+    public var enter: [Capture]
+    /// Read at sys_exit: what the call filled in.
+    public var exit: [Capture]
+
+    /// The plan as the recorder's "plans" map holds it.
+    public var raw: tt_plan {
+        var plan = tt_plan()
+        withUnsafeMutableBytes(of: &plan.enter) { slots in
+            for (i, c) in enter.prefix(Int(TT_PLAN_CAPTURES)).enumerated() {
+                slots.storeBytes(of: c.raw, toByteOffset: i * MemoryLayout<tt_capture_spec>.size, as: tt_capture_spec.self)
+            }
+        }
+        withUnsafeMutableBytes(of: &plan.exit) { slots in
+            for (i, c) in exit.prefix(Int(TT_PLAN_CAPTURES)).enumerated() {
+                slots.storeBytes(of: c.raw, toByteOffset: i * MemoryLayout<tt_capture_spec>.size, as: tt_capture_spec.self)
+            }
+        }
+        return plan
+    }
+
+    /// Index of a syscall's plan in the "plans" map.
+    public static func index(nr: Int, compat: Bool) -> Int? {
+        guard nr >= 0, nr < Int(TT_PLAN_COMPAT_BASE) else { return nil }
+        return compat ? nr + Int(TT_PLAN_COMPAT_BASE) : nr
+    }
+}
+
+extension CapturePlan {
+    private static func str(_ arg: Int) -> Capture { Capture(kind: .string, arg: arg, length: .none) }
+    private static func buf(_ arg: Int, _ length: Capture.Length) -> Capture {
+        Capture(kind: .buffer, arg: arg, length: length)
+    }
+    private static func addr(_ arg: Int, _ length: Capture.Length) -> Capture {
+        Capture(kind: .sockaddr, arg: arg, length: length)
+    }
+    private static func iov(_ arg: Int, count: Int) -> Capture { Capture(kind: .iovec, arg: arg, length: .arg(count)) }
+    private static let msg = Capture(kind: .msghdr, arg: 1, length: .none)
+
+    private static func plans(_ names: [String], enter: [Capture] = [], exit: [Capture] = []) -> [CapturePlan] {
+        names.map { CapturePlan(syscall: $0, enter: enter, exit: exit) }
+    }
+
+    /// Every syscall with captures, by name (x86_64 and i386 spellings; a
+    /// name a table lacks is skipped there). What is deliberately not
+    /// captured is in `uncaptured`.
+    public static let all: [CapturePlan] =
+        plans(
+            [
+                "open", "creat", "unlink", "chdir", "chmod", "access", "mkdir", "rmdir", "stat", "lstat", "stat64",
+                "lstat64", "truncate", "truncate64", "chown", "lchown", "chown32", "lchown32", "chroot", "umount",
+                "umount2", "statfs", "statfs64", "mknod", "utime", "utimes", "acct", "swapon", "swapoff", "uselib",
+                "setxattr", "lsetxattr", "getxattr", "lgetxattr", "listxattr", "llistxattr", "removexattr",
+                "lremovexattr", "memfd_create", "fsopen",
+            ], enter: [str(0)])
+        + plans(
+            [
+                "openat", "mkdirat", "mknodat", "fchownat", "newfstatat", "fstatat64", "unlinkat", "fchmodat",
+                "fchmodat2", "faccessat", "faccessat2", "utimensat", "futimesat", "statx", "openat2",
+                "name_to_handle_at", "inotify_add_watch", "open_tree",
+            ], enter: [str(1)])
+        + plans(["readlink"], enter: [str(0)], exit: [buf(1, .ret)])
+        + plans(["readlinkat"], enter: [str(1)], exit: [buf(2, .ret)])
+        + plans(["getcwd"], exit: [buf(0, .ret)])
+        + plans(["execve"], enter: [str(0), Capture(kind: .argv, arg: 1, length: .none)])
+        + plans(["execveat"], enter: [str(1), Capture(kind: .argv, arg: 2, length: .none)])
+        + plans(["rename", "link", "symlink", "pivot_root"], enter: [str(0), str(1)])
+        + plans(["mount"], enter: [str(0), str(1), str(2)])
+        + plans(["renameat", "renameat2", "linkat", "move_mount"], enter: [str(1), str(3)])
+        + plans(["symlinkat"], enter: [str(0), str(2)])
+        + plans(["write", "pwrite64"], enter: [buf(1, .arg(2))])
+        + plans(["read", "pread64"], exit: [buf(1, .ret)])
+        + plans(["sendto"], enter: [buf(1, .arg(2)), addr(4, .arg(5))])
+        + plans(["recvfrom"], exit: [buf(1, .ret), addr(4, .pointedBy(5))])
+        + plans(["connect", "bind"], enter: [addr(1, .arg(2))])
+        + plans(["accept", "accept4", "getsockname", "getpeername"], exit: [addr(1, .pointedBy(2))])
+        + plans(["writev", "pwritev", "pwritev2"], enter: [iov(1, count: 2)])
+        + plans(["readv", "preadv", "preadv2"], exit: [iov(1, count: 2)])
+        + plans(["sendmsg"], enter: [msg])
+        + plans(["recvmsg"], exit: [msg])
+
+    /// Syscalls with pointer arguments the recorder leaves as numbers, and why.
+    public static let uncaptured: [String: String] = [
+        "sendmmsg": "vectors of msghdrs: only the call is recorded",
+        "recvmmsg": "vectors of msghdrs: only the call is recorded",
+        "fanotify_mark": "path only with a dirfd pair; rare in containers",
+        "quotactl": "rare in containers",
+        "sethostname": "rare in containers",
+        "setdomainname": "rare in containers",
+        "syslog": "kernel log buffer",
+        "process_vm_readv": "another process's memory",
+        "process_vm_writev": "another process's memory",
+        "vmsplice": "pipe pages, not data the call reads or writes itself",
+    ]
+}
