@@ -48,10 +48,10 @@ final class RingDecoderTests: XCTestCase {
         /// An enter (with payloads) or exit record at the CPU's head.
         mutating func event(
             gen: UInt32, cpu: Int, ts: UInt64, tid: UInt32, nr: UInt32, exit: Bool = false, ret: Int64 = 0,
-            args: [UInt64] = [1, 2, 3, 4, 5, 6], payload: (arg: UInt8, bytes: [UInt8], flags: Int32)? = nil
+            args: [UInt64] = [1, 2, 3, 4, 5, 6], payload: (arg: UInt8, bytes: [UInt8], flags: Int32, kind: tt_payload_kind)? = nil
         ) {
             let pos = heads[cpu]
-            let dataPerCell = Int(TT_CELL_SIZE) - MemoryLayout<tt_header>.size - 8
+            let dataPerCell = Int(TT_PAYLOAD_DATA)
             let parts = payload.map { max(1, ($0.bytes.count + dataPerCell - 1) / dataPerCell) } ?? 0
             if exit {
                 var x = tt_exit()
@@ -80,7 +80,8 @@ final class RingDecoderTests: XCTestCase {
                     p.h.len = UInt16(chunk.count)
                     p.arg = payload.arg
                     p.part = UInt8(part)
-                    p.parts = UInt16(parts)
+                    p.parts = UInt8(parts)
+                    p.kind = UInt8(payload.kind.rawValue)
                     p.total = UInt32(payload.bytes.count)
                     withUnsafeMutableBytes(of: &p.data) { raw in
                         for (i, b) in chunk.enumerated() { raw[i] = b }
@@ -105,7 +106,7 @@ final class RingDecoderTests: XCTestCase {
     func testEnterAndExitPairAcrossCPUsOldestFirst() {
         var ring = Ring(cellsPerCPU: cellsPerCPU, ncpus: ncpus)
         let path = Array("/etc/hostname".utf8)
-        ring.event(gen: gen, cpu: 0, ts: 100, tid: 5, nr: 257, payload: (1, path, TT_FLAG_STRING))
+        ring.event(gen: gen, cpu: 0, ts: 100, tid: 5, nr: 257, payload: (1, path, 0, TT_PAYLOAD_STRING))
         ring.event(gen: gen, cpu: 1, ts: 150, tid: 5, nr: 257, exit: true, ret: 3)  // migrated
         ring.event(gen: gen, cpu: 1, ts: 120, tid: 9, nr: 39)
         ring.event(gen: gen, cpu: 0, ts: 130, tid: 9, nr: 39, exit: true, ret: 9)
@@ -124,7 +125,7 @@ final class RingDecoderTests: XCTestCase {
     func testLongPayloadSpansCellsAndKeepsFlags() {
         var ring = Ring(cellsPerCPU: cellsPerCPU, ncpus: ncpus)
         let buffer = (0..<300).map { UInt8($0 & 0xff) }
-        ring.event(gen: gen, cpu: 0, ts: 1, tid: 1, nr: 1, payload: (1, buffer, TT_FLAG_TRUNCATED))
+        ring.event(gen: gen, cpu: 0, ts: 1, tid: 1, nr: 1, payload: (1, buffer, TT_FLAG_TRUNCATED, TT_PAYLOAD_BUFFER))
         let events = calls(decode(ring).0)
         XCTAssertEqual(events.first?.payloads.first?.bytes, buffer)
         XCTAssertEqual(events.first?.payloads.first?.truncated, true)
