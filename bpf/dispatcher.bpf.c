@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * tailtrace dispatcher: attached once, to the raw tracepoints sys_enter and
- * sys_exit, BTF-enabled (tp_btf, kernel 5.5; kprobes are not available on
- * every kernel). For each syscall it computes the task's container key and,
- * when the key has a recorder slot, tail-calls into that slot's recorder
- * module (entry `slot` of recorders_enter or recorders_exit). Everything
- * else returns after one hash lookup.
+ * tailtrace dispatcher: attached once, to the raw tracepoints sys_enter,
+ * sys_exit, signal_deliver and sched_process_exit, BTF-enabled (tp_btf,
+ * kernel 5.5; kprobes are not available on every kernel). For each event it
+ * computes the task's container key and, when the key has a recorder slot,
+ * tail-calls into that slot's recorder module (entry `slot` of the
+ * tracepoint's recorders_* prog array). Everything else returns after one
+ * hash lookup.
  *
  * A container is its whole cgroup subtree: a task whose cgroup is a
  * descendant of a traced cgroup is recorded in the nearest traced ancestor's
@@ -57,6 +58,22 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } recorders_exit SEC(".maps");
+
+/* and for the two events that are not syscalls: a signal delivered to a
+ * task, and a process's last thread exiting */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, TT_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} recorders_signal SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, TT_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} recorders_proc_exit SEC(".maps");
 
 /* key (cgroup id or mntns) -> its resolution; an LRU so that every cgroup
  * of a busy host fits and old ones drop out */
@@ -303,4 +320,19 @@ SEC("tp_btf/sys_exit")
 int tt_dispatch_exit(__u64 *ctx)
 {
 	return dispatch(ctx, &recorders_exit, 0);
+}
+
+/* signal_deliver runs in the task that takes the signal (get_signal), and
+ * sched_process_exit in the exiting task before it leaves its cgroup and
+ * namespaces: the current task's key is the container's in both. */
+SEC("tp_btf/signal_deliver")
+int tt_dispatch_signal(__u64 *ctx)
+{
+	return dispatch(ctx, &recorders_signal, 0);
+}
+
+SEC("tp_btf/sched_process_exit")
+int tt_dispatch_proc_exit(__u64 *ctx)
+{
+	return dispatch(ctx, &recorders_proc_exit, 0);
 }

@@ -47,14 +47,21 @@ struct css_set {
 struct thread_info {
 	__u32 status;
 };
+struct signal_struct {
+	struct {
+		int counter;
+	} live; /* threads not yet in do_exit */
+};
 struct task_struct {
 	struct thread_info thread_info;
 	int pid;
 	int tgid;
+	int exit_code;
 	char comm[16];
 	struct nsproxy *nsproxy;
 	struct css_set *cgroups;
 	struct task_struct *real_parent;
+	struct signal_struct *signal;
 };
 #if defined(__TARGET_ARCH_x86)
 /* x86_64 syscall entry frame */

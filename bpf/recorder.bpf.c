@@ -40,32 +40,39 @@ struct {
 	__type(value, struct tt_ring_ctl);
 } ring_ctl SEC(".maps");
 
+/* What record() learned from tt_plans: the captures of one event, in the
+ * order their payloads follow the event cell. */
 struct capture {
+	__u64 size;  /* the object's own length (iov_len, addrlen), 0 if none */
 	__u32 len;   /* bytes in scratch */
 	__u16 flags; /* TT_FLAG_* */
 	__u8 arg;
-	__u8 cells;
+	__u8 kind;   /* enum tt_payload_kind */
+	__u32 cells;
+	__u32 _pad;
 };
 
 struct event {
 	struct capture cap[TT_MAX_PAYLOADS];
 	__u32 ncap;
-	__u32 cells; /* payload cells */
+	__u32 cells;       /* payload cells */
+	__u32 retry_mask;  /* enter: plan entries that faulted, to read again at exit */
+	__u32 faults;      /* payloads that stay faulted */
 };
 
 /* Room for TT_MAX_PAYLOADS captures; each stride has one cell of slack so a
  * chunk copy of TT_PAYLOAD_DATA bytes never leaves the value. */
 #define STRIDE (TT_MAX_CAPTURE + TT_PAYLOAD_DATA)
 struct scratch {
-	/* the core variant hands the event to write_payloads_core() here */
 	struct event ev;
 	struct tt_header proto;
+	__u64 args[6];
 	__u8 data[TT_MAX_PAYLOADS][STRIDE];
 };
 
 /* Separate scratch for enter and exit: the kernel does not nest a program
  * on one CPU (bpf_prog->active), but sys_exit of another task may run
- * while this task's sys_enter program is preempted. */
+ * while this task's sys_enter program is preempted. Shared by every slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 2);
@@ -73,169 +80,289 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-enum cap_kind { CAP_NONE = 0, CAP_STR = 1, CAP_BUF = 2, CAP_ARGV = 3 };
-/* A plan is up to three captures, one byte each: kind:2 arg:3 len_arg:3. */
-#define CAP(kind, arg, len_arg) ((__u32)(((kind) << 6) | ((arg) << 3) | (len_arg)))
-#define STR(arg) CAP(CAP_STR, arg, 0)
-#define BUF(arg, len_arg) CAP(CAP_BUF, arg, len_arg)
-#define ARGV(arg) CAP(CAP_ARGV, arg, 0)
-#define P2(a, b) ((a) | ((b) << 8))
+/* The capture plan by syscall number (i386 numbers from
+ * TT_PLAN_COMPAT_BASE), written by `tailtrace install` from
+ * Sources/Shared/CapturePlan.swift. Shared by every slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TT_PLAN_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct tt_plan);
+} plans SEC(".maps");
 
-/* Payloads at enter: paths and argv (strings), write-like buffers (length in
- * another argument). x86_64 numbers, then i386 numbers for compat calls. */
-static __always_inline __u32 enter_plan(__u32 nr, int compat)
-{
-	if (compat) {
-		switch (nr) {
-		case 4: return BUF(1, 2);                  /* write */
-		case 5: case 8: case 10: case 12: case 15: /* open creat unlink chdir chmod */
-		case 33: case 39: case 40: case 106: case 107: case 195: case 196: /* access mkdir rmdir stat lstat stat64 lstat64 */
-			return STR(0);
-		case 11: return P2(STR(0), ARGV(1));       /* execve */
-		case 38: return P2(STR(0), STR(1));        /* rename */
-		case 295: case 296: case 300: case 301: case 307: /* openat mkdirat fstatat64 unlinkat faccessat */
-			return STR(1);
-		}
-		return 0;
-	}
-	switch (nr) {
-	case 1: case 18: case 44: return BUF(1, 2);    /* write pwrite64 sendto */
-	case 2: case 4: case 6: case 21: case 76: case 80: case 83: case 84: case 85: case 87:
-	case 89: case 90: case 92: case 94: case 161: case 166:
-		/* open stat lstat access truncate chdir mkdir rmdir creat unlink
-		 * readlink chmod chown lchown chroot umount2 */
-		return STR(0);
-	case 59: return P2(STR(0), ARGV(1));           /* execve */
-	case 322: return P2(STR(1), ARGV(2));          /* execveat */
-	case 82: case 86: case 88: case 165: return P2(STR(0), STR(1)); /* rename link symlink mount */
-	case 257: case 258: case 259: case 260: case 262: case 263: case 267: case 268:
-	case 269: case 280: case 332: case 437: case 439:
-		/* openat mkdirat mknodat fchownat newfstatat unlinkat readlinkat
-		 * fchmodat faccessat utimensat statx openat2 faccessat2 */
-		return STR(1);
-	case 264: case 265: case 316: return P2(STR(1), STR(3)); /* renameat linkat renameat2 */
-	case 266: return P2(STR(0), STR(2));           /* symlinkat */
-	}
-	return 0;
-}
+/* A thread whose enter payloads faulted: the plan entries to read again at
+ * its exit (the kernel faults the pages in during the call). Looked up only
+ * while ring_ctl.retries says some thread of the slot waits. */
+struct retry {
+	__u32 nr;
+	__u32 mask;
+};
 
-/* Payloads at exit: read-like buffers, as many bytes as the call returned. */
-static __always_inline __u32 exit_plan(__u32 nr, int compat)
-{
-	if (compat)
-		return nr == 3 ? BUF(1, 0) : 0; /* read */
-	switch (nr) {
-	case 0: case 17: case 45: return BUF(1, 0); /* read pread64 recvfrom */
-	}
-	return 0;
-}
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct retry);
+} retries SEC(".maps");
 
 static __always_inline __u32 cells_for(__u32 len)
 {
 	return len == 0 ? 1 : (len + TT_PAYLOAD_DATA - 1) / TT_PAYLOAD_DATA;
 }
 
-static __always_inline void take_string(struct event *ev, struct scratch *s, __u8 arg, __u64 uptr)
+static __always_inline __u32 capture_limit(void)
 {
-	__u32 i = ev->ncap;
-	if (i >= TT_MAX_PAYLOADS)
-		return;
-	__u32 cap = capture_bytes;
-	if (cap > TT_MAX_CAPTURE)
-		cap = TT_MAX_CAPTURE;
+	return capture_bytes > TT_MAX_CAPTURE ? TT_MAX_CAPTURE : capture_bytes;
+}
+
+/*
+ * The capture functions are global (__noinline, not static): the verifier
+ * checks each once on its own, with unknown scalar arguments, instead of
+ * once for every way of reaching it (every plan entry, every kind, enter
+ * and exit). Before 5.12 a global function takes scalars and the context
+ * only, so each finds the event in the per-CPU scratch map by `which`
+ * (0: enter, 1: exit). `desc` packs the payload's kind, arg and flags.
+ */
+#define DESC(kind, arg, flags) ((__u32)(kind) | ((__u32)(arg) << 8) | ((__u32)(flags) << 16))
+
+static __always_inline struct capture *next_capture(struct scratch *s, __u32 desc, __u32 *i)
+{
+	*i = s->ev.ncap;
+	if (*i >= TT_MAX_PAYLOADS)
+		return 0;
+	struct capture *c = &s->ev.cap[*i];
+	c->kind = desc & 0xff;
+	c->arg = (desc >> 8) & 0xff;
+	c->flags = desc >> 16;
+	c->size = 0;
+	return c;
+}
+
+static __always_inline void add_capture(struct scratch *s, struct capture *c, __u32 i)
+{
+	c->cells = cells_for(c->len);
+	s->ev.cells += c->cells;
+	s->ev.ncap = i + 1;
+}
+
+/* Returns 1 when the string could not be read. */
+__noinline int take_string(__u32 which, __u32 desc, __u64 uptr)
+{
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &which);
+	__u32 i;
+	struct capture *c = s ? next_capture(s, desc, &i) : 0;
+	if (!c || i >= TT_MAX_PAYLOADS)
+		return 0;
+	__u32 cap = capture_limit();
 	/* read one byte more than captured to learn whether it was truncated */
 	long n = bpf_probe_read_user_str(s->data[i], cap + 1 <= STRIDE ? cap + 1 : STRIDE, (void *)uptr);
-	struct capture *c = &ev->cap[i];
-	c->arg = arg;
-	c->flags = 0; /* transitional */
-	if (n <= 0) {
-		c->len = 0;
-		c->flags |= TT_FLAG_FAULT;
-	} else {
-		__u32 len = n - 1; /* without the NUL */
-		if (len > cap) {
-			len = cap;
-			c->flags |= TT_FLAG_TRUNCATED;
-		}
-		c->len = len;
-	}
-	c->cells = cells_for(c->len);
-	ev->cells += c->cells;
-	ev->ncap = i + 1;
-}
-
-static __always_inline void take_buffer(struct event *ev, struct scratch *s, __u8 arg, __u64 uptr, __s64 size)
-{
-	__u32 i = ev->ncap;
-	if (i >= TT_MAX_PAYLOADS || size <= 0)
-		return;
-	__u32 cap = capture_bytes;
-	if (cap > TT_MAX_CAPTURE)
-		cap = TT_MAX_CAPTURE;
-	struct capture *c = &ev->cap[i];
-	c->arg = arg;
-	c->flags = 0;
-	__u32 len = size > cap ? cap : (__u32)size;
-	if (size > cap)
+	int fault = n <= 0;
+	__u32 len = fault ? 0 : n - 1; /* without the NUL */
+	if (len > cap) {
+		len = cap;
 		c->flags |= TT_FLAG_TRUNCATED;
-	if (len > TT_MAX_CAPTURE)
-		len = TT_MAX_CAPTURE;
-	if (bpf_probe_read_user(s->data[i], len, (void *)uptr)) {
-		len = 0;
+	}
+	if (fault) {
 		c->flags |= TT_FLAG_FAULT;
+		s->ev.faults += which; /* at exit it stays faulted */
 	}
 	c->len = len;
-	c->cells = cells_for(len);
-	ev->cells += c->cells;
-	ev->ncap = i + 1;
+	add_capture(s, c, i);
+	return fault;
 }
 
-static __always_inline void take_argv(struct event *ev, struct scratch *s, __u64 uargv, int compat)
+/* `len` bytes at `uptr` (cut at the capture size), `size` the object's own
+ * length. Returns 1 when they could not be read. */
+__noinline int take_bytes(__u32 which, __u32 desc, __u64 uptr, __u32 len, __u64 size)
 {
-	for (int j = 0; j < TT_ARGV_MAX; j++) {
-		__u64 p = 0;
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &which);
+	__u32 i;
+	struct capture *c = s ? next_capture(s, desc, &i) : 0;
+	if (!c || i >= TT_MAX_PAYLOADS)
+		return 0;
+	__u32 cap = capture_limit();
+	if (len > cap) {
+		len = cap;
+		c->flags |= TT_FLAG_TRUNCATED;
+	}
+	if (len > TT_MAX_CAPTURE)
+		len = TT_MAX_CAPTURE;
+	int fault = len && bpf_probe_read_user(s->data[i], len, (void *)uptr) != 0;
+	if (fault) {
+		len = 0;
+		c->flags |= TT_FLAG_FAULT;
+		s->ev.faults += which; /* at exit it stays faulted */
+	}
+	c->len = len;
+	c->size = size;
+	add_capture(s, c, i);
+	return fault;
+}
+
+/* The first TT_IOV_MAX vectors of an iovec array (16-byte entries, 8 for
+ * i386), each cut at the capture size, at exit at most `budget` bytes in
+ * all (what the call read). */
+static __always_inline int take_iovec(__u32 which, __u32 flags, __u64 uiov, __u64 count, __u64 budget,
+				      int compat)
+{
+	int fault = 0;
+	for (__u32 j = 0; j < TT_IOV_MAX; j++) {
+		if (j >= count)
+			break;
+		__u64 base = 0, len = 0;
 		if (compat) {
-			__u32 p32 = 0;
-			if (bpf_probe_read_user(&p32, 4, (void *)(uargv + 4 * j)))
-				return;
-			p = p32;
-		} else if (bpf_probe_read_user(&p, 8, (void *)(uargv + 8 * j))) {
-			return;
+			__u32 v[2];
+			if (bpf_probe_read_user(v, sizeof(v), (void *)(uiov + 8 * j)))
+				return 1;
+			base = v[0];
+			len = v[1];
+		} else {
+			__u64 v[2];
+			if (bpf_probe_read_user(v, sizeof(v), (void *)(uiov + 16 * j)))
+				return 1;
+			base = v[0];
+			len = v[1];
 		}
-		if (!p)
-			return;
-		take_string(ev, s, TT_ARG_ARGV + j, p);
+		__u64 n = len < budget ? len : budget;
+		budget -= n;
+		fault |= take_bytes(which, DESC(TT_PAYLOAD_IOV, TT_ARG_IOV + j, flags), base,
+				    n > TT_MAX_CAPTURE ? TT_MAX_CAPTURE + 1 : (__u32)n, len);
 	}
+	return fault;
 }
 
-static __always_inline void plan_captures(struct event *ev, struct scratch *s, __u32 plan,
-					  const __u64 args[6], __s64 ret, int compat)
+/* A length the plan names: an argument's value, the return value, or the
+ * socklen_t an argument points to (at exit, what the kernel wrote back). */
+static __always_inline __u64 plan_length(const struct scratch *s, __u8 len, __s64 ret)
 {
-	for (int k = 0; k < 3; k++) {
-		__u8 c = (plan >> (8 * k)) & 0xff;
-		__u8 kind = c >> 6, arg = (c >> 3) & 7, len_arg = c & 7;
-		if (arg > 5 || len_arg > 5)
-			return;
-		if (kind == CAP_STR)
-			take_string(ev, s, arg, args[arg]);
-		else if (kind == CAP_ARGV)
-			take_argv(ev, s, args[arg], compat);
-		else if (kind == CAP_BUF)
-			/* at exit the length is the return value (plan sets len_arg 0 and
-			 * passes ret); at enter it is the length argument */
-			take_buffer(ev, s, arg, args[arg], ret >= 0 ? ret : (__s64)args[len_arg]);
+	if (len < 6)
+		return s->args[len];
+	if (len == TT_LEN_RET)
+		return ret > 0 ? ret : 0;
+	if (len >= 8 && len < 14) {
+		__u32 n = 0;
+		bpf_probe_read_user(&n, sizeof(n), (void *)s->args[len - 8]);
+		return n;
 	}
+	return 0;
+}
+
+/* Runs one plan entry (a struct tt_capture_spec packed in `spec`) against
+ * the arguments in scratch. Returns 1 when something could not be read. */
+__noinline int run_capture(__u32 which, __u32 spec, __s64 ret, __u32 flags)
+{
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &which);
+	if (!s)
+		return 0;
+	__u8 kind = spec & 0xff, arg = (spec >> 8) & 0xff, len = (spec >> 16) & 0xff;
+	int compat = flags & TT_FLAG_COMPAT;
+	int at_exit = which == 1;
+	if (arg > 5)
+		return 0;
+	__u64 uptr = s->args[arg];
+	/* at exit, a failed call filled nothing in; but what it was given
+	 * (an enter capture read again) is still there */
+	if (at_exit && ret < 0 && !(flags & TT_FLAG_AT_EXIT))
+		return 0;
+	__u64 n = plan_length(s, len, ret);
+	/* what a read-like call returned bounds what it filled in */
+	__u64 budget = at_exit && !(flags & TT_FLAG_AT_EXIT) ? (__u64)ret : ~0ULL;
+	switch (kind) {
+	case TT_CAP_STRING:
+		return take_string(which, DESC(TT_PAYLOAD_STRING, arg, flags), uptr);
+	case TT_CAP_BUFFER:
+		if (n == 0)
+			return 0;
+		return take_bytes(which, DESC(TT_PAYLOAD_BUFFER, arg, flags), uptr,
+				  n > TT_MAX_CAPTURE ? TT_MAX_CAPTURE + 1 : (__u32)n, 0);
+	case TT_CAP_SOCKADDR:
+		if (!uptr || n == 0)
+			return 0;
+		return take_bytes(which, DESC(TT_PAYLOAD_SOCKADDR, arg, flags), uptr,
+				  n > TT_MAX_CAPTURE ? TT_MAX_CAPTURE + 1 : (__u32)n, n);
+	case TT_CAP_IOVEC:
+		return take_iovec(which, flags, uptr, n, budget, compat);
+	case TT_CAP_ARGV:
+		for (int j = 0; j < TT_ARGV_MAX; j++) {
+			__u64 p = 0;
+			if (compat) {
+				__u32 p32 = 0;
+				if (bpf_probe_read_user(&p32, 4, (void *)(uptr + 4 * j)))
+					return 0;
+				p = p32;
+			} else if (bpf_probe_read_user(&p, 8, (void *)(uptr + 8 * j))) {
+				return 0;
+			}
+			if (!p)
+				return 0;
+			/* argv is not read again at exit: a successful exec replaced it */
+			if (take_string(which, DESC(TT_PAYLOAD_STRING, TT_ARG_ARGV + j, flags), p))
+				s->ev.faults++;
+		}
+		return 0;
+	case TT_CAP_MSGHDR: {
+		/* struct user_msghdr: name, namelen, iov, iovlen at 0, 8, 16, 24
+		 * (compat_msghdr: 0, 4, 8, 12, all 32-bit) */
+		__u32 size = compat ? 28 : 56;
+		if (take_bytes(which, DESC(TT_PAYLOAD_MSGHDR, arg, flags), uptr, size, size))
+			return 1;
+		__u64 m[4] = {};
+		__u32 i = s->ev.ncap - 1;
+		if (i >= TT_MAX_PAYLOADS)
+			return 0;
+		if (compat) {
+			__u32 m32[4];
+			__builtin_memcpy(m32, s->data[i], sizeof(m32));
+			m[0] = m32[0]; m[1] = m32[1]; m[2] = m32[2]; m[3] = m32[3];
+		} else {
+			__builtin_memcpy(m, s->data[i], sizeof(m));
+		}
+		int fault = 0;
+		__u32 namelen = (__u32)m[1];
+		if (m[0] && namelen)
+			fault |= take_bytes(which, DESC(TT_PAYLOAD_SOCKADDR, TT_ARG_MSG_NAME, flags), m[0],
+					    namelen > TT_MAX_CAPTURE ? TT_MAX_CAPTURE + 1 : namelen, namelen);
+		return fault | take_iovec(which, flags, m[2], m[3], budget, compat);
+	}
+	}
+	return 0;
+}
+
+static __always_inline __u32 pack_spec(const struct tt_capture_spec *c)
+{
+	return c->kind | ((__u32)c->arg << 8) | ((__u32)c->len << 16);
+}
+
+/* Runs the plan entries in `mask` of one side of a plan; returns the mask
+ * of those that faulted. */
+static __always_inline __u32 run_plan(__u32 which, const struct tt_capture_spec *specs, __u32 mask, __s64 ret,
+				      __u32 flags)
+{
+	__u32 faulted = 0;
+	for (int k = 0; k < TT_PLAN_CAPTURES; k++) {
+		if (!specs[k].kind || !(mask & (1u << k)))
+			continue;
+		if (run_capture(which, pack_spec(&specs[k]), ret, flags))
+			faulted |= 1u << k;
+	}
+	return faulted;
+}
+
+/* This CPU's ring head. */
+static __always_inline struct tt_head *head_of(struct tt_ring_ctl *ctl, __u32 cpu)
+{
+	/* The caller checked cpu < TT_MAX_CPUS, so clang drops the mask below;
+	 * but the 5.10 and 6.1 verifiers lose that bound when cpu is spilled to
+	 * the stack as 32 bits ("unbounded memory access"). The empty asm hides
+	 * what the compiler knows, so the mask stays right before the access. */
+	asm volatile("" : "+r"(cpu));
+	return &ctl->heads[cpu & (TT_MAX_CPUS - 1)];
 }
 
 /* Reserve n cells on this CPU; returns the first position (0-based). */
 static __always_inline __u64 reserve(struct tt_ring_ctl *ctl, __u32 cpu, __u32 n)
 {
-	/* The caller checked cpu < TT_MAX_CPUS, so clang drops the mask below;
-	 * but the 6.1 verifier loses that bound when cpu is spilled to the stack
-	 * as 32 bits ("unbounded memory access"). The empty asm hides what the
-	 * compiler knows, so the mask stays right before the access. */
-	asm volatile("" : "+r"(cpu));
-	struct tt_head *h = &ctl->heads[cpu & (TT_MAX_CPUS - 1)];
+	struct tt_head *h = head_of(ctl, cpu);
 #ifdef TT_VARIANT_CORE
 	/* No BPF_FETCH before kernel 5.12. A plain add is safe: the region is
 	 * this CPU's, and syscall tracepoints run their programs with preemption
@@ -275,9 +402,11 @@ struct chunk_ctx {
 	__u32 cpu;
 	__u32 cap;   /* capture index */
 	__u32 len;   /* bytes of this capture */
+	__u64 size;
 	__u16 parts;
 	__u16 flags;
 	__u8 arg;
+	__u8 kind;
 };
 
 /* Cells one capture needs at most. */
@@ -309,7 +438,9 @@ long write_chunk(__u64 part, struct chunk_ctx *x)
 	p->arg = x->arg;
 	p->part = part;
 	p->parts = x->parts;
+	p->kind = x->kind;
 	p->total = x->len;
+	p->size = x->size;
 	bpf_probe_read_kernel(p->data, TT_PAYLOAD_DATA, &x->s->data[cap][off]);
 	barrier();
 	p->h.seq = x->pos + part + 1;
@@ -324,6 +455,8 @@ static __always_inline void select_capture(struct chunk_ctx *x, const struct cap
 	x->parts = c->cells;
 	x->flags = c->flags;
 	x->arg = c->arg;
+	x->kind = c->kind;
+	x->size = c->size;
 }
 
 #ifdef TT_VARIANT_CORE
@@ -356,13 +489,13 @@ __noinline int write_payloads_core(__u32 which, __u32 cpu, __u64 pos)
 }
 #endif
 
-static __always_inline void write_payloads(struct event *ev, struct chunk_ctx *x, __u32 which)
+static __always_inline void write_payloads(struct chunk_ctx *x, __u32 which)
 {
 #ifdef TT_VARIANT_CORE
-	x->s->ev = *ev;
 	x->s->proto = x->proto;
 	write_payloads_core(which, x->cpu, x->pos);
 #else
+	struct event *ev = &x->s->ev;
 	for (int i = 0; i < TT_MAX_PAYLOADS; i++) {
 		if (i >= ev->ncap)
 			break;
@@ -372,6 +505,58 @@ static __always_inline void write_payloads(struct event *ev, struct chunk_ctx *x
 		x->pos += c->cells;
 	}
 #endif
+}
+
+static __always_inline void count_payloads(struct tt_ring_ctl *ctl, __u32 cpu, const struct event *ev)
+{
+	struct tt_head *h = head_of(ctl, cpu);
+	h->payloads += ev->ncap; /* this CPU's line; a rare lost count is harmless */
+	h->faults += ev->faults;
+}
+
+/* Plans the payloads of this syscall into scratch `which`: at enter the
+ * plan's enter side; at exit its exit side and, for a thread whose enter
+ * payloads faulted, those entries again. Returns the scratch, or NULL
+ * when the event has no payloads. */
+static __always_inline struct scratch *plan_payloads(struct tt_ring_ctl *ctl, __u32 nr, int compat,
+						     const __u64 args[6], __s64 ret, __u32 tid, int is_exit)
+{
+	__u32 idx = nr + (compat ? TT_PLAN_COMPAT_BASE : 0);
+	if (idx >= TT_PLAN_ENTRIES)
+		return 0;
+	struct tt_plan *plan = bpf_map_lookup_elem(&plans, &idx);
+	if (!plan)
+		return 0;
+	__u32 retry = 0;
+	if (is_exit && ctl->retries) {
+		struct retry *r = bpf_map_lookup_elem(&retries, &tid);
+		if (r) {
+			retry = r->nr == nr ? r->mask : 0;
+			bpf_map_delete_elem(&retries, &tid);
+			__sync_fetch_and_add(&ctl->retries, -1);
+		}
+	}
+	struct tt_capture_spec *side = is_exit ? plan->exit : plan->enter;
+	if (!side[0].kind && !retry)
+		return 0;
+	__u32 which = is_exit;
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &which);
+	if (!s) {
+		__sync_fetch_and_add(&ctl->drops, 1);
+		return 0;
+	}
+	__builtin_memset(&s->ev, 0, sizeof(s->ev));
+	__builtin_memcpy(s->args, args, sizeof(s->args));
+	__u32 flags = compat ? TT_FLAG_COMPAT : 0;
+	if (retry)
+		run_plan(which, plan->enter, retry, ret, flags | TT_FLAG_AT_EXIT);
+	__u32 faulted = run_plan(which, side, ~0u, ret, flags);
+	if (!is_exit && faulted) {
+		struct retry r = { .nr = nr, .mask = faulted };
+		if (bpf_map_update_elem(&retries, &tid, &r, BPF_ANY) == 0)
+			__sync_fetch_and_add(&ctl->retries, 1);
+	}
+	return s->ev.ncap ? s : 0;
 }
 
 static __always_inline int record(__u64 *ctx, int is_exit)
@@ -396,28 +581,18 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 	if ((int)nr < 0)
 		return 0;
 	int compat = tt_task_compat(task);
+	__u32 pid, tid;
+	tt_task_ids(task, &pid, &tid);
 
-	struct event ev = {};
-	__u32 plan = is_exit ? exit_plan(nr, compat) : enter_plan(nr, compat);
-	struct scratch *s = 0;
 	__u64 args[6];
 	tt_syscall_args(regs, compat, args);
-	if (plan && (!is_exit || ret > 0)) {
-		__u32 which = is_exit;
-		s = bpf_map_lookup_elem(&scratch, &which);
-		if (!s) {
-			__sync_fetch_and_add(&ctl->drops, 1);
-			return 0;
-		}
-		plan_captures(&ev, s, plan, args, is_exit ? ret : -1, compat);
-	}
+	struct scratch *s = plan_payloads(ctl, nr, compat, args, ret, tid, is_exit);
+	__u32 payload_cells = s ? s->ev.cells : 0;
 
 	__u32 gen = ctl->gen;
 	__u64 ts = bpf_ktime_get_ns();
-	__u32 pid, tid;
-	tt_task_ids(task, &pid, &tid);
 	__u16 flags = compat ? TT_FLAG_COMPAT : 0;
-	__u64 pos = reserve(ctl, cpu, 1 + ev.cells);
+	__u64 pos = reserve(ctl, cpu, 1 + payload_cells);
 
 	struct tt_enter *e = cell_at(cpu, pos);
 	if (!e) {
@@ -430,22 +605,124 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 	if (is_exit) {
 		struct tt_exit *x = (struct tt_exit *)e;
 		x->ret = ret;
-		x->payload_cells = ev.cells;
+		x->payload_cells = payload_cells;
 		x->cgroup_id = tt_task_cgroup_id(task);
 	} else {
 		__builtin_memcpy(e->args, args, sizeof(args));
 		tt_task_comm(task, e->comm);
 		e->cgroup_id = tt_task_cgroup_id(task);
-		e->payload_cells = ev.cells;
+		e->payload_cells = payload_cells;
 	}
 	barrier();
 	e->h.seq = pos + 1;
 
-	if (ev.ncap && s) {
+	if (s) {
 		struct chunk_ctx x = { .s = s, .pos = pos + 1, .cpu = cpu };
 		fill_header(&x.proto, gen, TT_KIND_PAYLOAD, flags, ts, pid, tid, nr, cpu);
-		write_payloads(&ev, &x, is_exit);
+		write_payloads(&x, is_exit);
+		count_payloads(ctl, cpu, &s->ev);
 	}
+	return 0;
+}
+
+/* Reserves this CPU's next cell for a one-cell record and fills its header
+ * (seq 0 until publish()). */
+static __always_inline struct tt_header *begin_cell(struct tt_ring_ctl *ctl, __u32 cpu, __u16 kind,
+						    struct task_struct *task, __u64 *pos)
+{
+	__u32 pid, tid;
+	tt_task_ids(task, &pid, &tid);
+	__u32 gen = ctl->gen;
+	__u64 ts = bpf_ktime_get_ns();
+	*pos = reserve(ctl, cpu, 1);
+	struct tt_header *h = cell_at(cpu, *pos);
+	if (!h) {
+		__sync_fetch_and_add(&ctl->drops, 1);
+		return 0;
+	}
+	h->seq = 0;
+	barrier();
+	fill_header(h, gen, kind, 0, ts, pid, tid, 0, cpu);
+	return h;
+}
+
+static __always_inline void publish(struct tt_header *h, __u64 pos)
+{
+	barrier();
+	h->seq = pos + 1;
+}
+
+static __always_inline struct tt_ring_ctl *enabled_ctl(__u32 *cpu)
+{
+	__u32 zero = 0;
+	struct tt_ring_ctl *ctl = bpf_map_lookup_elem(&ring_ctl, &zero);
+	if (!ctl || !ctl->enabled)
+		return 0;
+	*cpu = bpf_get_smp_processor_id();
+	return *cpu < TT_MAX_CPUS ? ctl : 0;
+}
+
+/* signal_deliver(int sig, struct kernel_siginfo *info, struct k_sigaction *ka):
+ * in the receiving task, as get_signal() takes the signal off its queue
+ * (handled, ignored or fatal). */
+SEC("tp_btf/signal_deliver")
+int tt_record_signal(__u64 *ctx)
+{
+	__u32 cpu;
+	struct tt_ring_ctl *ctl = enabled_ctl(&cpu);
+	if (!ctl)
+		return 0;
+	/* kernel_siginfo has the layout of the ABI's siginfo_t head (signo,
+	 * errno, code at 0, 4, 8; the _sifields union at 16 on 64-bit), so it
+	 * is read raw. The group-exit SIGKILL comes with no info (NULL). */
+	__u64 info = ctx[1], ka = ctx[2];
+	struct {
+		__s32 signo, errno_, code, _pad;
+		__u8 fields[32];
+	} si = {};
+	if (info)
+		bpf_probe_read_kernel(&si, sizeof(si), (void *)info);
+	__u64 handler = 0; /* k_sigaction.sa.sa_handler, its first member */
+	if (ka)
+		bpf_probe_read_kernel(&handler, sizeof(handler), (void *)ka);
+	struct task_struct *task = tt_task();
+	__u64 pos;
+	struct tt_signal *r = (struct tt_signal *)begin_cell(ctl, cpu, TT_KIND_SIGNAL, task, &pos);
+	if (!r)
+		return 0;
+	r->signo = (int)ctx[0];
+	r->errno_ = si.errno_;
+	r->code = si.code;
+	r->handler = handler == 0 ? 0 : handler == 1 ? 1 : 2; /* SIG_DFL, SIG_IGN */
+	__builtin_memcpy(r->fields, si.fields, sizeof(r->fields));
+	tt_task_comm(task, r->comm);
+	r->cgroup_id = tt_task_cgroup_id(task);
+	publish(&r->h, pos);
+	return 0;
+}
+
+/* sched_process_exit(struct task_struct *p), p the current task, in
+ * do_exit() after it set exit_code and counted itself out of
+ * signal->live: 0 there means the whole process has ended. */
+SEC("tp_btf/sched_process_exit")
+int tt_record_proc_exit(__u64 *ctx)
+{
+	__u32 cpu;
+	struct tt_ring_ctl *ctl = enabled_ctl(&cpu);
+	if (!ctl)
+		return 0;
+	struct task_struct *p = (struct task_struct *)ctx[0];
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	struct task_struct *task = tt_task();
+	__u64 pos;
+	struct tt_proc_exit *r = (struct tt_proc_exit *)begin_cell(ctl, cpu, TT_KIND_PROC_EXIT, task, &pos);
+	if (!r)
+		return 0;
+	r->exit_code = BPF_CORE_READ(p, exit_code);
+	tt_task_comm(task, r->comm);
+	r->cgroup_id = tt_task_cgroup_id(task);
+	publish(&r->h, pos);
 	return 0;
 }
 

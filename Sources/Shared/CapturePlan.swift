@@ -72,6 +72,21 @@ public struct CapturePlan: Sendable, Equatable {
         return plan
     }
 
+    /// Every plan by its index in the "plans" map, for the native table and
+    /// the compat one (i386 on x86_64); `number` resolves a syscall name in
+    /// one of them (nil: no such call there).
+    public static func table(number: (_ name: String, _ compat: Bool) -> Int?) -> [Int: tt_plan] {
+        var table: [Int: tt_plan] = [:]
+        for plan in all {
+            for compat in [false, true] {
+                if let nr = number(plan.syscall, compat), let index = index(nr: nr, compat: compat) {
+                    table[index] = plan.raw
+                }
+            }
+        }
+        return table
+    }
+
     /// Index of a syscall's plan in the "plans" map.
     public static func index(nr: Int, compat: Bool) -> Int? {
         guard nr >= 0, nr < Int(TT_PLAN_COMPAT_BASE) else { return nil }

@@ -17,6 +17,9 @@ public struct InstallOptions: Sendable {
     public var autoClaim = false
     /// nil: the variant the kernel's features allow that is fastest.
     public var variant: BPFVariant?
+    /// What the recorders capture, by index in their "plans" map
+    /// (CapturePlan.table, resolved by the caller from syscall names).
+    public var plans: [Int: tt_plan] = [:]
 
     public init() {}
 }
@@ -142,6 +145,7 @@ public struct Installation: Sendable {
             let pool = Pool(installation)
             for slot in 0..<options.poolSize {
                 try pool.loadRecorder(slot: slot)
+                if slot == 0 { try installation.writePlans(options.plans) }
                 try pool.free(slot: slot)
             }
             // Written last: a root with `install` pinned is complete.
@@ -175,8 +179,17 @@ public struct Installation: Sendable {
         for name in DispatcherBPF.Map.allCases {
             try object.pin(name, at: root.pin(name))
         }
-        try object.attachTracepoint(.ttDispatchEnter, pinAt: root.pin(.linkSysEnter))
-        try object.attachTracepoint(.ttDispatchExit, pinAt: root.pin(.linkSysExit))
+        for (program, link) in PinRoot.dispatcherLinks {
+            try object.attachTracepoint(program, pinAt: root.pin(link))
+        }
+    }
+
+    /// Fills the recorders' shared "plans" map (made by the first module).
+    func writePlans(_ plans: [Int: tt_plan]) throws {
+        let map = try BPFMap.open(pinned: root.sharedPin(.plans))
+        for (index, plan) in plans where index >= 0 && index < Int(TT_PLAN_ENTRIES) {
+            try map.update(UInt32(index), plan)
+        }
     }
 
     /// Pool mode: the dispatcher must not claim cgroups host tasks live in.

@@ -6,10 +6,10 @@ import Shared
 /// The bpffs directory that holds one installation's pinned objects:
 ///
 ///     <root>/install                      settings (array map, struct tt_install)
-///     <root>/link_sys_enter, link_sys_exit   dispatcher links (keep it attached)
+///     <root>/link_<tracepoint>            dispatcher links, one per tracepoint (keep it attached)
 ///     <root>/<map>                        each map of bpf/dispatcher.bpf.c (DispatcherBPF.Map)
-///     <root>/scratch                      the recorders' shared per-CPU scratch map
-///     <root>/slots/<n>/{ring,ring_ctl,tt_record_enter,tt_record_exit}   recorder module n
+///     <root>/{scratch,plans,retries}      recorder maps every slot shares (Pool.sharedMaps)
+///     <root>/slots/<n>/{ring,ring_ctl,tt_record_*}   recorder module n
 ///
 /// Tests use their own root; nothing here touches another root's pins.
 public struct PinRoot: Sendable {
@@ -23,11 +23,19 @@ public struct PinRoot: Sendable {
         case install
         case linkSysEnter = "link_sys_enter"
         case linkSysExit = "link_sys_exit"
+        case linkSignalDeliver = "link_signal_deliver"
+        case linkProcessExit = "link_sched_process_exit"
     }
+
+    /// Each dispatcher program and the pin of the link that attaches it.
+    public static let dispatcherLinks: [(program: DispatcherBPF.Program, link: InstallPin)] = [
+        (.ttDispatchEnter, .linkSysEnter), (.ttDispatchExit, .linkSysExit),
+        (.ttDispatchSignal, .linkSignalDeliver), (.ttDispatchProcExit, .linkProcessExit),
+    ]
 
     public func pin(_ name: InstallPin) -> String { "\(path)/\(name.rawValue)" }
     public func pin(_ name: DispatcherBPF.Map) -> String { "\(path)/\(name.rawValue)" }
-    /// A recorder map every slot's module shares (the per-CPU scratch).
+    /// A recorder map every slot's module shares (scratch, plans, retries).
     public func sharedPin(_ name: RecorderBPF.Map) -> String { "\(path)/\(name.rawValue)" }
     public var slotsDir: String { "\(path)/slots" }
     public func slotDir(_ slot: Int) -> String { "\(slotsDir)/\(slot)" }

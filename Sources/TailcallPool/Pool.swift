@@ -26,6 +26,11 @@ public struct PoolStatus: Sendable {
     /// on the same CPU (kernel recursion guard), plus records dropped in BPF.
     public var lost: UInt64
     public var memoryBytes: Int
+    /// Payloads (paths, buffers, addresses) the slots' current containers
+    /// recorded, and those that could not be read from user memory, at
+    /// enter nor again at exit (a slot's counts restart when it is freed).
+    public var payloads: UInt64
+    public var payloadFaults: UInt64
 }
 
 /// The pool of preloaded recorder modules. Claiming is user-space map work
@@ -50,20 +55,37 @@ public struct Pool: Sendable {
                 cellsPerCpu: UInt32(cells), cellMask: UInt32(cells - 1), captureBytes: UInt32(installation.captureBytes)
             ))
         try object.setMaxEntries(.ring, UInt32(installation.ringCells))
-        // One scratch map serves every slot: programs never nest on a CPU.
-        let scratchPin = root.sharedPin(.scratch)
-        let shared = try? BPFMap.open(pinned: scratchPin)
-        if let shared { try object.reuse(.scratch, fd: shared.fd) }
+        // The first module makes the shared maps; the others reuse them.
+        var made: [RecorderBPF.Map] = []
+        for name in Self.sharedMaps {
+            if let shared = try? BPFMap.open(pinned: root.sharedPin(name)) {
+                try object.reuse(name, fd: shared.fd)
+            } else {
+                made.append(name)
+            }
+        }
         try object.load()
-        if shared == nil { try object.pin(RecorderBPF.Map.scratch, at: scratchPin) }
+        for name in made { try object.pin(name, at: root.sharedPin(name)) }
 
         let dir = root.slotDir(slot)
         if mkdir(dir, 0o700) != 0 && errno != EEXIST { throw BPFError("mkdir \(dir)", errno: errno) }
-        for map in [RecorderBPF.Map.ring, .ringCtl] { try object.pin(map, at: root.slotPin(slot, map)) }
+        for map in Self.slotMaps { try object.pin(map, at: root.slotPin(slot, map)) }
         for program in RecorderBPF.Program.allCases { try object.pin(program, at: root.slotPin(slot, program)) }
-        try BPFMap.open(pinned: root.pin(.recordersEnter)).update(UInt32(slot), object.programFD(.ttRecordEnter))
-        try BPFMap.open(pinned: root.pin(.recordersExit)).update(UInt32(slot), object.programFD(.ttRecordExit))
+        for (program, array) in Self.progArrays {
+            try BPFMap.open(pinned: root.pin(array)).update(UInt32(slot), object.programFD(program))
+        }
     }
+
+    /// Recorder maps one per slot; the others every slot shares: the
+    /// per-CPU scratch (programs never nest on a CPU), the capture plan, and
+    /// the threads waiting to read a faulted payload again.
+    static let slotMaps: [RecorderBPF.Map] = [.ring, .ringCtl]
+    static let sharedMaps = RecorderBPF.Map.allCases.filter { !slotMaps.contains($0) }
+    /// Each recorder program and the dispatcher prog array that calls it.
+    static let progArrays: [(RecorderBPF.Program, DispatcherBPF.Map)] = [
+        (.ttRecordEnter, .recordersEnter), (.ttRecordExit, .recordersExit),
+        (.ttRecordSignal, .recordersSignal), (.ttRecordProcExit, .recordersProcExit),
+    ]
 
     /// Resets a slot's ring (new generation, empty heads) and returns it to
     /// the free queue. The caller has removed its key first.
@@ -185,22 +207,33 @@ public struct Pool: Sendable {
         for name in DispatcherBPF.Map.allCases {
             memory += (try? BPFMap.open(pinned: root.pin(name)))?.memlock ?? 0
         }
-        memory += (try? BPFMap.open(pinned: root.sharedPin(.scratch)))?.memlock ?? 0
+        for name in Self.sharedMaps {
+            memory += (try? BPFMap.open(pinned: root.sharedPin(name)))?.memlock ?? 0
+        }
+        var payloads: UInt64 = 0
+        var faults: UInt64 = 0
         for slot in loaded {
-            for name in [RecorderBPF.Map.ring, .ringCtl] {
+            for name in Self.slotMaps {
                 memory += (try? BPFMap.open(pinned: root.slotPin(slot, name)))?.memlock ?? 0
             }
             if let ctl = try? BPFMap.open(pinned: root.slotPin(slot, .ringCtl)),
                 let c = ctl.lookup(UInt32(0), as: tt_ring_ctl.self)
             {
                 drops &+= c.drops
+                withUnsafeBytes(of: c.heads) { raw in
+                    for head in raw.bindMemory(to: tt_head.self).prefix(installation.ncpus) {
+                        payloads &+= head.payloads
+                        faults &+= head.faults
+                    }
+                }
             }
         }
         return PoolStatus(
             poolSize: installation.poolSize, loaded: loaded.count, claimed: claimed,
             free: max(loaded.count - claimed, 0), misses: stat(TT_STAT_MISSES),
             autoClaims: stat(TT_STAT_CLAIMS), refused: stat(TT_STAT_REFUSED), races: stat(TT_STAT_RACES),
-            lost: drops &+ dispatcherRecursionMisses(), memoryBytes: memory)
+            lost: drops &+ dispatcherRecursionMisses(), memoryBytes: memory, payloads: payloads,
+            payloadFaults: faults)
     }
 
     /// bpf_prog_info.recursion_misses of the dispatcher programs (kernel 5.12):
@@ -208,7 +241,7 @@ public struct Pool: Sendable {
     /// running on that CPU.
     func dispatcherRecursionMisses() -> UInt64 {
         var total: UInt64 = 0
-        for name in [PinRoot.InstallPin.linkSysEnter, .linkSysExit] {
+        for (_, name) in PinRoot.dispatcherLinks {
             let fd = bpf_obj_get(root.pin(name))
             guard fd >= 0 else { continue }
             defer { close(fd) }

@@ -4,6 +4,7 @@ import CTailtrace
 import Glibc
 import Shared
 import TailcallPool
+import TraceFormat
 
 struct Install: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -74,6 +75,7 @@ struct Install: ParsableCommand {
         options.keyMode = key
         options.autoClaim = autoClaim
         options.variant = bpfVariant
+        options.plans = CapturePlan.table { SyscallTable.number(named: $0, arch: .of(compat: $1)) }
         if verbose { setenv("TAILTRACE_DEBUG", "1", 1) }
         switch try Installation.install(PinRoot(paths.pinRoot), options: options) {
         case .installed(let i, let notes):
@@ -153,6 +155,8 @@ struct Status: ParsableCommand {
             ("claim_races", "\(s.races)"),
             ("claims_refused", "\(s.refused)"),
             ("lost", "\(s.lost)"),
+            ("payloads", "\(s.payloads)"),
+            ("payload_faults", "\(s.payloadFaults)"),
             ("ring_bytes", "\(i.ringBytes)"),
             ("capture_bytes", "\(i.captureBytes)"),
             ("memory_bytes", "\(s.memoryBytes)"),
@@ -169,6 +173,8 @@ struct Status: ParsableCommand {
             print(
                 "pool misses: \(s.misses), auto-claims: \(s.autoClaims), refused claims: \(s.refused), lost events: \(s.lost)"
             )
+            let rate = s.payloads == 0 ? 0 : Double(s.payloadFaults) * 100 / Double(s.payloads)
+            print("payloads: \(s.payloads) captured, \(s.payloadFaults) unreadable (\(String(format: "%.2f", rate))%)")
         }
     }
 }
