@@ -92,6 +92,34 @@ public struct RingDecoder {
         return (items, counts)
     }
 
+    /// The process exits in the ring, oldest first, found from the cell
+    /// headers alone (what a stopping container's record keeps: how its init
+    /// ended), without decoding the syscalls.
+    public func processExits(cells: [UInt8], low: [UInt64], high: [UInt64]) -> [ProcessExit] {
+        guard cellsPerCPU > 0, cellsPerCPU & (cellsPerCPU - 1) == 0,
+            cells.count >= cellsPerCPU * ncpus * Self.cellSize, low.count >= ncpus, high.count >= ncpus
+        else { return [] }
+        var exits: [ProcessExit] = []
+        var counts = Counts()
+        cells.withUnsafeBytes { raw in
+            for cpu in 0..<ncpus {
+                let (low, high) = (low[cpu], high[cpu])
+                // as decodeRegion: a window wider than the region is corrupt
+                var pos = high > low && high - low > UInt64(cellsPerCPU) ? high - UInt64(cellsPerCPU) : low
+                while pos < high {
+                    defer { pos += 1 }
+                    let p = cell(raw, cpu: cpu, pos: pos)
+                    let h = p.loadUnaligned(as: tt_header.self)
+                    guard Int32(h.kind) == TT_KIND_PROC_EXIT.rawValue, check(h, pos: pos, counts: &counts),
+                        case .processExit(let x) = Self.other(p, h)
+                    else { continue }
+                    exits.append(x)
+                }
+            }
+        }
+        return exits.sorted { $0.tsNs < $1.tsNs }
+    }
+
     private func cell(_ raw: UnsafeRawBufferPointer, cpu: Int, pos: UInt64) -> UnsafeRawPointer {
         let index = cpu * cellsPerCPU + Int(pos & UInt64(cellsPerCPU - 1))
         return raw.baseAddress!.advanced(by: index * Self.cellSize)

@@ -79,11 +79,14 @@ public struct FlightRecorder {
         guard let record = try store.load(id: record.id) else { return nil }
         let slot = try pool.unplug(key: record.key, expectedSlot: record.slot)
         var ring: [UInt8] = []
+        var stopped = record
         if let slot, pool.generation(of: slot) == record.generation {
-            ring = try RingSnapshot.capture(installation, slot: slot).serialized()
+            let snapshot = try RingSnapshot.capture(installation, slot: slot)
+            ring = snapshot.serialized()
+            // how the container's init ended, for `list`
+            if let pid = record.pid, let exit = snapshot.exit(of: pid) { stopped.exitStatus = exit.status }
         }
         if let slot { try pool.free(slot: slot) }
-        var stopped = record
         stopped.state = .exited
         stopped.stoppedAt = RFC3339Time.now()
         let entry = try paths.archive.store(stopped, ring: ring)

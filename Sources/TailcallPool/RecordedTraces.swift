@@ -89,6 +89,12 @@ public struct RecordedTraces {
 }
 
 extension RingSnapshot {
+    /// How process `pid` ended, if the ring holds its exit.
+    public func exit(of pid: Int32) -> ProcessExit? {
+        RingDecoder(generation: generation, cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+            .processExits(cells: cells, low: low, high: high).last { Int32(bitPattern: $0.pid) == pid }
+    }
+
     /// Decodes the snapshot into syscalls, oldest first, with loss counts.
     public func decode() -> ([TraceItem], RingDecoder.Counts) {
         RingDecoder(generation: generation, cellsPerCPU: cellsPerCPU, ncpus: ncpus)

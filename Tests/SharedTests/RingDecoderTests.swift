@@ -161,6 +161,55 @@ final class RingDecoderTests: XCTestCase {
         XCTAssertEqual(counts.torn, 1)
     }
 
+    /// Signals and process exits are items of their own, in time order
+    /// among the syscalls; the exit scan finds exits from headers alone.
+    func testSignalsAndProcessExitsKeepTheirPlace() {
+        var ring = Ring(cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+        ring.event(gen: gen, cpu: 0, ts: 10, tid: 5, nr: 62)  // kill
+        ring.event(gen: gen, cpu: 0, ts: 11, tid: 5, nr: 62, exit: true, ret: 0)
+        var s = tt_signal()
+        s.h = ring.header(gen: gen, kind: TT_KIND_SIGNAL, cpu: 1, pos: 0, ts: 12, tid: 6, nr: 0)
+        s.signo = 11
+        s.code = 1  // SEGV_MAPERR
+        withUnsafeMutableBytes(of: &s.fields) { $0.storeBytes(of: UInt64(0xdead), toByteOffset: 0, as: UInt64.self) }
+        ring.put(s, cpu: 1, pos: 0)
+        var x = tt_proc_exit()
+        x.h = ring.header(gen: gen, kind: TT_KIND_PROC_EXIT, cpu: 1, pos: 1, ts: 13, tid: 6, nr: 0)
+        x.exit_code = 11 | 0x80
+        ring.put(x, cpu: 1, pos: 1)
+        ring.heads[1] = 2
+        ring.event(gen: gen, cpu: 0, ts: 14, tid: 5, nr: 61)  // wait4
+        let (items, _) = decode(ring)
+        XCTAssertEqual(items.count, 4)
+        guard items.count == 4, case .signal(let signal) = items[1], case .processExit(let exit) = items[2] else {
+            return XCTFail("\(items)")
+        }
+        XCTAssertEqual(signal.signo, 11)
+        XCTAssertEqual(signal.code, 1)
+        XCTAssertEqual(signal.field64(at: 0), 0xdead)
+        XCTAssertEqual(exit.killedBy, 11)
+        XCTAssertTrue(exit.coreDumped)
+        XCTAssertNil(exit.exitCode)
+        let low = ring.heads.map { _ in UInt64(0) }
+        let exits = RingDecoder(generation: gen, cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+            .processExits(cells: ring.cells, low: low, high: ring.heads)
+        XCTAssertEqual(exits, [exit])
+    }
+
+    /// A payload read again at exit (it faulted at enter) takes the place
+    /// of the faulted one; other exit payloads are added.
+    func testPayloadReadAgainAtExitReplacesTheFaultedOne() {
+        var ring = Ring(cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+        ring.event(gen: gen, cpu: 0, ts: 1, tid: 3, nr: 257, payload: (1, [], TT_FLAG_FAULT, TT_PAYLOAD_STRING))
+        let path = Array("/cold/path".utf8)
+        ring.event(
+            gen: gen, cpu: 0, ts: 2, tid: 3, nr: 257, exit: true, ret: -2,
+            payload: (1, path, TT_FLAG_AT_EXIT, TT_PAYLOAD_STRING))
+        let events = calls(decode(ring).0)
+        XCTAssertEqual(events.count, 1)
+        XCTAssertEqual(events.first?.payloads, [Payload(arg: 1, bytes: path, kind: .string, atExit: true)])
+    }
+
     func testOrphanExitTakesTheThreadsArchitecture() {
         var ring = Ring(cellsPerCPU: cellsPerCPU, ncpus: ncpus)
         ring.event(gen: gen, cpu: 0, ts: 1, tid: 4, nr: 7, exit: true, ret: 0)  // its enter predates the claim
@@ -184,7 +233,7 @@ final class RingDecoderTests: XCTestCase {
             // Make some cells look valid so the decoder reaches payload parsing.
             for pos in 0..<UInt64(cellsPerCPU) where Bool.random() {
                 var h = ring.header(
-                    gen: gen, kind: tt_kind(rawValue: UInt32.random(in: 0...4)), cpu: 0, pos: pos, ts: pos, tid: 1,
+                    gen: gen, kind: tt_kind(rawValue: UInt32.random(in: 0...6)), cpu: 0, pos: pos, ts: pos, tid: 1,
                     nr: UInt32.random(in: 0...UInt32.max))
                 h.len = UInt16.random(in: 0...UInt16.max)
                 ring.put(h, cpu: 0, pos: pos)
@@ -193,6 +242,9 @@ final class RingDecoderTests: XCTestCase {
             let low = [UInt64.random(in: 0...2000), 0]
             let (items, _) = RingDecoder(generation: gen, cellsPerCPU: cellsPerCPU, ncpus: ncpus)
                 .decode(cells: ring.cells, low: low, high: ring.heads)
+            _ = RingDecoder(generation: gen, cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+                .processExits(cells: ring.cells, low: low, high: ring.heads)
+            for case .signal(let s) in items { XCTAssertEqual(s.fields.count, 32) }
             for case .syscall(let e) in items {
                 XCTAssertLessThanOrEqual(e.args.count, 6)
                 for p in e.payloads { XCTAssertLessThanOrEqual(p.bytes.count, Int(TT_MAX_CAPTURE) + 128) }

@@ -93,6 +93,10 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
     public var stoppedAt: String?
     /// Where the ring and this record were archived after the container stopped.
     public var archive: String?
+    /// How the container's init ended (its wait status), when its ring
+    /// recorded the exit. JSON: `exit_code`, or `killed_by` (a signal
+    /// number) and `core_dumped`.
+    public var exitStatus: Int32?
 
     public init(
         id: String, name: String, runtime: ContainerRuntime, source: ContainerSource,
@@ -101,7 +105,7 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
         namespace: String? = nil, pod: String? = nil, podUID: String? = nil, container: String? = nil,
         labels: [String: String] = [:], annotations: [String: String] = [:], pid: Int32? = nil,
         bundle: String? = nil, startedAt: String? = nil, stoppedAt: String? = nil,
-        archive: String? = nil
+        archive: String? = nil, exitStatus: Int32? = nil
     ) {
         self.id = id
         self.name = name
@@ -125,6 +129,7 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
         self.startedAt = startedAt
         self.stoppedAt = stoppedAt
         self.archive = archive
+        self.exitStatus = exitStatus
     }
 
     /// Fills name, runtime and the Kubernetes fields from derived metadata.
@@ -155,6 +160,9 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
         case startedAt = "started_at"
         case stoppedAt = "stopped_at"
         case archive
+        case exitCode = "exit_code"
+        case killedBy = "killed_by"
+        case coreDumped = "core_dumped"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -181,6 +189,18 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
         startedAt = try c.decodeIfPresent(String.self, forKey: .startedAt)
         stoppedAt = try c.decodeIfPresent(String.self, forKey: .stoppedAt)
         archive = try c.decodeIfPresent(String.self, forKey: .archive)
+        if let code = try c.decodeIfPresent(Int32.self, forKey: .exitCode) {
+            exitStatus = (code & 0xff) << 8
+        } else if let signal = try c.decodeIfPresent(Int32.self, forKey: .killedBy) {
+            let core = try c.decodeIfPresent(Bool.self, forKey: .coreDumped) ?? false
+            exitStatus = (signal & 0x7f) | (core ? 0x80 : 0)
+        }
+    }
+
+    /// How the container's init ended, as strace says it: `exited 1`,
+    /// `killed by signal 11` (the CLI names the signal).
+    public var end: ProcessExit? {
+        exitStatus.map { ProcessExit(tsNs: 0, cpu: 0, pid: UInt32(bitPattern: pid ?? 0), tid: 0, comm: "", status: $0) }
     }
 
     /// Writes every key; an unknown value is an explicit `null`.
@@ -208,5 +228,9 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
         try c.encode(startedAt, forKey: .startedAt)
         try c.encode(stoppedAt, forKey: .stoppedAt)
         try c.encode(archive, forKey: .archive)
+        let end = self.end
+        try c.encode(end?.exitCode, forKey: .exitCode)
+        try c.encode(end?.killedBy, forKey: .killedBy)
+        try c.encode(end.map(\.coreDumped), forKey: .coreDumped)
     }
 }
