@@ -118,9 +118,26 @@ extension CapturePlan {
                 "open", "creat", "unlink", "chdir", "chmod", "access", "mkdir", "rmdir", "stat", "lstat", "stat64",
                 "lstat64", "truncate", "truncate64", "chown", "lchown", "chown32", "lchown32", "chroot", "umount",
                 "umount2", "statfs", "statfs64", "mknod", "utime", "utimes", "acct", "swapon", "swapoff", "uselib",
-                "setxattr", "lsetxattr", "getxattr", "lgetxattr", "listxattr", "llistxattr", "removexattr",
-                "lremovexattr", "memfd_create", "fsopen",
+                "memfd_create", "fsopen", "mq_open", "mq_unlink",
             ], enter: [str(0)])
+        + plans(["setxattr", "lsetxattr"], enter: [str(0), str(1), buf(2, .arg(3))])
+        + plans(["getxattr", "lgetxattr"], enter: [str(0), str(1)], exit: [buf(2, .ret)])
+        + plans(["listxattr", "llistxattr"], enter: [str(0)], exit: [buf(1, .ret)])
+        + plans(["removexattr", "lremovexattr"], enter: [str(0), str(1)])
+        + plans(["fsetxattr"], enter: [str(1), buf(2, .arg(3))])
+        + plans(["fgetxattr"], enter: [str(1)], exit: [buf(2, .ret)])
+        + plans(["fremovexattr"], enter: [str(1)])
+        + plans(["flistxattr"], exit: [buf(1, .ret)])
+        + plans(["getxattrat", "setxattrat", "removexattrat"], enter: [str(1), str(3)])
+        + plans(["listxattrat"], enter: [str(1)])
+        + plans(["fspick", "mount_setattr", "open_tree_attr", "file_getattr", "file_setattr"], enter: [str(1)])
+        + plans(["fsconfig"], enter: [str(2)])
+        + plans(["add_key"], enter: [str(0), str(1)])
+        + plans(["request_key"], enter: [str(0), str(1), str(2)])
+        + plans(["mq_timedsend"], enter: [buf(1, .arg(2))])
+        + plans(["mq_timedreceive"], exit: [buf(1, .ret)])
+        + plans(["setsockopt"], enter: [buf(3, .arg(4))])
+        + plans(["getsockopt"], exit: [buf(3, .pointedBy(4))])
         + plans(
             [
                 "openat", "mkdirat", "mknodat", "fchownat", "newfstatat", "fstatat64", "unlinkat", "fchmodat",
@@ -151,13 +168,35 @@ extension CapturePlan {
     public static let uncaptured: [String: String] = [
         "sendmmsg": "vectors of msghdrs: only the call is recorded",
         "recvmmsg": "vectors of msghdrs: only the call is recorded",
-        "fanotify_mark": "path only with a dirfd pair; rare in containers",
+        "fanotify_mark": "rare in containers",
         "quotactl": "rare in containers",
+        "quotactl_fd": "rare in containers",
         "sethostname": "rare in containers",
         "setdomainname": "rare in containers",
-        "syslog": "kernel log buffer",
+        "syslog": "the kernel log",
         "process_vm_readv": "another process's memory",
         "process_vm_writev": "another process's memory",
+        "process_madvise": "address ranges, not data",
         "vmsplice": "pipe pages, not data the call reads or writes itself",
+        "getrandom": "random bytes: no use to a reader, and secret",
+        "add_key.payload": "a key's payload is secret",
+        "fsconfig.value": "mount options may carry secrets",
+        "futex_wait": "a futex word, not data",
+        "futex_wake": "a futex word, not data",
+        "io_uring_enter": "io_uring's own memory",
+        "io_uring_register": "io_uring's own memory",
+        "landlock_add_rule": "a rule struct",
+        "mincore": "a result vector of page bits",
+        "modify_ldt": "descriptor tables",
+        "move_pages": "page address arrays",
+        "pselect6": "a sigmask struct",
+        "reboot": "rare in containers",
+        "seccomp": "a BPF filter program",
+        "shmat": "an address, not data",
+        "shmdt": "an address, not data",
+        "bpf": "BPF attributes",
+        "perf_event_open": "perf attributes",
+        "ioctl": "request-specific memory",
+        "prctl": "option-specific memory",
     ]
 }
