@@ -52,6 +52,13 @@ struct signal_struct {
 		int counter;
 	} live; /* threads not yet in do_exit */
 };
+struct upid {
+	int nr;
+};
+struct pid {
+	unsigned int level; /* depth of its pid namespace; numbers[level] is the innermost */
+	struct upid numbers[];
+};
 struct task_struct {
 	struct thread_info thread_info;
 	int pid;
@@ -62,6 +69,7 @@ struct task_struct {
 	struct css_set *cgroups;
 	struct task_struct *real_parent;
 	struct signal_struct *signal;
+	struct pid *thread_pid;
 };
 #if defined(__TARGET_ARCH_x86)
 /* x86_64 syscall entry frame */
@@ -182,6 +190,20 @@ static __always_inline __u64 tt_cgroup_ancestor(struct cgroup *cgrp, __u32 level
 	__u64 at = cg + bpf_core_field_offset(struct cgroup___ids, ancestor_ids) + level * sizeof(id);
 	bpf_probe_read_kernel(&id, sizeof(id), (void *)at);
 	return id;
+}
+
+/* The task's pid in its own (innermost) pid namespace. Probe reads. */
+static __always_inline __u32 tt_task_ns_pid(struct task_struct *task)
+{
+	struct pid *p = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(p, level);
+	if (!p || level > 32)
+		return 0;
+	__u64 at = (__u64)p + bpf_core_field_offset(struct pid, numbers) + level * bpf_core_type_size(struct upid) +
+		   bpf_core_field_offset(struct upid, nr);
+	int nr = 0;
+	bpf_probe_read_kernel(&nr, sizeof(nr), (void *)at);
+	return nr;
 }
 
 /* thread group id and thread id as the host pid namespace sees them */

@@ -720,6 +720,7 @@ int tt_record_proc_exit(__u64 *ctx)
 	if (!r)
 		return 0;
 	r->exit_code = BPF_CORE_READ(p, exit_code);
+	r->ns_pid = tt_task_ns_pid(p);
 	tt_task_comm(task, r->comm);
 	r->cgroup_id = tt_task_cgroup_id(task);
 	publish(&r->h, pos);

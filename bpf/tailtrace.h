@@ -162,7 +162,7 @@ _Static_assert(sizeof(struct tt_signal) <= TT_CELL_SIZE, "a signal is one cell")
 struct tt_proc_exit {
 	struct tt_header h;  /* nr: 0 */
 	__s32 exit_code;     /* wait status: (code << 8), or the signal | 0x80 for a core dump */
-	__u32 _pad;
+	__u32 ns_pid;        /* its pid in its own pid namespace: 1 for a container's init */
 	char comm[TT_COMM_LEN];
 	__u64 cgroup_id;
 };

@@ -316,7 +316,8 @@ public struct RingDecoder {
         return .processExit(
             ProcessExit(
                 tsNs: h.ts_ns, cpu: Int(h.cpu), pid: h.pid, tid: h.tid,
-                comm: withUnsafeBytes(of: x.comm) { cString($0) }, status: x.exit_code, cgroupID: x.cgroup_id))
+                comm: withUnsafeBytes(of: x.comm) { cString($0) }, status: x.exit_code, nsPid: x.ns_pid,
+                cgroupID: x.cgroup_id))
     }
 
     static func cString(_ raw: UnsafeRawBufferPointer) -> String {

@@ -159,9 +159,15 @@ public struct ProcessExit: Sendable, Equatable {
     public var comm: String
     /// The wait status, as wait4 would return it.
     public var status: Int32
+    /// Its pid in its own pid namespace (0: unknown): 1 is a container's init.
+    public var nsPid: UInt32
     public var cgroupID: UInt64
 
-    public init(tsNs: UInt64, cpu: Int, pid: UInt32, tid: UInt32, comm: String, status: Int32, cgroupID: UInt64 = 0) {
+    public init(
+        tsNs: UInt64, cpu: Int, pid: UInt32, tid: UInt32, comm: String, status: Int32, nsPid: UInt32 = 0,
+        cgroupID: UInt64 = 0
+    ) {
+        self.nsPid = nsPid
         self.tsNs = tsNs
         self.cpu = cpu
         self.pid = pid

@@ -84,7 +84,7 @@ public struct FlightRecorder {
             let snapshot = try RingSnapshot.capture(installation, slot: slot)
             ring = snapshot.serialized()
             // how the container's init ended, for `list`
-            if let pid = record.pid, let exit = snapshot.exit(of: pid) { stopped.exitStatus = exit.status }
+            stopped.exitStatus = snapshot.initExit(pid: record.pid)?.status
         }
         if let slot { try pool.free(slot: slot) }
         stopped.state = .exited

@@ -89,10 +89,13 @@ public struct RecordedTraces {
 }
 
 extension RingSnapshot {
-    /// How process `pid` ended, if the ring holds its exit.
-    public func exit(of pid: Int32) -> ProcessExit? {
-        RingDecoder(generation: generation, cellsPerCPU: cellsPerCPU, ncpus: ncpus)
-            .processExits(cells: cells, low: low, high: high).last { Int32(bitPattern: $0.pid) == pid }
+    /// How a container ended: the exit of its init, the last process that
+    /// was pid 1 of its pid namespace, or else of host pid `pid` (a
+    /// container in the host's pid namespace), if the ring holds it.
+    public func initExit(pid: Int32?) -> ProcessExit? {
+        let exits = RingDecoder(generation: generation, cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+            .processExits(cells: cells, low: low, high: high)
+        return exits.last { $0.nsPid == 1 } ?? exits.last { pid != nil && Int32(bitPattern: $0.pid) == pid }
     }
 
     /// Decodes the snapshot into syscalls, oldest first, with loss counts.

@@ -133,9 +133,24 @@ def workload_problems(events, tag):
         ("openat /nonexistent/tt-matrix = -2 ENOENT",
          find("openat", lambda a, e: a.get("filename") == "/nonexistent/tt-matrix"
               and e.get("ret") == -2 and e.get("errno") == "ENOENT")),
+        ("openat of a path in an untouched page, read again at exit",
+         find("openat", lambda a, e: a.get("filename") == "/nonexistent/tt-matrix-cold"
+              and "faulted" not in e)),
+        ("connect to AF_INET 127.0.0.1:9",
+         find("connect", lambda a, e: a.get("uservaddr") == {"family": "AF_INET", "addr": "127.0.0.1", "port": 9})),
         ("3 getppid", sum(e.get("syscall") == "getppid" for e in mine) >= 3),
         ("exit_group(error_code=3) = null",
          find("exit_group", lambda a, e: a.get("error_code") == 3 and e.get("ret") is None)),
+    ]
+    others_ = [e for e in events if "event" in e and e.get("comm") == "workload"]
+    checks += [
+        ("SIGSEGV delivered (SEGV_MAPERR at NULL)",
+         any(e["event"] == "signal" and e.get("signal") == "SIGSEGV" and e.get("code") == "SEGV_MAPERR"
+             for e in others_)),
+        ("the child killed by SIGSEGV",
+         any(e["event"] == "exit" and e.get("killed_by") == "SIGSEGV" for e in others_)),
+        ("the workload's own exit with 3",
+         any(e["event"] == "exit" and e.get("exit_code") == 3 for e in others_)),
     ]
     problems = [f"missing {what}" for what, ok in checks if not ok]
     others = {e["args"]["buf"] for e in calls if e.get("syscall") == "write"

@@ -8,16 +8,27 @@
  *     close(fd)
  *     write(1, "tailtrace-matrix write TAG\n", n)          = n
  *     openat(AT_FDCWD, "/nonexistent/tt-matrix", O_RDONLY) = -1 ENOENT
+ *     openat(AT_FDCWD, "/nonexistent/tt-matrix-cold", ...)  = -1 ENOENT (a path
+ *                                                      in a page never touched)
+ *     socket(AF_INET, SOCK_STREAM, 0); connect(fd, 127.0.0.1:9)
+ *     a child killed by SIGSEGV, and wait4 for it
  *     getppid() x3
  *     exit_group(3)
  *
  * TAG names the run (attach, hook, pool) so that check.py can tell that no
  * trace holds another run's records.
  */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* Alone in a 64 KiB-aligned block, so fault-around never maps it early:
+ * the recorder's read at sys_enter faults and its read at sys_exit must not. */
+__attribute__((aligned(65536), section(".cold"))) const char cold[65536] = "/nonexistent/tt-matrix-cold";
 
 int main(int argc, char **argv)
 {
@@ -43,6 +54,16 @@ int main(int argc, char **argv)
 	syscall(SYS_write, 1, line, n);
 
 	syscall(SYS_openat, AT_FDCWD, "/nonexistent/tt-matrix", O_RDONLY);
+	syscall(SYS_openat, AT_FDCWD, cold, O_RDONLY);
+
+	long s = syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(0x7f000001) };
+	syscall(SYS_connect, s, &in, sizeof(in));
+
+	long child = syscall(SYS_fork);
+	if (child == 0)
+		*(volatile int *)0 = 0; /* SIGSEGV */
+	syscall(SYS_wait4, child, 0, 0, 0);
 	for (int i = 0; i < 3; i++)
 		syscall(SYS_getppid);
 	syscall(SYS_exit_group, 3);

@@ -122,6 +122,7 @@ final class ContainerdPoolTests: ContainerdTestCase {
         XCTAssertTrue(second.contains("\(id) is gone"), second)
         let exited = try XCTUnwrap(try list().first { $0["id"] as? String == id })
         XCTAssertEqual(exited["state"] as? String, "exited")
+        XCTAssertEqual(exited["exit_code"] as? Int, 6, "how its init ended, from the exit in its ring")
         XCTAssertEqual(try status()["claimed"] as? Int, 0)
 
         let events = try t.dumpJSON(id)

@@ -64,6 +64,8 @@ final class PodmanHookTests: XCTestCase {
         XCTAssertEqual(record["runtime"] as? String, "podman")
         XCTAssertEqual(record["source"] as? String, "hook")
         XCTAssertEqual(record["state"] as? String, "exited")
+        XCTAssertEqual(record["exit_code"] as? Int, 7, "how its init ended, from the exit in its ring")
+        XCTAssertTrue(record["killed_by"] is NSNull)
         let id = try XCTUnwrap(record["id"] as? String)
 
         let events = try t.dumpJSON(name)
