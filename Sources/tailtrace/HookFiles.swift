@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Glibc
 import Shared
 
@@ -7,23 +8,33 @@ enum HookFiles {
     static let defaultLibexec = "/usr/local/libexec/tailtrace"
     static let executables = ["ocihook-prestart", "ocihook-poststop"]
 
+    /// One hooks.d file (OCI hooks 1.0.0, as CRI-O and podman read it).
+    struct Config: Encodable {
+        struct Hook: Encodable {
+            var path: String
+            var args: [String]
+            var timeout = 10
+        }
+        struct When: Encodable {
+            var always: Bool?
+            var annotations: [String: String]?
+        }
+        var version = "1.0.0"
+        var hook: Hook
+        var when: When
+        var stages: [String]
+    }
+
     /// hooks.d JSON for one stage. Conditions in 1.0.0 are AND-ed; the one
     /// annotation pattern opts in with either tailtrace annotation.
-    static func json(executable: String, path: String, stage: String, args: [String], always: Bool) -> String {
+    static func json(executable: String, path: String, stage: String, args: [String], always: Bool) throws -> [UInt8] {
         let when =
             always
-            ? #"{"always": true}"#
-            : #"{"annotations": {"^io\\.tailtrace\\.(trace|required)$": "^true$"}}"#
-        let argv = ([executable] + args).map(JSONText.string).joined(separator: ", ")
-        return """
-            {
-              "version": "1.0.0",
-              "hook": {"path": \(JSONText.string(path)), "args": [\(argv)], "timeout": 10},
-              "when": \(when),
-              "stages": ["\(stage)"]
-            }
-
-            """
+            ? Config.When(always: true) : Config.When(annotations: [#"^io\.tailtrace\.(trace|required)$"#: "^true$"])
+        let config = Config(hook: .init(path: path, args: [executable] + args), when: when, stages: [stage])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(config)) + [UInt8(ascii: "\n")]
     }
 
     /// Copies the hook executables next to this tailtrace into `libexec`
@@ -39,8 +50,9 @@ enum HookFiles {
             let source = here + "/" + executable
             let target = libexec + "/" + executable
             if realpath(source) != realpath(target) { try copyFile(source, to: target, mode: 0o755) }
-            let text = json(executable: executable, path: target, stage: stage, args: args, always: always)
-            try writeFile(hooksDir + "/tailtrace-\(stage).json", Array(text.utf8), mode: 0o644)
+            let text = try json(executable: executable, path: target, stage: stage, args: args, always: always)
+            try StateFiles.writeAtomically(
+                directory: hooksDir, name: "tailtrace-\(stage).json", bytes: text, mode: 0o644)
         }
     }
 
@@ -78,30 +90,9 @@ enum HookFiles {
             if n == 0 { break }
             bytes.append(contentsOf: buffer[..<n])
         }
-        try writeFile(target, bytes, mode: mode)
-    }
-
-    /// Writes a file atomically (temp file + rename): a runtime reading
-    /// hooks.d or running a hook never sees half a file.
-    static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t) throws {
-        let temp = path + ".tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw UserError("cannot write \(temp): \(String(cString: strerror(errno)))") }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n <= 0 {
-                close(fd)
-                unlink(temp)
-                throw UserError("cannot write \(temp): \(String(cString: strerror(errno)))")
-            }
-            offset += n
-        }
-        fchmod(fd, mode)
-        close(fd)
-        guard rename(temp, path) == 0 else {
-            unlink(temp)
-            throw UserError("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
+        let slash = target.lastIndex(of: "/") ?? target.startIndex
+        try StateFiles.writeAtomically(
+            directory: String(target[..<slash]), name: String(target[target.index(after: slash)...]), bytes: bytes,
+            mode: mode)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FoundationEssentials
 import BPFObjects
 import CTailtrace
 import Glibc
@@ -140,30 +141,17 @@ struct Status: ParsableCommand {
                 $0.variant == i.variant
                     ? $0.reason : "chosen at install; this kernel now would pick \($0.variant.rawValue)"
             } ?? "chosen at install"
-        let fields: [(String, String)] = [
-            ("pin_root", JSONText.string(i.root.path)),
-            ("key_mode", JSONText.string(i.keyMode.rawValue)),
-            ("bpf_variant", JSONText.string(i.variant.rawValue)),
-            ("bpf_variant_reason", JSONText.string(reason)),
-            ("auto_claim", i.autoClaim ? "true" : "false"),
-            ("pool_size", "\(s.poolSize)"),
-            ("loaded", "\(s.loaded)"),
-            ("free", "\(s.free)"),
-            ("claimed", "\(s.claimed)"),
-            ("misses", "\(s.misses)"),
-            ("auto_claims", "\(s.autoClaims)"),
-            ("claim_races", "\(s.races)"),
-            ("claims_refused", "\(s.refused)"),
-            ("lost", "\(s.lost)"),
-            ("payloads", "\(s.payloads)"),
-            ("payload_faults", "\(s.payloadFaults)"),
-            ("ring_bytes", "\(i.ringBytes)"),
-            ("capture_bytes", "\(i.captureBytes)"),
-            ("memory_bytes", "\(s.memoryBytes)"),
-        ]
+        let report = StatusReport(
+            pinRoot: i.root.path, keyMode: i.keyMode.rawValue, bpfVariant: i.variant.rawValue,
+            bpfVariantReason: reason, autoClaim: i.autoClaim, poolSize: s.poolSize, loaded: s.loaded, free: s.free,
+            claimed: s.claimed, misses: s.misses, autoClaims: s.autoClaims, claimRaces: s.races,
+            claimsRefused: s.refused, lost: s.lost, payloads: s.payloads, payloadFaults: s.payloadFaults,
+            ringBytes: i.ringBytes, captureBytes: i.captureBytes, memoryBytes: s.memoryBytes)
         switch output {
         case .json:
-            print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
         case .text:
             print("installed at \(i.root.path), key \(i.keyMode.rawValue)\(i.autoClaim ? ", auto-claim" : "")")
             print("programs: \(i.variant.rawValue) variant (\(reason))")
@@ -173,9 +161,31 @@ struct Status: ParsableCommand {
             print(
                 "pool misses: \(s.misses), auto-claims: \(s.autoClaims), refused claims: \(s.refused), lost events: \(s.lost)"
             )
-            let rate = s.payloads == 0 ? 0 : Double(s.payloadFaults) * 100 / Double(s.payloads)
-            print("payloads: \(s.payloads) captured, \(s.payloadFaults) unreadable (\(String(format: "%.2f", rate))%)")
+            // hundredths of a percent, without floating point formatting
+            let basis = s.payloads == 0 ? 0 : s.payloadFaults * 10_000 / s.payloads
+            let rate = "\(basis / 100).\(basis % 100 < 10 ? "0" : "")\(basis % 100)%"
+            print("payloads: \(s.payloads) captured, \(s.payloadFaults) unreadable at enter and exit (\(rate))")
         }
+    }
+}
+
+/// `tailtrace status --output json` (keys in the shared contract, snake_case).
+struct StatusReport: Encodable {
+    var pinRoot: String
+    var keyMode: String
+    var bpfVariant: String
+    var bpfVariantReason: String
+    var autoClaim: Bool
+    var poolSize, loaded, free, claimed: Int
+    var misses, autoClaims, claimRaces, claimsRefused, lost, payloads, payloadFaults: UInt64
+    var ringBytes, captureBytes, memoryBytes: Int
+
+    enum CodingKeys: String, CodingKey {
+        case pinRoot = "pin_root", keyMode = "key_mode", bpfVariant = "bpf_variant"
+        case bpfVariantReason = "bpf_variant_reason", autoClaim = "auto_claim", poolSize = "pool_size"
+        case loaded, free, claimed, misses, autoClaims = "auto_claims", claimRaces = "claim_races"
+        case claimsRefused = "claims_refused", lost, payloads, payloadFaults = "payload_faults"
+        case ringBytes = "ring_bytes", captureBytes = "capture_bytes", memoryBytes = "memory_bytes"
     }
 }
 
@@ -205,18 +215,3 @@ enum ByteSize {
     }
 }
 
-enum JSONText {
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case _ where u.value < 0x20: out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
-}

@@ -4,7 +4,7 @@ import Glibc
 /// handled and errors naming the path. This state is root-only: files are
 /// created 0600 and directories 0700, whatever the umask.
 public enum StateFiles {
-    static let fileMode: mode_t = 0o600
+    public static let fileMode: mode_t = 0o600
     static let directoryMode: mode_t = 0o700
 
     /// Reads `fd` to EOF, refusing more than `limit` bytes.
@@ -68,14 +68,15 @@ public enum StateFiles {
     /// readers from seeing half a file), for state that does not outlive a
     /// reboot anyway.
     static func writeAtomically(
-        directory: String, name: String, durable: Bool = true, body: (_ fd: Int32, _ path: String) throws -> Void
+        directory: String, name: String, durable: Bool = true, mode: mode_t = fileMode,
+        body: (_ fd: Int32, _ path: String) throws -> Void
     ) throws {
         let target = directory + "/" + name
         let temp = directory + "/.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fileMode)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         guard fd >= 0 else { throw FileSystemError(operation: "open", path: temp, errno: errno) }
         do {
-            guard fchmod(fd, fileMode) == 0 else {
+            guard fchmod(fd, mode) == 0 else {
                 throw FileSystemError(operation: "fchmod", path: temp, errno: errno)
             }
             try body(fd, temp)
@@ -96,8 +97,12 @@ public enum StateFiles {
         if durable { try syncDirectory(directory) }
     }
 
-    static func writeAtomically(directory: String, name: String, bytes: [UInt8], durable: Bool = true) throws {
-        try writeAtomically(directory: directory, name: name, durable: durable) { fd, path in
+    /// `mode`: state files are root-only (the default); files other programs
+    /// read (hooks.d, hook executables) pass their own.
+    public static func writeAtomically(
+        directory: String, name: String, bytes: [UInt8], durable: Bool = true, mode: mode_t = fileMode
+    ) throws {
+        try writeAtomically(directory: directory, name: name, durable: durable, mode: mode) { fd, path in
             try bytes.withUnsafeBytes { try writeAll(fd: fd, $0, path: path) }
         }
     }
