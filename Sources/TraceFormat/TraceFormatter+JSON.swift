@@ -17,21 +17,30 @@ import Shared
 // "faulted"; a payload cut at the capture size is named in "truncated".
 
 extension TraceFormatter {
-    func appendJSON(_ e: SyscallEvent, _ sig: SyscallSignature, into out: inout [UInt8]) {
+    /// `{"ts_ns":…,"cpu":…,"pid":…,"tid":…,"comm":…` and `cgroup_id` for a
+    /// task in another cgroup than the container's: every record's start.
+    func appendJSONHead(
+        tsNs: UInt64, cpu: Int, pid: UInt32, tid: UInt32, comm: String, cgroupID: UInt64, into out: inout [UInt8]
+    ) {
         out.appendASCII("{\"ts_ns\":")
-        out.appendDecimal(e.tsNs)
+        out.appendDecimal(tsNs)
         out.appendASCII(",\"cpu\":")
-        out.appendDecimal(e.cpu)
+        out.appendDecimal(cpu)
         out.appendASCII(",\"pid\":")
-        out.appendDecimal(UInt64(e.pid))
+        out.appendDecimal(UInt64(pid))
         out.appendASCII(",\"tid\":")
-        out.appendDecimal(UInt64(e.tid))
+        out.appendDecimal(UInt64(tid))
         out.appendASCII(",\"comm\":")
-        out.appendJSONString(e.comm)
-        if e.cgroupID != 0, let own = containerCgroupID, e.cgroupID != own {
+        out.appendJSONString(comm)
+        if cgroupID != 0, let own = containerCgroupID, cgroupID != own {
             out.appendASCII(",\"cgroup_id\":")
-            out.appendDecimal(e.cgroupID)
+            out.appendDecimal(cgroupID)
         }
+    }
+
+    func appendJSON(_ e: SyscallEvent, _ sig: SyscallSignature, into out: inout [UInt8]) {
+        appendJSONHead(
+            tsNs: e.tsNs, cpu: e.cpu, pid: e.pid, tid: e.tid, comm: e.comm, cgroupID: e.cgroupID, into: &out)
         out.append(contentsOf: sig.jsonHead)
 
         var anyTruncated = false

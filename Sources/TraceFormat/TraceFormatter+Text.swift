@@ -4,19 +4,26 @@ import Shared
 // 00:00.000123 cpu#1 pid 42 [cat] openat(dfd=AT_FDCWD, filename="/etc/hostname", flags=O_RDONLY) = 3
 
 extension TraceFormatter {
-    func appendText(_ e: SyscallEvent, _ sig: SyscallSignature, _ start: UInt64, into out: inout [UInt8]) {
-        appendRelativeTime(e.tsNs, since: start, into: &out)
+    /// `00:00.000123 cpu#1 pid 42 [cat] `: what every text line starts with.
+    func appendTextPrefix(
+        tsNs: UInt64, cpu: Int, pid: UInt32, tid: UInt32, comm: String, into out: inout [UInt8]
+    ) {
+        appendRelativeTime(tsNs, since: startNs ?? tsNs, into: &out)
         out.appendASCII(" cpu#")
-        out.appendDecimal(e.cpu)
+        out.appendDecimal(cpu)
         out.appendASCII(" pid ")
-        out.appendDecimal(UInt64(e.pid))
-        if e.tid != e.pid {
+        out.appendDecimal(UInt64(pid))
+        if tid != pid {
             out.appendASCII(" tid ")
-            out.appendDecimal(UInt64(e.tid))
+            out.appendDecimal(UInt64(tid))
         }
         out.appendASCII(" [")
-        out.appendTextEscaped(e.comm)
+        out.appendTextEscaped(comm)
         out.appendASCII("] ")
+    }
+
+    func appendText(_ e: SyscallEvent, _ sig: SyscallSignature, into out: inout [UInt8]) {
+        appendTextPrefix(tsNs: e.tsNs, cpu: e.cpu, pid: e.pid, tid: e.tid, comm: e.comm, into: &out)
         out.append(contentsOf: sig.textHead)
 
         // An exit whose enter was not recorded (it came before the claim,

@@ -151,6 +151,16 @@ func jsonObjects(_ items: [TraceItem], catalog: TracefsCatalog = TracefsFixtures
                 }
             }
         }
+        for signo in [0, -1, 11, 17, 31, 64, 65, Int32.max, Int32.min] as [Int32] {
+            for code in [0, 1, 3, 4, -2, -5, 0x80, Int32.min, Int32.max] as [Int32] {
+                items.append(
+                    .signal(
+                        SignalEvent(
+                            tsNs: 1, cpu: -1, pid: .max, tid: 0, comm: comm, signo: signo, errno: code, code: code,
+                            disposition: .handler, fields: code == 1 ? [] : junk)))
+            }
+            items.append(.processExit(ProcessExit(tsNs: 2, cpu: 0, pid: 0, tid: 0, comm: comm, status: signo)))
+        }
         items.append(.lost(count: .max))
         items.append(
             .syscall(
