@@ -109,6 +109,11 @@ extension SyscallEvent {
     /// Whether any argv entry was captured. Entries are shown in the order
     /// the recorder wrote them, which is argv order.
     var hasArgv: Bool {
-        payloads.contains { $0.arg >= Payload.argvBase }
+        payloads.contains { $0.isArgvEntry }
     }
+}
+
+extension Payload {
+    /// argv[i] of execve/execveat (the numbers between argvBase and iovBase).
+    var isArgvEntry: Bool { arg >= Payload.argvBase && arg < Payload.iovBase }
 }
