@@ -90,15 +90,40 @@ extension Array where Element == UInt8 {
         if !wrote { append(UInt8(ascii: "0")) }
     }
 
-    /// `SIGTERM` for 15, the number for anything without a name.
+    /// `SIGTERM` for 15, `SIGRT_2` for 34, the number for anything without a name.
     mutating func appendSignal(_ value: UInt64) {
         if value > 0 && value < UInt64(signalNames.count) {
             appendASCII(signalNames[Int(value)])
+        } else if value > 32 && value <= 64 {
+            appendASCII("SIGRT_")
+            appendDecimal(value - 32)
+        } else {
+            appendDecimal(value)
+        }
+    }
+
+    /// The name of `value` in a table of constants, else the number (in
+    /// hex for values such as ioctl requests that are read as bit fields).
+    mutating func appendConstant(_ value: UInt64, _ table: ConstantTable, orHex: Bool = false) {
+        if let name = constantName(value, table) {
+            appendASCII(name)
+        } else if orHex {
+            appendHex(value)
         } else {
             appendDecimal(value)
         }
     }
 }
+
+/// Named values that are not bit sets (SIG_BLOCK, F_GETFL, AF_INET...).
+typealias ConstantTable = [(value: UInt64, name: StaticString)]
+
+func constantName(_ value: UInt64, _ table: ConstantTable) -> StaticString? {
+    for (known, name) in table where known == value { return name }
+    return nil
+}
+
+
 
 enum OpenFlags {
     /// O_CREAT and __O_TMPFILE: the only cases where open's `mode` is read.
@@ -169,10 +194,10 @@ private let cloneFlagBits: FlagTable = [
     (0x4000_0000, "CLONE_NEWNET"), (0x8000_0000, "CLONE_IO"),
 ]
 
-/// Signal numbers 1...31, the same on x86 and arm64 (asm-generic/signal.h).
+/// Signal numbers 1...32, the same on x86 and arm64 (asm-generic/signal.h).
 private let signalNames: [StaticString] = [
     "0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
     "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT",
     "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU",
-    "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+    "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS", "SIGRTMIN",
 ]

@@ -6,6 +6,10 @@ import Shared
 
 private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+/// The lower-case hex digit of 0...15.
+@inline(__always)
+func hexDigit(_ value: UInt8) -> UInt8 { hexDigits[Int(value & 0xf)] }
+
 extension Array where Element == UInt8 {
     @inline(__always)
     mutating func appendASCII(_ s: StaticString) {
@@ -89,9 +93,12 @@ extension Array where Element == UInt8 {
         }
     }
 
-    /// strace-style escaping: printable ASCII as is, `\"` `\\`, C escapes for
-    /// tab/newline/etc., `\xHH` for every other byte (including non-ASCII, so
-    /// a terminal never receives raw control or partial UTF-8 sequences).
+    /// strace's escaping (string_quote in its util.c): printable ASCII as
+    /// is, `\"` `\\`, C escapes for tab, newline, vertical tab, form feed and
+    /// carriage return, and octal for every other byte, including NUL, ESC
+    /// and all bytes >= 0x7f, so a terminal never receives raw control bytes
+    /// or partial UTF-8 sequences. The octal has as few digits as it needs
+    /// (`\33[1m`) unless the next byte is an octal digit (`\0001`).
     mutating func appendTextEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
         var runStart = 0
         var i = 0
@@ -111,9 +118,10 @@ extension Array where Element == UInt8 {
             case 0x0c: append(UInt8(ascii: "f"))
             case 0x0d: append(UInt8(ascii: "r"))
             default:
-                append(UInt8(ascii: "x"))
-                append(hexDigits[Int(b >> 4)])
-                append(hexDigits[Int(b & 0xf)])
+                let nextIsOctalDigit = i + 1 < bytes.count && bytes[i + 1] >= 0x30 && bytes[i + 1] <= 0x37
+                if nextIsOctalDigit || b >= 0o100 { append(0x30 + (b >> 6)) }
+                if nextIsOctalDigit || b >= 0o10 { append(0x30 + ((b >> 3) & 7)) }
+                append(0x30 + (b & 7))
             }
             i += 1
             runStart = i
@@ -121,40 +129,57 @@ extension Array where Element == UInt8 {
         if runStart < bytes.count { append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
     }
 
-    /// The contents of a JSON string (without quotes). Valid UTF-8 passes
-    /// through; each byte that is not part of a valid UTF-8 sequence becomes
-    /// `\u00XX` (so the output is always valid JSON, and such a byte reads back
-    /// as the Latin-1 character of the same value).
-    mutating func appendJSONEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+    /// Captured bytes as a JSON string, quotes included. Returns whether it
+    /// is written as Latin-1.
+    ///
+    /// Bytes that are valid UTF-8 are written as that text (so the string's
+    /// UTF-8 encoding is the bytes). Anything else is written one character
+    /// per byte, the character of the same value (Latin-1: 0xff is U+00FF),
+    /// and the caller marks the string as such ("latin1" in the record), so
+    /// every string reads back to its exact bytes either way. Either way,
+    /// control characters, DEL and the C1 controls U+0080...U+009F (which
+    /// some terminals obey as escape sequences) are written as `\u00XX`.
+    @discardableResult
+    mutating func appendJSONBytes(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        append(UInt8(ascii: "\""))
+        let latin1 = !isValidUTF8(bytes)
+        if latin1 {
+            appendJSONLatin1(bytes)
+        } else {
+            appendJSONEscaped(bytes)
+        }
+        append(UInt8(ascii: "\""))
+        return latin1
+    }
+
+    @discardableResult
+    mutating func appendJSONBytes(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { appendJSONBytes($0) }
+    }
+
+    /// The contents of a JSON string (without quotes) from valid UTF-8.
+    private mutating func appendJSONEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
         var runStart = 0
         var i = 0
         let n = bytes.count
         while i < n {
             let b = bytes[i]
-            if b >= 0x20 && b < 0x80 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
+            if b >= 0x20 && b < 0x7f && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
                 i += 1
                 continue
             }
-            if b >= 0x80 {
-                let len = validUTF8SequenceLength(bytes, at: i)
-                if len > 0 {
-                    i += len
-                    continue
-                }
+            // U+0080...U+009F are C2 80...C2 9F; the rest of a multi-byte
+            // sequence passes as it is.
+            if b >= 0x80 && !(b == 0xc2 && i + 1 < n && bytes[i + 1] < 0xa0) {
+                i += 1
+                continue
             }
             if runStart < i { append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
-            append(UInt8(ascii: "\\"))
-            switch b {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): append(b)
-            case 0x08: append(UInt8(ascii: "b"))
-            case 0x09: append(UInt8(ascii: "t"))
-            case 0x0a: append(UInt8(ascii: "n"))
-            case 0x0c: append(UInt8(ascii: "f"))
-            case 0x0d: append(UInt8(ascii: "r"))
-            default:
-                appendASCII("u00")
-                append(hexDigits[Int(b >> 4)])
-                append(hexDigits[Int(b & 0xf)])
+            if b == 0xc2 {
+                i += 1
+                appendJSONEscape(bytes[i])
+            } else {
+                appendJSONEscape(b)
             }
             i += 1
             runStart = i
@@ -162,12 +187,35 @@ extension Array where Element == UInt8 {
         if runStart < n { append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
     }
 
-    mutating func appendJSONString(_ bytes: [UInt8]) {
-        append(UInt8(ascii: "\""))
-        bytes.withUnsafeBufferPointer { appendJSONEscaped($0) }
-        append(UInt8(ascii: "\""))
+    /// The contents of a JSON string (without quotes), one character per byte.
+    private mutating func appendJSONLatin1(_ bytes: UnsafeBufferPointer<UInt8>) {
+        for b in bytes {
+            if b >= 0x20 && b < 0x7f && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
+                append(b)
+            } else {
+                appendJSONEscape(b)
+            }
+        }
     }
 
+    /// `\n`, `\"`... or `\u00XX` for the character U+00XX.
+    private mutating func appendJSONEscape(_ c: UInt8) {
+        append(UInt8(ascii: "\\"))
+        switch c {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): append(c)
+        case 0x08: append(UInt8(ascii: "b"))
+        case 0x09: append(UInt8(ascii: "t"))
+        case 0x0a: append(UInt8(ascii: "n"))
+        case 0x0c: append(UInt8(ascii: "f"))
+        case 0x0d: append(UInt8(ascii: "r"))
+        default:
+            appendASCII("u00")
+            append(hexDigits[Int(c >> 4)])
+            append(hexDigits[Int(c & 0xf)])
+        }
+    }
+
+    /// A String (always valid UTF-8) as a JSON string.
     mutating func appendJSONString(_ s: String) {
         append(UInt8(ascii: "\""))
         var s = s
@@ -179,6 +227,21 @@ extension Array where Element == UInt8 {
         var s = s
         s.withUTF8 { appendTextEscaped($0) }
     }
+}
+
+/// Whether all of `b` is well-formed UTF-8.
+private func isValidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    var i = 0
+    while i < b.count {
+        if b[i] < 0x80 {
+            i += 1
+            continue
+        }
+        let len = validUTF8SequenceLength(b, at: i)
+        if len == 0 { return false }
+        i += len
+    }
+    return true
 }
 
 /// Length (2...4) of the well-formed UTF-8 sequence starting at `i` (whose

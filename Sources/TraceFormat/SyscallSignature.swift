@@ -19,6 +19,20 @@ enum ArgDecoration: Sendable {
     case signal
     /// The argv array of execve/execveat, filled from argv payloads.
     case argv
+    /// A value from a table of named constants (hex when unnamed and `hex`).
+    case constant(ConstantTable, hex: Bool)
+    /// socket(2)'s family, type, and protocol (named per family, argument 0).
+    case addressFamily
+    case socketType
+    case socketProtocol
+    /// A sockopt name, named per level (argument 1).
+    case socketOption
+    /// The socklen_t pointer of accept, getsockname, recvfrom...: text shows
+    /// the length the kernel wrote back, `[16]`, from the sockaddr payload.
+    case socklenPointer
+    /// An iovec array whose vectors are payloads; `count` is the argument
+    /// holding the number of vectors.
+    case iovec(count: Int)
 }
 
 /// One argument with its output labels built once. A class: the formatter
@@ -156,6 +170,27 @@ final class SyscallSignature: Sendable {
         case ("kill", "sig"), ("tkill", "sig"), ("tgkill", "sig"), ("rt_sigaction", "sig"),
             ("rt_sigqueueinfo", "sig"), ("rt_tgsigqueueinfo", "sig"), ("pidfd_send_signal", "sig"):
             return .signal
+        case ("socket", "family"), ("socketpair", "family"):
+            return .addressFamily
+        case ("socket", "type"), ("socketpair", "type"):
+            return .socketType
+        case ("socket", "protocol"), ("socketpair", "protocol"):
+            return .socketProtocol
+        case ("accept4", "flags"):
+            return .flags(SocketNames.typeFlags, zero: "0")
+        case ("sendto", "flags"), ("recvfrom", "flags"), ("sendmsg", "flags"), ("recvmsg", "flags"),
+            ("send", "flags"), ("recv", "flags"), ("sendmmsg", "flags"), ("recvmmsg", "flags"):
+            return .flags(SocketNames.messageFlags, zero: "0")
+        case ("setsockopt", "level"), ("getsockopt", "level"):
+            return .constant(SocketNames.levels, hex: false)
+        case ("setsockopt", "optname"), ("getsockopt", "optname"):
+            return .socketOption
+        case ("accept", "upeer_addrlen"), ("accept4", "upeer_addrlen"), ("getsockname", "usockaddr_len"),
+            ("getpeername", "usockaddr_len"), ("recvfrom", "addr_len"):
+            return .socklenPointer
+        case ("readv", "vec"), ("writev", "vec"), ("preadv", "vec"), ("pwritev", "vec"), ("preadv2", "vec"),
+            ("pwritev2", "vec"):
+            return .iovec(count: 2)
         default:
             // umode_t is the kernel's type for file modes (mkdir, chmod, mknod, creat...).
             if arg == "mode" && field.type.hasSuffix("umode_t") { return .fileMode }

@@ -4,38 +4,66 @@ import Shared
 // JSONEncoder: a dump decodes millions of records). Keys, in order:
 //
 //   ts_ns, cpu, pid, tid, comm, cgroup_id (only for a task in a descendant
-//   cgroup of the container), syscall, nr, arch, compat (true for i386/arm calls only),
-//   args, ret, errno (failures only), truncated / faulted (when any)
+//   cgroup of the container), then for a syscall: syscall, nr, arch, compat
+//   (true for i386/arm calls only), args, ret, errno (failures only),
+//   truncated / faulted / latin1 (when any); a signal or process
+//   exit has "event" instead (TraceFormatter+Signals.swift), a syscall has no
+//   "event" key.
 //
 // args: tracefs argument name → the register as a number, read with the
 // argument's C type (an `int` holding 0xffffffffffffff9c is -100; a pointer
-// or `unsigned long` is unsigned), or the captured string/buffer for paths
-// and buffers, or an array of strings for execve's argv (null for an entry
-// that could not be read). Strings are the captured bytes: valid UTF-8 as is,
-// any other byte as \u00XX (its Latin-1 reading). A payload the recorder
-// could not read leaves the number in args and names the argument in
-// "faulted"; a payload cut at the capture size is named in "truncated".
+// or `unsigned long` is unsigned), or what the recorder read there:
+//   - a path or buffer: a string;
+//   - execve's argv: an array of strings (null for an entry that could not
+//     be read);
+//   - a socket address: {"family":"AF_INET","addr":"10.0.0.5","port":5432},
+//     {"family":"AF_INET6","addr":"::1","port":80,"flowinfo":0,"scope_id":0},
+//     {"family":"AF_UNIX","path":"/run/x.sock"} ("abstract":true for the
+//     abstract namespace), {"family":"AF_NETLINK","pid":0,"groups":0},
+//     others {"family":"AF_PACKET","data":"<hex of the bytes after sa_family>"};
+//   - an iovec array (readv, writev...): [{"base":"hello","len":5},…], the
+//     captured vectors only (the count is in the count argument);
+//   - a msghdr: {"name":<socket address>|null,"namelen":16,"iov":[…],
+//     "iovlen":1,"controllen":0,"flags":0}.
+// Strings hold the captured bytes. Bytes that are valid UTF-8 are that text;
+// other bytes are written one character per byte (Latin-1: 0xff is U+00FF)
+// and the argument is named in "latin1" (nested strings: "latin1":true next
+// to them), so the bytes are always recoverable exactly and never confused
+// with UTF-8 text. Control characters, DEL and U+0080...U+009F are always
+// \u escaped. A payload the recorder could not read leaves the number in
+// args and names the argument in "faulted"; a payload cut at the capture
+// size is named in "truncated".
 
 extension TraceFormatter {
-    func appendJSON(_ e: SyscallEvent, _ sig: SyscallSignature, into out: inout [UInt8]) {
+    /// `{"ts_ns":…,"cpu":…,"pid":…,"tid":…,"comm":…` and `cgroup_id` for a
+    /// task in another cgroup than the container's: every record's start.
+    func appendJSONHead(
+        tsNs: UInt64, cpu: Int, pid: UInt32, tid: UInt32, comm: String, cgroupID: UInt64, into out: inout [UInt8]
+    ) {
         out.appendASCII("{\"ts_ns\":")
-        out.appendDecimal(e.tsNs)
+        out.appendDecimal(tsNs)
         out.appendASCII(",\"cpu\":")
-        out.appendDecimal(e.cpu)
+        out.appendDecimal(cpu)
         out.appendASCII(",\"pid\":")
-        out.appendDecimal(UInt64(e.pid))
+        out.appendDecimal(UInt64(pid))
         out.appendASCII(",\"tid\":")
-        out.appendDecimal(UInt64(e.tid))
+        out.appendDecimal(UInt64(tid))
         out.appendASCII(",\"comm\":")
-        out.appendJSONString(e.comm)
-        if e.cgroupID != 0, let own = containerCgroupID, e.cgroupID != own {
+        out.appendJSONString(comm)
+        if cgroupID != 0, let own = containerCgroupID, cgroupID != own {
             out.appendASCII(",\"cgroup_id\":")
-            out.appendDecimal(e.cgroupID)
+            out.appendDecimal(cgroupID)
         }
+    }
+
+    func appendJSON(_ e: SyscallEvent, _ sig: SyscallSignature, into out: inout [UInt8]) {
+        appendJSONHead(
+            tsNs: e.tsNs, cpu: e.cpu, pid: e.pid, tid: e.tid, comm: e.comm, cgroupID: e.cgroupID, into: &out)
         out.append(contentsOf: sig.jsonHead)
 
         var anyTruncated = false
         var anyFaulted = false
+        var latin1: [Int] = []
         for (i, spec) in sig.args.enumerated() where !e.args.isEmpty {  // none when the enter was not recorded
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out.append(contentsOf: spec.jsonKey)
@@ -43,24 +71,49 @@ extension TraceFormatter {
             if i == sig.argvIndex && e.hasArgv {
                 out.append(UInt8(ascii: "["))
                 var first = true
-                for p in e.payloads where p.arg >= Payload.argvBase {
+                var anyLatin1 = false
+                for p in e.payloads where p.isArgvEntry {
                     if !first { out.append(UInt8(ascii: ",")) }
                     first = false
                     anyTruncated = anyTruncated || p.truncated
                     anyFaulted = anyFaulted || p.fault
-                    if p.fault { out.appendASCII("null") } else { out.appendJSONString(p.bytes) }
+                    if p.fault {
+                        out.appendASCII("null")
+                    } else if out.appendJSONBytes(p.bytes) {
+                        anyLatin1 = true
+                    }
                 }
                 out.append(UInt8(ascii: "]"))
-            } else if let p = e.payload(forArg: i), !p.fault {
-                anyTruncated = anyTruncated || p.truncated
-                out.appendJSONString(p.bytes)
-            } else {
-                anyFaulted = anyFaulted || e.payload(forArg: i)?.fault == true
-                if spec.type.isSigned {
-                    out.appendDecimal(spec.type.signedValue(raw))
-                } else {
-                    out.appendDecimal(spec.type.unsignedValue(raw))
+                if anyLatin1 { latin1.append(i) }
+                continue
+            }
+            if let p = e.payload(forArg: i), !p.fault {
+                switch p.kind {
+                case .sockaddr:
+                    if let address = SocketAddress(p.bytes, length: Int(clamping: p.size)) {
+                        out.appendSocketAddressJSON(address)
+                        continue
+                    }
+                case .msghdr:
+                    if let msg = MessageHeader(p.bytes, compat: e.compat) {
+                        appendMessageHeaderJSON(msg, of: e, into: &out)
+                        continue
+                    }
+                case .string, .buffer, .iov:
+                    anyTruncated = anyTruncated || p.truncated
+                    if out.appendJSONBytes(p.bytes) { latin1.append(i) }
+                    continue
                 }
+            }
+            if case .iovec = spec.decoration, e.payloads.contains(where: { $0.kind == .iov }) {
+                appendIovecJSON(e, into: &out)
+                continue
+            }
+            anyFaulted = anyFaulted || e.payload(forArg: i)?.fault == true
+            if spec.type.isSigned {
+                out.appendDecimal(spec.type.signedValue(raw))
+            } else {
+                out.appendDecimal(spec.type.unsignedValue(raw))
             }
         }
         out.append(UInt8(ascii: "}"))
@@ -77,6 +130,14 @@ extension TraceFormatter {
         }
         if anyTruncated { appendArgNames(e, sig, key: "truncated", where: { $0.truncated }, into: &out) }
         if anyFaulted { appendArgNames(e, sig, key: "faulted", where: { $0.fault }, into: &out) }
+        if !latin1.isEmpty {
+            out.appendASCII(",\"latin1\":[")
+            for (n, i) in latin1.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                out.appendJSONString(sig.args[i].name)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
         out.append(UInt8(ascii: "}"))
     }
 
@@ -92,7 +153,7 @@ extension TraceFormatter {
         for (i, spec) in sig.args.enumerated() {
             let hit: Bool
             if i == sig.argvIndex && e.hasArgv {
-                hit = e.payloads.contains { $0.arg >= Payload.argvBase && test($0) }
+                hit = e.payloads.contains { $0.isArgvEntry && test($0) }
             } else if let p = e.payload(forArg: i) {
                 hit = test(p)
             } else {

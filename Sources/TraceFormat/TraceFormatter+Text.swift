@@ -4,19 +4,26 @@ import Shared
 // 00:00.000123 cpu#1 pid 42 [cat] openat(dfd=AT_FDCWD, filename="/etc/hostname", flags=O_RDONLY) = 3
 
 extension TraceFormatter {
-    func appendText(_ e: SyscallEvent, _ sig: SyscallSignature, _ start: UInt64, into out: inout [UInt8]) {
-        appendRelativeTime(e.tsNs, since: start, into: &out)
+    /// `00:00.000123 cpu#1 pid 42 [cat] `: what every text line starts with.
+    func appendTextPrefix(
+        tsNs: UInt64, cpu: Int, pid: UInt32, tid: UInt32, comm: String, into out: inout [UInt8]
+    ) {
+        appendRelativeTime(tsNs, since: startNs ?? tsNs, into: &out)
         out.appendASCII(" cpu#")
-        out.appendDecimal(e.cpu)
+        out.appendDecimal(cpu)
         out.appendASCII(" pid ")
-        out.appendDecimal(UInt64(e.pid))
-        if e.tid != e.pid {
+        out.appendDecimal(UInt64(pid))
+        if tid != pid {
             out.appendASCII(" tid ")
-            out.appendDecimal(UInt64(e.tid))
+            out.appendDecimal(UInt64(tid))
         }
         out.appendASCII(" [")
-        out.appendTextEscaped(e.comm)
+        out.appendTextEscaped(comm)
         out.appendASCII("] ")
+    }
+
+    func appendText(_ e: SyscallEvent, _ sig: SyscallSignature, into out: inout [UInt8]) {
+        appendTextPrefix(tsNs: e.tsNs, cpu: e.cpu, pid: e.pid, tid: e.tid, comm: e.comm, into: &out)
         out.append(contentsOf: sig.textHead)
 
         // An exit whose enter was not recorded (it came before the claim,
@@ -36,9 +43,9 @@ extension TraceFormatter {
             if i == sig.argvIndex && e.hasArgv {
                 appendArgvText(e, into: &out)
             } else if let p = e.payload(forArg: i) {
-                appendPayloadText(p, raw: spec.type.unsignedValue(raw), into: &out)
+                appendPayloadText(p, raw: raw, spec.type, of: e, into: &out)
             } else {
-                appendValueText(raw, spec, into: &out)
+                appendValueText(raw, spec, of: e, into: &out)
             }
         }
         out.appendASCII(") = ")
@@ -64,9 +71,34 @@ extension TraceFormatter {
         out.appendDecimal(micros % 1_000_000, width: 6)
     }
 
-    func appendValueText(_ raw: UInt64, _ spec: ArgSpec, into out: inout [UInt8]) {
+    func appendValueText(_ raw: UInt64, _ spec: ArgSpec, of e: SyscallEvent, into out: inout [UInt8]) {
         let value = spec.type.unsignedValue(raw)
         switch spec.decoration {
+        case .constant(let table, let hex):
+            out.appendConstant(value, table, orHex: hex)
+        case .addressFamily:
+            out.appendAddressFamily(value)
+        case .socketType:
+            out.appendSocketType(value)
+        case .socketProtocol:
+            out.appendSocketProtocol(value, family: e.register(0) & 0xffff_ffff)
+        case .socketOption:
+            out.appendSocketOption(value, level: e.register(1) & 0xffff_ffff)
+        case .socklenPointer:
+            // The length the kernel wrote back, as strace shows it at exit.
+            if let addr = e.payloads.first(where: { $0.kind == .sockaddr && $0.arg < 6 }), !addr.fault {
+                out.append(UInt8(ascii: "["))
+                out.appendDecimal(addr.size)
+                out.append(UInt8(ascii: "]"))
+            } else {
+                appendNumberText(raw, spec.type, into: &out)
+            }
+        case .iovec(let countArg):
+            if e.payloads.contains(where: { $0.kind == .iov }) {
+                appendIovecText(e, count: e.register(countArg), into: &out)
+            } else {
+                appendNumberText(raw, spec.type, into: &out)
+            }
         case .hex:
             out.appendHex(value)
         case .dirfd:
@@ -93,7 +125,7 @@ extension TraceFormatter {
         }
     }
 
-    private func appendNumberText(_ raw: UInt64, _ type: ArgType, into out: inout [UInt8]) {
+    func appendNumberText(_ raw: UInt64, _ type: ArgType, into out: inout [UInt8]) {
         switch type {
         case .pointer:
             let value = type.unsignedValue(raw)
@@ -107,8 +139,31 @@ extension TraceFormatter {
 
     /// A captured string or buffer, quoted and escaped; `...` when the user
     /// buffer was longer than the capture; `<fault 0x…>` when the recorder
-    /// could not read user memory (then only the address is known).
-    private func appendPayloadText(_ p: Payload, raw: UInt64, into out: inout [UInt8]) {
+    /// could not read user memory (then only the address is known). A
+    /// socket address or msghdr is decoded; one that could not be read stays
+    /// the pointer, as strace prints it.
+    private func appendPayloadText(
+        _ p: Payload, raw: UInt64, _ type: ArgType, of e: SyscallEvent, into out: inout [UInt8]
+    ) {
+        switch p.kind {
+        case .sockaddr:
+            if !p.fault, let address = SocketAddress(p.bytes, length: Int(clamping: p.size)) {
+                out.appendSocketAddressText(address)
+            } else {
+                appendNumberText(raw, type, into: &out)
+            }
+            return
+        case .msghdr:
+            if !p.fault, let msg = MessageHeader(p.bytes, compat: e.compat) {
+                appendMessageHeaderText(msg, of: e, into: &out)
+            } else {
+                appendNumberText(raw, type, into: &out)
+            }
+            return
+        case .string, .buffer, .iov:
+            break
+        }
+        let raw = type.unsignedValue(raw)
         if p.fault {
             if raw == 0 {
                 out.appendASCII("NULL")
@@ -130,7 +185,7 @@ extension TraceFormatter {
     private func appendArgvText(_ e: SyscallEvent, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "["))
         var first = true
-        for p in e.payloads where p.arg >= Payload.argvBase {
+        for p in e.payloads where p.isArgvEntry {
             if !first { out.appendASCII(", ") }
             first = false
             if p.fault {

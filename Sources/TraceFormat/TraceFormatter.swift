@@ -51,18 +51,24 @@ public struct TraceFormatter: Sendable {
 
     /// Appends one line, with its trailing newline.
     public mutating func format(_ item: TraceItem, into out: inout [UInt8]) {
+        if startNs == nil, let ts = item.tsNs { startNs = ts }
         switch item {
         case .syscall(let event):
             let sig = signatures.signature(nr: event.nr, compat: event.compat)
             switch style {
-            case .text:
-                if startNs == nil { startNs = event.tsNs }
-                appendText(event, sig, startNs ?? event.tsNs, into: &out)
-            case .json:
-                appendJSON(event, sig, into: &out)
+            case .text: appendText(event, sig, into: &out)
+            case .json: appendJSON(event, sig, into: &out)
             }
-        case .signal, .processExit:
-            out.appendASCII("TODO")  // WIP: formatted by the next commit
+        case .signal(let signal):
+            switch style {
+            case .text: appendText(signal, into: &out)
+            case .json: appendJSON(signal, into: &out)
+            }
+        case .processExit(let exit):
+            switch style {
+            case .text: appendText(exit, into: &out)
+            case .json: appendJSON(exit, into: &out)
+            }
         case .lost(let count):
             switch style {
             case .text:
@@ -103,6 +109,11 @@ extension SyscallEvent {
     /// Whether any argv entry was captured. Entries are shown in the order
     /// the recorder wrote them, which is argv order.
     var hasArgv: Bool {
-        payloads.contains { $0.arg >= Payload.argvBase }
+        payloads.contains { $0.isArgvEntry }
     }
+}
+
+extension Payload {
+    /// argv[i] of execve/execveat (the numbers between argvBase and iovBase).
+    var isArgvEntry: Bool { arg >= Payload.argvBase && arg < Payload.iovBase }
 }

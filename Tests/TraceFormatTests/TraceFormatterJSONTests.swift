@@ -88,9 +88,12 @@ func jsonObjects(_ items: [TraceItem], catalog: TracefsCatalog = TracefsFixtures
         #expect(objects[0]["truncated"] as? [String] == ["argv"])
         #expect(objects[0]["faulted"] as? [String] == ["argv"])
 
-        // Valid UTF-8 (é) passes through; 0xff and a cut sequence become U+00XX.
+        // Not UTF-8 (0xff, a cut sequence): every byte is one Latin-1
+        // character, é's two bytes too, and the argument says so.
         let buf = (objects[1]["args"] as? [String: Any])?["buf"] as? String
-        #expect(buf == "a\n\u{0}\"é\u{ff}\u{e2}\u{82}")
+        #expect(buf == "a\n\u{0}\"\u{c3}\u{a9}\u{ff}\u{e2}\u{82}")
+        #expect(objects[1]["latin1"] as? [String] == ["buf"])
+        #expect(objects[0]["latin1"] == nil)
         #expect(objects[1]["truncated"] == nil)
 
         let faulted = try #require(objects[2]["args"] as? [String: Any])
@@ -100,11 +103,18 @@ func jsonObjects(_ items: [TraceItem], catalog: TracefsCatalog = TracefsFixtures
 
     @Test func escapingIsExact() {
         var out: [UInt8] = []
-        out.appendJSONString([
-            0x22, 0x5c, 0x08, 0x0c, 0x0a, 0x0d, 0x09, 0x01, 0x7f, 0xed, 0xa0, 0x80, 0xf0, 0x9f, 0x98, 0x80,
+        // Valid UTF-8: text as is, but controls, DEL and C1 (U+009B, CSI) escaped.
+        let utf8 = out.appendJSONBytes([
+            0x22, 0x5c, 0x08, 0x0c, 0x0a, 0x0d, 0x09, 0x01, 0x1b, 0x7f, 0xc2, 0x9b, 0xc3, 0xa9, 0xf0, 0x9f, 0x98, 0x80,
         ])
-        // A UTF-16 surrogate encoded in UTF-8 (ED A0 80) is not valid UTF-8.
-        #expect(String(decoding: out, as: UTF8.self) == #""\"\\\b\f\n\r\t\u0001\#u{7f}\u00ed\u00a0\u0080😀""#)
+        #expect(!utf8)
+        #expect(String(decoding: out, as: UTF8.self) == #""\"\\\b\f\n\r\t\u0001\u001b\u007f\u009b\#u{e9}\#u{1F600}""#)
+        // A UTF-16 surrogate encoded in UTF-8 (ED A0 80) is not valid UTF-8:
+        // then every byte is written as the character of its value.
+        out = []
+        let latin1 = out.appendJSONBytes([0x41, 0xed, 0xa0, 0x80, 0xc3, 0xa9, 0x0a])
+        #expect(latin1)
+        #expect(String(decoding: out, as: UTF8.self) == #""A\u00ed\u00a0\u0080\u00c3\u00a9\n""#)
     }
 
     #if arch(x86_64)
@@ -150,6 +160,16 @@ func jsonObjects(_ items: [TraceItem], catalog: TracefsCatalog = TracefsFixtures
                     }
                 }
             }
+        }
+        for signo in [0, -1, 11, 17, 31, 64, 65, Int32.max, Int32.min] as [Int32] {
+            for code in [0, 1, 3, 4, -2, -5, 0x80, Int32.min, Int32.max] as [Int32] {
+                items.append(
+                    .signal(
+                        SignalEvent(
+                            tsNs: 1, cpu: -1, pid: .max, tid: 0, comm: comm, signo: signo, errno: code, code: code,
+                            disposition: .handler, fields: code == 1 ? [] : junk)))
+            }
+            items.append(.processExit(ProcessExit(tsNs: 2, cpu: 0, pid: 0, tid: 0, comm: comm, status: signo)))
         }
         items.append(.lost(count: .max))
         items.append(

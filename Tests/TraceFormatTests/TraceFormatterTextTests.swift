@@ -77,7 +77,7 @@ func textLines(_ items: [TraceItem]) -> [String] {
                 "write", [1, 0x5000, 2000], ret: 2000,
                 payloads: [Payload(arg: 1, bytes: Array("abc".utf8), isString: false, truncated: true)]),
         ])
-        #expect(lines[0].hasSuffix(#"read(fd=3, buf="root:x:0\n\t\"q\"\\\x01\xff\x7f", count=4096) = 17"#))
+        #expect(lines[0].hasSuffix(#"read(fd=3, buf="root:x:0\n\t\"q\"\\\1\377\177", count=4096) = 17"#))
         #expect(lines[1].hasSuffix(#"write(fd=1, buf="abc"..., count=2000) = 2000"#))
     }
 

@@ -235,7 +235,7 @@ enum TracefsFixtures {
     /// A catalog with all fixtures, as if read from tracefs.
     static var catalog: TracefsCatalog {
         var formats: [String: TracefsFormat] = [:]
-        for (name, text) in all {
+        for (name, text) in all + more {
             formats[name] = TracefsFormat.parse(text)
         }
         return TracefsCatalog(formats: formats)
