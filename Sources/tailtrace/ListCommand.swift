@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import Shared
 import TailcallPool
+import TraceFormat
 
 /// kubectl-like selection of containers.
 struct Selection: ParsableArguments {
@@ -78,11 +79,20 @@ struct List: ParsableCommand {
         }
     }
 
+    /// `running`, `exited 1`, `killed by SIGSEGV (core dumped)`, as strace ends a process.
+    static func state(_ r: ContainerRecord) -> String {
+        guard r.state == .exited, let end = r.end else { return r.state.rawValue }
+        if let signal = end.killedBy {
+            return "killed by \(SignalName.of(signal))" + (end.coreDumped ? " (core dumped)" : "")
+        }
+        return "exited \(end.exitCode ?? 0)"
+    }
+
     static func table(_ records: [ContainerRecord]) -> String {
         let header = ["ID", "NAME", "RUNTIME", "SOURCE", "STATE", "SLOT", "POD"]
         let rows = records.map { r in
             [
-                ContainerID.short(r.id), r.name, r.runtime.rawValue, r.source.rawValue, r.state.rawValue,
+                ContainerID.short(r.id), r.name, r.runtime.rawValue, r.source.rawValue, state(r),
                 r.state == .running ? String(r.slot) : "-",
                 r.pod.map { "\(r.namespace ?? "")/\($0)" } ?? "-",
             ]

@@ -136,6 +136,55 @@ final class ContainerdPoolTests: ContainerdTestCase {
         XCTAssertFalse(events.contains { ($0["comm"] as? String)?.hasPrefix("containerd") == true })
     }
 
+    /// A container that makes a cgroup below its own (privileged: cgroup2
+    /// mounted writable inside) and moves into it: the sub-cgroup resolves
+    /// to the container's claim, so exactly one slot is claimed, no miss is
+    /// counted, and reconcile lists one container.
+    func testSubCgroupOfAPoolContainerClaimsNoSecondSlot() throws {
+        try t.install("--pool", "2", "--auto-claim")
+        let id = "\(t.tag)-sub"
+        let marker = rootfs + "/tmp/go-\(id)"
+        let script =
+            "mkdir -p /tmp/cg && mount -t cgroup2 none /tmp/cg"
+            + " && while IFS=: read n c path; do [ \"$n\" = 0 ] && own=$path; done < /proc/self/cgroup"
+            + " && mkdir /tmp/cg$own/sub && echo $$ > /tmp/cg$own/sub/cgroup.procs && cat /etc/in-sub-\(id)"
+            + "; while [ ! -e /tmp/go-\(id) ]; do sleep 0.1; done; exit 4"
+        started.append(id)
+        let ctr = Process()
+        ctr.executableURL = URL(fileURLWithPath: "/usr/bin/ctr")
+        ctr.arguments = [
+            "--address", socket, "--namespace", namespace, "run", "--rm", "--privileged", "--rootfs", rootfs, id,
+            "/bin/sh", "-c", script,
+        ]
+        ctr.standardOutput = FileHandle.nullDevice
+        ctr.standardError = FileHandle.nullDevice
+        try ctr.run()
+        var recorded = false
+        for _ in 0..<100 where !recorded {
+            usleep(100_000)
+            recorded = (try? t.tailtrace("reconcile").stdout.contains("containerd container \(id)")) == true
+        }
+        XCTAssertTrue(recorded, "reconcile never named the container")
+        let running = try status()
+        XCTAssertEqual(running["claimed"] as? Int, 1, "one container, one slot: \(running)")
+        XCTAssertEqual(running["auto_claims"] as? Int, 1)
+        XCTAssertEqual(running["misses"] as? Int, 0)
+        XCTAssertEqual(try list().filter { $0["id"] as? String == id }.count, 1)
+
+        FileManager.default.createFile(atPath: marker, contents: nil)
+        ctr.waitUntilExit()
+        XCTAssertEqual(ctr.terminationStatus, 4, "the container keeps its exit status")
+        try t.tailtrace("reconcile")
+        let records = try list()
+        XCTAssertEqual(records.count, 1, "the sub-cgroup is no container of its own: \(records)")
+        XCTAssertEqual(records.first?["exit_code"] as? Int, 4)
+        let events = try t.dumpJSON(id)
+        let open = try XCTUnwrap(
+            events.first { ($0["args"] as? [String: Any])?["filename"] as? String == "/etc/in-sub-\(id)" },
+            "the cat after the move was not recorded")
+        XCTAssertNotNil(open["cgroup_id"], "a record from the sub-cgroup carries its id")
+    }
+
     /// More containers than slots: at most pool-size claims, no slot claimed
     /// twice, the rest counted as misses, and every container still runs.
     func testMoreContainersThanSlotsCountMisses() throws {

@@ -28,15 +28,16 @@ final class PodmanHookTests: XCTestCase {
 
     /// `podman run --rm` of the test rootfs; returns podman's result.
     @discardableResult
-    func podmanRun(_ name: String, annotations: [String] = ["io.tailtrace.trace=true"], _ script: String) throws
-        -> CommandResult
-    {
+    func podmanRun(
+        _ name: String, annotations: [String] = ["io.tailtrace.trace=true"], options: [String] = [], _ script: String
+    ) throws -> CommandResult {
         containers.append(name)
         var args = [
             "run", "--rm", "--runtime", "runc", "--hooks-dir", hooksDir, "--ulimit", "nofile=1024:1024",
             "--ulimit", "nproc=1024:1024", "--network", "none", "--name", name,
         ]
         for a in annotations { args += ["--annotation", a] }
+        args += options
         args += ["--rootfs", rootfs, "/bin/sh", "-c", script]
         return try TestSystem.run("/usr/bin/podman", args, environment: t.environment)
     }
@@ -66,6 +67,8 @@ final class PodmanHookTests: XCTestCase {
         XCTAssertEqual(record["state"] as? String, "exited")
         XCTAssertEqual(record["exit_code"] as? Int, 7, "how its init ended, from the exit in its ring")
         XCTAssertTrue(record["killed_by"] is NSNull)
+        let table = try t.tailtrace("list").stdout
+        XCTAssertTrue(table.split(separator: "\n").contains { $0.contains(name) && $0.contains("exited 7") }, table)
         let id = try XCTUnwrap(record["id"] as? String)
 
         let events = try t.dumpJSON(name)
@@ -88,6 +91,35 @@ final class PodmanHookTests: XCTestCase {
     }
 
     /// Without the annotation nothing is traced.
+    /// A container that makes a cgroup of its own below its cgroup (private
+    /// cgroup namespace, cgroup2 mounted writable inside: privileged, as a
+    /// systemd or nested-runtime container is) and moves into it stays in
+    /// its one trace and its one slot; records after the move carry the
+    /// sub-cgroup's id.
+    func testSubCgroupOfAContainerStaysInItsTrace() throws {
+        try installWithHooks("--pool", "2")
+        let name = "\(t.tag)-sub"
+        let script =
+            "mkdir -p /tmp/cg && mount -t cgroup2 none /tmp/cg && mkdir /tmp/cg/sub"
+            + " && echo $$ > /tmp/cg/sub/cgroup.procs && cat /etc/in-sub-\(t.tag); exit 5"
+        let run = try podmanRun(name, options: ["--cgroupns=private", "--privileged"], script)
+        XCTAssertEqual(run.status, 5, run.stderr)
+
+        let records = try listJSON().filter { $0["name"] as? String == name }
+        XCTAssertEqual(records.count, 1, "one container, one record")
+        let record = try XCTUnwrap(records.first)
+        XCTAssertEqual(record["exit_code"] as? Int, 5)
+        let own = try XCTUnwrap(record["cgroup_id"] as? Int)
+        let events = try t.dumpJSON(name)
+        let open = try XCTUnwrap(
+            events.first { ($0["args"] as? [String: Any])?["filename"] as? String == "/etc/in-sub-\(t.tag)" },
+            "the cat after the move was not recorded")
+        let sub = try XCTUnwrap(open["cgroup_id"] as? Int, "a record from the sub-cgroup carries its id")
+        XCTAssertNotEqual(sub, own)
+        XCTAssertEqual(try claimed(), 0, "poststop returned the one slot")
+        XCTAssertEqual(try listJSON().count, 1, "the sub-cgroup is no container of its own")
+    }
+
     func testUnannotatedContainerIsNotTraced() throws {
         try installWithHooks("--pool", "1")
         let name = "\(t.tag)-plain"
@@ -165,7 +197,7 @@ extension TestSystem {
         if !fm.fileExists(atPath: dir + "/bin/busybox") {
             try fm.copyItem(atPath: busybox, toPath: dir + "/bin/busybox")
         }
-        for applet in ["sh", "cat", "echo", "ls", "sleep", "true"] where !fm.fileExists(atPath: dir + "/bin/" + applet) {
+        for applet in ["sh", "cat", "echo", "ls", "sleep", "true", "mkdir", "mount"] where !fm.fileExists(atPath: dir + "/bin/" + applet) {
             try fm.createSymbolicLink(atPath: dir + "/bin/" + applet, withDestinationPath: "busybox")
         }
     }
