@@ -111,11 +111,7 @@ public struct OCIHook {
             }
             key = cgroupID
         case .mntns:
-            var st = stat()
-            guard stat("/proc/\(pid)/ns/mnt", &st) == 0 else {
-                throw FileSystemError(operation: "stat", path: "/proc/\(pid)/ns/mnt", errno: errno)
-            }
-            key = UInt64(st.st_ino)
+            key = try MountNamespace.inode(ofProcess: String(pid))
             guard key != recorder.installation.hostMntns else {
                 throw ContainerInputError(
                     input: "/proc/\(pid)/ns/mnt", message: "the container shares the host's mount namespace")

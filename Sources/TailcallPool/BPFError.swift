@@ -30,7 +30,6 @@ public struct BPFError: Error, CustomStringConvertible, Sendable {
     static func hint(for err: Int32) -> String? {
         switch err {
         case EPERM: return "tailtrace needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)"
-        case ENOENT: return "not installed at this pin root? run `tailtrace install`"
         default: return nil
         }
     }

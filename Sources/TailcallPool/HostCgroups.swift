@@ -10,8 +10,7 @@ public enum HostCgroups {
     static func ids(hostMntns: UInt64, mount: CgroupMount) -> Set<UInt64> {
         var paths = Set<String>()
         for pid in processIDs() {
-            var st = stat()
-            guard stat("/proc/\(pid)/ns/mnt", &st) == 0, UInt64(st.st_ino) == hostMntns,
+            guard (try? MountNamespace.inode(ofProcess: String(pid))) == hostMntns,
                 let path = try? CgroupPath.ofProcess(pid)
             else { continue }
             var p = path

@@ -130,7 +130,7 @@ public struct Installation: Sendable {
         info.cells_per_cpu = UInt32(cellsPerCPU(ringBytes: options.ringBytes, ncpus: ncpus))
         info.ncpus = UInt32(ncpus)
         info.capture_bytes = UInt32(options.captureBytes)
-        info.host_mntns = hostMountNamespace()
+        info.host_mntns = MountNamespace.host()
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         info.installed_ns = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
@@ -210,16 +210,5 @@ public struct Installation: Sendable {
         var p = 64
         while p * 2 <= cells { p *= 2 }
         return p
-    }
-
-    /// Inode of init's mount namespace: tasks elsewhere are containerized.
-    /// Where pid 1's namespace links are not readable (some sandboxes deny
-    /// it even to root) the installer's own namespace stands in for it.
-    static func hostMountNamespace() -> UInt64 {
-        var st = stat()
-        for path in ["/proc/1/ns/mnt", "/proc/self/ns/mnt"] where stat(path, &st) == 0 {
-            return UInt64(st.st_ino)
-        }
-        return 0
     }
 }

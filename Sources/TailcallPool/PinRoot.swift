@@ -53,7 +53,7 @@ public struct PinRoot: Sendable {
     /// Creates the root and its slots directory, root-only.
     func create() throws {
         for dir in [path, slotsDir] where mkdir(dir, 0o700) != 0 && errno != EEXIST {
-            throw BPFError("mkdir \(dir)", errno: errno)
+            throw FileSystemError(operation: "mkdir", path: dir, errno: errno)
         }
     }
 
@@ -68,13 +68,13 @@ public struct PinRoot: Sendable {
         var st = stat()
         if lstat(path, &st) != 0 {
             if errno == ENOENT { return }
-            throw BPFError("stat \(path)", errno: errno)
+            throw FileSystemError(operation: "stat", path: path, errno: errno)
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
             for name in (try? StateFiles.list(path)) ?? [] { try removeTree("\(path)/\(name)") }
-            if rmdir(path) != 0 && errno != ENOENT { throw BPFError("rmdir \(path)", errno: errno) }
+            if rmdir(path) != 0 && errno != ENOENT { throw FileSystemError(operation: "rmdir", path: path, errno: errno) }
         } else if unlink(path) != 0 && errno != ENOENT {
-            throw BPFError("unlink \(path)", errno: errno)
+            throw FileSystemError(operation: "unlink", path: path, errno: errno)
         }
     }
 }

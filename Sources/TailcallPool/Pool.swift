@@ -1,6 +1,7 @@
 import BPFObjects
 import CTailtrace
 import Glibc
+import Shared
 
 /// A slot claimed for one container key.
 public struct Claim: Sendable, Equatable {
@@ -68,7 +69,7 @@ public struct Pool: Sendable {
         for name in made { try object.pin(name, at: root.sharedPin(name)) }
 
         let dir = root.slotDir(slot)
-        if mkdir(dir, 0o700) != 0 && errno != EEXIST { throw BPFError("mkdir \(dir)", errno: errno) }
+        if mkdir(dir, 0o700) != 0 && errno != EEXIST { throw FileSystemError(operation: "mkdir", path: dir, errno: errno) }
         for map in Self.slotMaps { try object.pin(map, at: root.slotPin(slot, map)) }
         for program in RecorderBPF.Program.allCases { try object.pin(program, at: root.slotPin(slot, program)) }
         for (program, array) in Self.progArrays {

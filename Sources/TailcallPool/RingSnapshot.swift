@@ -134,14 +134,14 @@ extension RingSnapshot {
         var off = 0
         func get<T: FixedWidthInteger>(_: T.Type) throws -> T {
             let n = MemoryLayout<T>.size
-            guard off + n <= b.count else { throw BPFError("read ring archive", errno: EINVAL, hint: "truncated") }
+            guard off + n <= b.count else { throw ContainerInputError(input: "ring archive", message: "truncated") }
             var v: T = 0
             withUnsafeMutableBytes(of: &v) { $0.copyBytes(from: b[off..<off + n]) }
             off += n
             return T(littleEndian: v)
         }
         guard try get(UInt32.self) == Self.magic else {
-            throw BPFError("read ring archive", errno: EINVAL, hint: "not a tailtrace ring archive")
+            throw ContainerInputError(input: "ring archive", message: "not a tailtrace ring archive")
         }
         generation = try get(UInt32.self)
         cellsPerCPU = Int(try get(UInt32.self))
@@ -149,7 +149,7 @@ extension RingSnapshot {
         drops = try get(UInt64.self)
         guard (1...Int(TT_MAX_CPUS)).contains(ncpus), (1...(1 << 24)).contains(cellsPerCPU),
             cellsPerCPU & (cellsPerCPU - 1) == 0
-        else { throw BPFError("read ring archive", errno: EINVAL, hint: "bad geometry") }
+        else { throw ContainerInputError(input: "ring archive", message: "bad geometry") }
         low = []
         high = []
         for _ in 0..<ncpus {
@@ -158,7 +158,7 @@ extension RingSnapshot {
         }
         let size = cellsPerCPU * ncpus * Int(TT_CELL_SIZE)
         guard b.count - off == size else {
-            throw BPFError("read ring archive", errno: EINVAL, hint: "expected \(size) bytes of cells")
+            throw ContainerInputError(input: "ring archive", message: "expected \(size) bytes of cells")
         }
         cells = Array(b[off...])
     }

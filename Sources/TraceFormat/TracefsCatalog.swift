@@ -45,7 +45,9 @@ public struct TracefsCatalog: Sendable {
         if let hit = cache[syscall] { return hit }
         var loaded: TracefsFormat?
         if let root, Self.isPlainName(syscall),
-            let text = readSmallFile("\(root)/events/syscalls/sys_enter_\(syscall)/format")
+            let bytes = try? StateFiles.readFile(
+                "\(root)/events/syscalls/sys_enter_\(syscall)/format", limit: 1 << 20, input: "tracefs format"),
+            case let text = String(decoding: bytes, as: UTF8.self)
         {
             loaded = TracefsFormat.parse(text)
         }
@@ -67,8 +69,8 @@ public struct TracefsCatalog: Sendable {
     /// is mounted, and on `/sys/kernel/tracing` only when someone mounted it).
     public static func discoverRoot() -> String? {
         var candidates: [String] = []
-        if let mountinfo = readSmallFile("/proc/self/mountinfo", limit: 4 << 20) {
-            candidates = rootCandidates(mountinfo: mountinfo)
+        if let mountinfo = try? StateFiles.readFile("/proc/self/mountinfo", limit: 16 << 20, input: "mountinfo") {
+            candidates = rootCandidates(mountinfo: String(decoding: mountinfo, as: UTF8.self))
         }
         candidates += ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
         return candidates.first { access("\($0)/events/syscalls", R_OK | X_OK) == 0 }
@@ -80,16 +82,10 @@ public struct TracefsCatalog: Sendable {
     public static func rootCandidates(mountinfo: String) -> [String] {
         var tracefs: [String] = []
         var debugfs: [String] = []
-        for line in mountinfo.split(separator: "\n") {
-            // ID parent major:minor root mountpoint options [optional...] - fstype source super
-            let fields = line.split(separator: " ")
-            guard fields.count >= 7, let dash = fields.firstIndex(of: "-"), dash >= 6,
-                dash + 1 < fields.count, fields[3] == "/"
-            else { continue }
-            let mountPoint = unescapeMountinfo(fields[4])
-            switch fields[dash + 1] {
-            case "tracefs": tracefs.append(mountPoint)
-            case "debugfs": debugfs.append(mountPoint == "/" ? "/tracing" : mountPoint + "/tracing")
+        for mount in MountInfoEntry.parse(mountinfo) where mount.root == "/" {
+            switch mount.fsType {
+            case "tracefs": tracefs.append(mount.mountPoint)
+            case "debugfs": debugfs.append(mount.mountPoint == "/" ? "/tracing" : mount.mountPoint + "/tracing")
             default: break
             }
         }
@@ -97,46 +93,4 @@ public struct TracefsCatalog: Sendable {
         tracefs.sort { ($0 == "/sys/kernel/tracing" ? 0 : 1) < ($1 == "/sys/kernel/tracing" ? 0 : 1) }
         return tracefs + debugfs
     }
-
-    /// mountinfo writes space, tab, newline and backslash in paths as `\ooo`.
-    static func unescapeMountinfo(_ s: Substring) -> String {
-        guard s.contains("\\") else { return String(s) }
-        var out: [UInt8] = []
-        let b = Array(s.utf8)
-        var i = 0
-        while i < b.count {
-            if b[i] == UInt8(ascii: "\\"), i + 3 < b.count {
-                let digits = b[(i + 1)...(i + 3)]
-                if digits.allSatisfy({ (48...55).contains($0) }) {
-                    let v = digits.reduce(0) { $0 * 8 + Int($1 - 48) }
-                    out.append(UInt8(truncatingIfNeeded: v))
-                    i += 4
-                    continue
-                }
-            }
-            out.append(b[i])
-            i += 1
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}
-
-/// Reads a small (pseudo-)file whole. tracefs and procfs files report size 0
-/// to stat, so this reads until EOF rather than trusting the size.
-func readSmallFile(_ path: String, limit: Int = 1 << 20) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var data: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 16384)
-    while data.count < limit {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            return nil
-        }
-        if n == 0 { break }
-        data.append(contentsOf: chunk[0..<n])
-    }
-    return String(decoding: data, as: UTF8.self)
 }

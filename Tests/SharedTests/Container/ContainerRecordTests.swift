@@ -24,9 +24,10 @@ func sampleRecord(
             "container", "labels",
             "cgroup_path", "key", "key_mode", "generation", "pod_uid", "annotations", "pid", "bundle",
             "started_at",
-            "stopped_at", "archive",
+            "stopped_at", "archive", "exit_code", "killed_by", "core_dumped",
         ]
         #expect(Set(object.keys) == Set(required))
+        #expect(object["exit_code"] == .null, "running: no end yet")
         #expect(object["namespace"] == .null)
         #expect(object["stopped_at"] == .null)
         #expect(object["runtime"] == .string("podman"))
@@ -35,6 +36,21 @@ func sampleRecord(
         #expect(object["key_mode"] == .string("cgroup"))
         #expect(object["cgroup_id"] == .number(8123))
         #expect(json.contains(#""cgroup_path":"/libpod_parent/libpod-"#))  // slashes unescaped
+    }
+
+    /// How a container ended survives the JSON round trip, in both forms.
+    @Test func endRoundTrips() throws {
+        for status: Int32 in [3 << 8, 11 | 0x80, 9] {
+            var record = sampleRecord()
+            record.state = .exited
+            record.exitStatus = status
+            let back = try JSONDecoder().decode(ContainerRecord.self, from: try StateStore.encode(record))
+            #expect(back.exitStatus == status)
+        }
+        var killed = sampleRecord()
+        killed.exitStatus = 11 | 0x80
+        let json = String(decoding: try StateStore.encode(killed), as: UTF8.self)
+        #expect(json.contains(#""killed_by":11"#) && json.contains(#""core_dumped":true"#) && json.contains(#""exit_code":null"#))
     }
 
     @Test func roundTripAndLargeKeys() throws {
