@@ -44,7 +44,7 @@ func sampleRecord(
             var record = sampleRecord()
             record.state = .exited
             record.exitStatus = status
-            let back = try JSONDecoder().decode(ContainerRecord.self, from: try StateStore.encode(record))
+            let back = try JSONDecoder().decode(ContainerRecord.self, from: Data(try StateStore.encode(record)))
             #expect(back.exitStatus == status)
         }
         var killed = sampleRecord()
