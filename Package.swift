@@ -75,11 +75,13 @@ let package = Package(
         .executableTarget(
             name: "ocihook-poststop", dependencies: ["OCIHooks"],
             linkerSettings: staticStdlib),
+        // What the test targets share: running programs, the busybox rootfs,
+        // the test PKI and API server, test failures.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "Shared"]),
         .testTarget(name: "TailcallPoolTests", dependencies: ["TailcallPool", "Shared", "BPFObjects", "CTailtrace"]),
-        .testTarget(
-            name: "TailtraceCLITests", dependencies: ["Shared"]),
-        .testTarget(name: "KubernetesAPITests", dependencies: ["KubernetesAPI"]),
+        .testTarget(name: "TailtraceCLITests", dependencies: ["Shared", "TestSupport"]),
+        .testTarget(name: "KubernetesAPITests", dependencies: ["KubernetesAPI", "TestSupport"]),
     ]
 )

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import KubernetesAPI
+@testable import TestSupport
 
 /// KubeClient against testdata/kube-apiserver.py over real TLS on 127.0.0.1.
 final class KubeClientTests: PKITestCase {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import KubernetesAPI
+@testable import TestSupport
 
 final class KubeCredentialsTests: PKITestCase {
     private func loadError(_ body: () throws -> KubeCredentials) -> KubeError? {

@@ -1,5 +1,7 @@
 import Foundation
 
+@testable import TestSupport
+
 /// Writes kubeconfig YAML the way kubectl does (clusters/contexts/users lists).
 enum Kubeconfigs {
     static func yaml(

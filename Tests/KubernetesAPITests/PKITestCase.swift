@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 
+@testable import TestSupport
+
 /// Test cases that need certificates share one PKI per class (openssl takes
 /// a few hundred milliseconds for the whole set).
 class PKITestCase: XCTestCase {

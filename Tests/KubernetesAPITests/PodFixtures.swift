@@ -1,5 +1,7 @@
 import Foundation
 
+@testable import TestSupport
+
 /// Pods shaped like a real kube-apiserver answer (spec, managedFields,
 /// conditions...), so the decoder is tested against the fields it must skip.
 enum PodFixtures {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import KubernetesAPI
+@testable import TestSupport
 
 final class PodListTests: XCTestCase {
     func testDecodesContainersOfEveryKindAndRuntime() throws {

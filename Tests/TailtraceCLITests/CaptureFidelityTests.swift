@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 
+@testable import TestSupport
+
 /// What a post-mortem reads, against strace on the same program
 /// (testdata/fidelity.c): where strace decodes a value, tailtrace's decoded
 /// value equals it. Real kernel, real BPF, strace run beside it.

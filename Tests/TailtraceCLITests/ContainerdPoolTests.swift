@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 
+@testable import TestSupport
+
 /// A containerd of the test's own (own socket, root, state and namespace),
 /// for tests of pool mode under a runtime that runs no hooks.
 class ContainerdTestCase: XCTestCase {

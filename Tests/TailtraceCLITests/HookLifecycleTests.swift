@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 
+@testable import TestSupport
+
 /// The hook executables driven by hand, as a runtime would, with real
 /// processes in real cgroups.
 final class HookLifecycleTests: XCTestCase {

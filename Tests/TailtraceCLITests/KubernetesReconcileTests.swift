@@ -1,75 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TestSupport
+
 /// reconcile against a Kubernetes API: the test's own API server
 /// (testdata/kube-apiserver.py) on 127.0.0.1 over TLS with a CA the test
 /// makes, requiring a bearer token, answering a real-shaped PodList that
 /// names the containerd container the dispatcher claimed.
 final class KubernetesReconcileTests: ContainerdTestCase {
-    var apiServer: Process?
-    var apiServerInput: Pipe?
-
-    override func tearDown() {
-        if let apiServer, apiServer.isRunning {
-            kill(apiServer.processIdentifier, SIGTERM)
-            apiServer.waitUntilExit()
-        }
-        super.tearDown()
-    }
-
-    func openssl(_ args: [String]) throws {
-        let r = try TestSystem.run("/usr/bin/openssl", args)
-        guard r.status == 0 else { throw TestFailure("openssl \(args.first ?? ""): \(r.stderr)") }
-    }
-
-    /// A CA and a server certificate for 127.0.0.1 signed by it.
-    func makePKI(in dir: String) throws {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try openssl(
-            ["req", "-x509"] + newKey + [
-                "-keyout", "\(dir)/ca.key", "-out", "\(dir)/ca.crt", "-days", "2", "-subj", "/CN=tailtrace-test-ca",
-                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-            ])
-        try openssl(["req"] + newKey + ["-keyout", "\(dir)/server.key", "-out", "\(dir)/server.csr", "-subj", "/CN=kube-apiserver"])
-        try "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n".write(
-            toFile: "\(dir)/server.ext", atomically: true, encoding: .utf8)
-        try openssl([
-            "x509", "-req", "-in", "\(dir)/server.csr", "-CA", "\(dir)/ca.crt", "-CAkey", "\(dir)/ca.key",
-            "-set_serial", "4242", "-days", "2", "-out", "\(dir)/server.crt", "-extfile", "\(dir)/server.ext",
-        ])
-    }
-
-    /// Starts the API server; returns its port.
-    func startAPIServer(pki: String, token: String, pods: String) throws -> Int {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("testdata/kube-apiserver.py").path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = [
-            script, "--cert", "\(pki)/server.crt", "--key", "\(pki)/server.key", "--token", token, "--pods", pods,
-            "--exit-on-stdin-eof",
-        ]
-        let out = Pipe()
-        let input = Pipe()
-        p.standardOutput = out
-        p.standardInput = input
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        apiServer = p
-        apiServerInput = input
-        var line = Data()
-        while true {
-            let byte = out.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data("\n".utf8) { break }
-            line.append(byte)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self)) else {
-            throw TestFailure("the API server did not start")
-        }
-        return port
-    }
-
     func testReconcileFillsPodMetadataAndSelects() throws {
         try t.install("--pool", "2", "--auto-claim")
         let id = "\(t.tag)-web"
@@ -95,8 +33,9 @@ final class KubernetesReconcileTests: ContainerdTestCase {
         }
         XCTAssertEqual(claimed, 1)
 
-        let pki = t.tempDir + "/pki"
-        try makePKI(in: pki)
+        let pkiDirectory = t.tempDir + "/pki"
+        try FileManager.default.createDirectory(atPath: pkiDirectory, withIntermediateDirectories: true)
+        let pki = try TestPKI(directory: pkiDirectory)
         let token = "token-\(UInt64.random(in: 0...UInt64.max))"
         let pods = t.tempDir + "/pods.json"
         func pod(_ name: String, ns: String, node: String, container: String, cid: String, labels: [String: String]) -> [String: Any] {
@@ -121,7 +60,7 @@ final class KubernetesReconcileTests: ContainerdTestCase {
             ],
         ]
         try JSONSerialization.data(withJSONObject: podList).write(to: URL(fileURLWithPath: pods))
-        let port = try startAPIServer(pki: pki, token: token, pods: pods)
+        let port = try TestAPIServer(self, pki: pki, token: token, pods: pods).port
         let kubeconfig = t.tempDir + "/kubeconfig"
         try """
             apiVersion: v1
@@ -131,7 +70,7 @@ final class KubernetesReconcileTests: ContainerdTestCase {
             - name: test
               cluster:
                 server: https://127.0.0.1:\(port)
-                certificate-authority: \(pki)/ca.crt
+                certificate-authority: \(pki.caCertificate)
             users:
             - name: tester
               user:

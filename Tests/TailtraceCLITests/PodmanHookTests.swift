@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 
+@testable import TestSupport
+
 /// The OCI hooks under a real runtime: podman with runc, hooks.d from a
 /// directory of the test's own, a busybox-static rootfs (no image registry).
 final class PodmanHookTests: XCTestCase {
@@ -182,23 +184,5 @@ final class PodmanHookTests: XCTestCase {
         let run = try podmanRun(name, annotations: ["io.tailtrace.required=true"], "echo should-not-run")
         XCTAssertNotEqual(run.status, 0)
         XCTAssertFalse(run.stdout.contains("should-not-run"))
-    }
-}
-
-extension TestSystem {
-    /// A minimal rootfs: busybox-static and a few applet links.
-    static func makeBusyboxRootfs(at dir: String) throws {
-        let fm = FileManager.default
-        for sub in ["bin", "etc", "tmp", "proc", "sys", "dev"] {
-            try fm.createDirectory(atPath: dir + "/" + sub, withIntermediateDirectories: true)
-        }
-        let busybox = ["/bin/busybox", "/usr/bin/busybox"].first { fm.isExecutableFile(atPath: $0) }
-        guard let busybox else { throw TestFailure("busybox-static is not installed (scripts/deps installs it)") }
-        if !fm.fileExists(atPath: dir + "/bin/busybox") {
-            try fm.copyItem(atPath: busybox, toPath: dir + "/bin/busybox")
-        }
-        for applet in ["sh", "cat", "echo", "ls", "sleep", "true", "mkdir", "mount"] where !fm.fileExists(atPath: dir + "/bin/" + applet) {
-            try fm.createSymbolicLink(atPath: dir + "/bin/" + applet, withDestinationPath: "busybox")
-        }
     }
 }

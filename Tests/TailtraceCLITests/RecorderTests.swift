@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 
+@testable import TestSupport
+
 /// The recorder end to end, through the CLI contract: real kernel, real BPF,
 /// a real workload in a cgroup of the test's own.
 final class RecorderTests: XCTestCase {

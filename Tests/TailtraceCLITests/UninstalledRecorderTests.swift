@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 
+@testable import TestSupport
+
 /// What was recorded stays readable once the installation is gone: `list`
 /// and `dump` read the archive (on disk) without the pins (bpffs is memory
 /// only, emptied by `uninstall` or a reboot). Commands that change or follow

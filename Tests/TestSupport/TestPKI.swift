@@ -75,11 +75,6 @@ func runTool(_ tool: String, _ arguments: [String]) throws {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// A fresh directory under the temp dir, removed when the test ends.
 func makeTemporaryDirectory(_ test: XCTestCase) throws -> String {
     let path = FileManager.default.temporaryDirectory
