@@ -37,6 +37,12 @@ extension TraceFormatter {
             {
                 continue
             }
+            // F_GETFL, F_GETFD...: the kernel ignores the third argument.
+            if case .fcntlArgument = spec.decoration,
+                FcntlCommand.withoutArgument.contains(e.register(1) & 0xffff_ffff)
+            {
+                continue
+            }
             if !first { out.appendASCII(", ") }
             first = false
             out.append(contentsOf: spec.textLabel)
@@ -92,6 +98,20 @@ extension TraceFormatter {
                 out.append(UInt8(ascii: "]"))
             } else {
                 appendNumberText(raw, spec.type, into: &out)
+            }
+        case .statxFlags:
+            out.appendStatxFlags(value)
+        case .fcntlArgument:
+            switch e.register(1) & 0xffff_ffff {
+            case FcntlCommand.setfd: out.appendFlags(value, fdFlagBits)
+            case FcntlCommand.setfl: out.appendOpenFlags(value)
+            case FcntlCommand.setsig: out.appendSignal(value)
+            case FcntlCommand.setlease: out.appendConstant(value, leaseTypes)
+            case FcntlCommand.addSeals: out.appendFlags(value, sealBits)
+            // F_DUPFD, F_DUPFD_CLOEXEC, F_SETOWN, F_SETPIPE_SZ, F_NOTIFY: an int.
+            case 0, 1030, 8, 1031, 1026: out.appendDecimal(Int64(Int32(truncatingIfNeeded: value)))
+            // The lock and owner commands take a pointer to a struct.
+            default: appendNumberText(raw, .pointer(bits: 64), into: &out)
             }
         case .iovec(let countArg):
             if e.payloads.contains(where: { $0.kind == .iov }) {
