@@ -3,8 +3,9 @@ import Shared
 // One JSON object per line, written by hand into the byte buffer (no
 // JSONEncoder: a dump decodes millions of records). Keys, in order:
 //
-//   ts_ns, cpu, pid, tid, comm, cgroup_id (only for a task in a descendant
-//   cgroup of the container), then for a syscall: syscall, nr, arch, compat
+//   ts_ns, time (RFC 3339, UTC, microseconds; when the wall clock is known),
+//   cpu, pid, tid, comm, cgroup_id (only for a task in a descendant cgroup
+//   of the container), then for a syscall: syscall, nr, arch, compat
 //   (true for i386/arm calls only), args, ret, errno (failures only),
 //   truncated / faulted / latin1 (when any); a signal or process
 //   exit has "event" instead (TraceFormatter+Signals.swift), a syscall has no
@@ -42,6 +43,11 @@ extension TraceFormatter {
     ) {
         out.appendASCII("{\"ts_ns\":")
         out.appendDecimal(tsNs)
+        if let offset = wallClockOffsetNs {
+            out.appendASCII(",\"time\":\"")
+            out.appendRFC3339(Int64(clamping: tsNs) &+ offset)
+            out.append(UInt8(ascii: "\""))
+        }
         out.appendASCII(",\"cpu\":")
         out.appendDecimal(cpu)
         out.appendASCII(",\"pid\":")

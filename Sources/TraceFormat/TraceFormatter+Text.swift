@@ -8,7 +8,11 @@ extension TraceFormatter {
     func appendTextPrefix(
         tsNs: UInt64, cpu: Int, pid: UInt32, tid: UInt32, comm: String, into out: inout [UInt8]
     ) {
-        appendRelativeTime(tsNs, since: startNs ?? tsNs, into: &out)
+        if timeStyle == .absolute, let offset = wallClockOffsetNs {
+            appendTimeOfDay(Int64(clamping: tsNs) &+ offset &+ Int64(utcOffsetSeconds) * 1_000_000_000, into: &out)
+        } else {
+            appendRelativeTime(tsNs, since: startNs ?? tsNs, into: &out)
+        }
         out.appendASCII(" cpu#")
         out.appendDecimal(cpu)
         out.appendASCII(" pid ")
@@ -71,6 +75,19 @@ extension TraceFormatter {
         }
         let micros = delta / 1000
         out.appendDecimal(micros / 60_000_000, width: 2)
+        out.append(UInt8(ascii: ":"))
+        out.appendDecimal(micros / 1_000_000 % 60, width: 2)
+        out.append(UInt8(ascii: "."))
+        out.appendDecimal(micros % 1_000_000, width: 6)
+    }
+
+    /// strace -tt's `HH:MM:SS.micros` of local nanoseconds since the epoch.
+    private func appendTimeOfDay(_ localNs: Int64, into out: inout [UInt8]) {
+        let day: Int64 = 86_400_000_000
+        let micros = UInt64(((localNs / 1000) % day + day) % day)
+        out.appendDecimal(micros / 3_600_000_000, width: 2)
+        out.append(UInt8(ascii: ":"))
+        out.appendDecimal(micros / 60_000_000 % 60, width: 2)
         out.append(UInt8(ascii: ":"))
         out.appendDecimal(micros / 1_000_000 % 60, width: 2)
         out.append(UInt8(ascii: "."))

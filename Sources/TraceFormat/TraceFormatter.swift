@@ -30,6 +30,22 @@ public struct TraceFormatter: Sendable {
     /// another (descendant) cgroup carry theirs as `cgroup_id`.
     public var containerCgroupID: UInt64?
 
+    public enum TimeStyle: String, Sendable {
+        /// `MM:SS.micros` since the first record.
+        case relative
+        /// Local wall-clock time of day, `HH:MM:SS.micros` (strace -tt).
+        case absolute
+    }
+
+    /// How text lines show time; absolute needs `wallClockOffsetNs`.
+    public var timeStyle = TimeStyle.relative
+    /// CLOCK_REALTIME − CLOCK_MONOTONIC in ns (see `WallClock.offsetNowNs`),
+    /// to turn record times into wall-clock times: JSON records then carry
+    /// `"time"` (RFC 3339, UTC, microseconds). Nil: unknown, no wall clock.
+    public var wallClockOffsetNs: Int64?
+    /// The local time zone's offset east of UTC for absolute text times.
+    public var utcOffsetSeconds = 0
+
     /// - Parameters:
     ///   - catalog: tracefs formats; the default finds tracefs through
     ///     /proc/self/mountinfo and reads formats lazily.
