@@ -121,12 +121,15 @@ extension Array where Element == UInt8 {
     /// and all bytes >= 0x7f, so a terminal never receives raw control bytes
     /// or partial UTF-8 sequences. The octal has as few digits as it needs
     /// (`\33[1m`) unless the next byte is an octal digit (`\0001`).
-    mutating func appendTextEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+    /// `escapingAngleBrackets`: `<` and `>` in octal too (strace -y's `<path>`).
+    mutating func appendTextEscaped(_ bytes: UnsafeBufferPointer<UInt8>, escapingAngleBrackets: Bool = false) {
         var runStart = 0
         var i = 0
         while i < bytes.count {
             let b = bytes[i]
-            if b >= 0x20 && b < 0x7f && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
+            if b >= 0x20 && b < 0x7f && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\")
+                && !(escapingAngleBrackets && (b == UInt8(ascii: "<") || b == UInt8(ascii: ">")))
+            {
                 i += 1
                 continue
             }

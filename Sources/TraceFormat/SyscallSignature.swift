@@ -5,6 +5,8 @@ enum ArgDecoration: Sendable {
     case plain
     /// Generic `argN` of a syscall without a known format: shown in hex.
     case hex
+    /// An address in an integer type: NULL or hex.
+    case address
     /// -100 is AT_FDCWD (a directory fd argument of the *at() calls).
     case dirfd
     case openFlags
@@ -71,6 +73,8 @@ final class SyscallSignature: Sendable {
     let args: [ArgSpec]
     let argvIndex: Int?
     let openFlagsIndex: Int?
+    /// The first file descriptor argument (strace -y names it).
+    let fdIndex: Int?
     /// mmap-like calls return an address: text shows it in hex.
     let returnsAddress: Bool
     /// `openat(` or `[i386] stat64(`.
@@ -104,6 +108,9 @@ final class SyscallSignature: Sendable {
             ? args.firstIndex { if case .openFlags = $0.decoration { return true } else { return false } }
             : nil
         returnsAddress = ["mmap", "mmap2", "mremap", "brk", "shmat"].contains(name)
+        fdIndex = args.firstIndex { arg in
+            ["fd", "fildes", "oldfd", "epfd", "out_fd", "fd_in"].contains(arg.name) || arg.name.hasSuffix("dfd")
+        }
 
         var text: [UInt8] = []
         if compat {
@@ -205,10 +212,13 @@ final class SyscallSignature: Sendable {
             return .fcntlArgument
         case ("ioctl", "cmd"):
             return .constant(ioctlRequests, hex: true)
-        // Addresses the kernel declares `unsigned long`: hex, as strace shows them.
-        case ("ioctl", "arg"), ("mprotect", "start"), ("pkey_mprotect", "start"), ("munmap", "addr"),
-            ("madvise", "start"), ("mremap", "addr"), ("msync", "start"), ("mlock", "start"), ("munlock", "start"):
+        case ("ioctl", "arg"):
             return .hex
+        // Addresses the kernel declares `unsigned long`: NULL or hex, as strace shows them.
+        case ("mmap", "addr"), ("mmap2", "addr"), ("mprotect", "start"), ("pkey_mprotect", "start"),
+            ("munmap", "addr"), ("madvise", "start"), ("mremap", "addr"), ("msync", "start"), ("mlock", "start"),
+            ("munlock", "start"):
+            return .address
         case ("readv", "vec"), ("writev", "vec"), ("preadv", "vec"), ("pwritev", "vec"), ("preadv2", "vec"),
             ("pwritev2", "vec"):
             return .iovec(count: 2)

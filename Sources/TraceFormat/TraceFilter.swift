@@ -69,17 +69,22 @@ public struct TraceFilter: Sendable {
         return answer
     }
 
-    /// `--tail N`: the gaps, the last `n` syscalls, and the signals and
-    /// exits among them (from the first of those syscalls on).
-    public static func lastCalls(_ n: Int, of items: [TraceItem]) -> [TraceItem] {
+    /// `--tail N` over the items `kept` marks: the gaps, the last `n`
+    /// syscalls, and the signals and exits among them (from the first of
+    /// those syscalls on). Returns the new marks.
+    public static func tail(_ n: Int, of items: [TraceItem], kept: [Bool]) -> [Bool] {
+        var kept = kept
         var remaining = n
         var start = items.endIndex
         while start > items.startIndex && remaining > 0 {
             start -= 1
-            if case .syscall = items[start] { remaining -= 1 }
+            if kept[start], case .syscall = items[start] { remaining -= 1 }
         }
-        let lost = items[..<start].filter { if case .lost = $0 { true } else { false } }
-        return lost + items[start...]
+        for i in items.startIndex..<start where kept[i] {
+            if case .lost = items[i] { continue }
+            kept[i] = false
+        }
+        return kept
     }
 }
 

@@ -26,7 +26,9 @@ extension TraceFormatter {
         out.appendASCII("] ")
     }
 
-    func appendText(_ e: SyscallEvent, _ sig: SyscallSignature, into out: inout [UInt8]) {
+    func appendText(
+        _ e: SyscallEvent, _ sig: SyscallSignature, _ names: DescriptorNamesOfCall, into out: inout [UInt8]
+    ) {
         appendTextPrefix(tsNs: e.tsNs, cpu: e.cpu, pid: e.pid, tid: e.tid, comm: e.comm, into: &out)
         out.append(contentsOf: sig.textHead)
 
@@ -57,9 +59,11 @@ extension TraceFormatter {
             } else {
                 appendValueText(raw, spec, of: e, into: &out)
             }
+            if i == sig.fdIndex, let name = names.argument { out.appendDescriptorName(name) }
         }
         out.appendASCII(") = ")
         appendReturnText(e.ret, sig, into: &out)
+        if let name = names.returned { out.appendDescriptorName(name) }
     }
 
     /// `MM:SS.micros` since the first event; minutes grow past two digits
@@ -138,6 +142,8 @@ extension TraceFormatter {
             }
         case .hex:
             out.appendHex(value)
+        case .address:
+            appendNumberText(raw, .pointer(bits: 64), into: &out)
         case .dirfd:
             // AT_FDCWD is -100 as an int, whatever width the register had.
             if UInt32(truncatingIfNeeded: value) == 0xffff_ff9c {

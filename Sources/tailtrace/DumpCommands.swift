@@ -41,17 +41,17 @@ struct Dump: ParsableCommand {
                 "\(record.name) is not traced any more and its trace is lost: the installation at "
                     + "\(traces.paths.pinRoot) that recorded it is gone (uninstalled, or a reboot emptied bpffs)")
         }
-        guard var (items, _) = try traces.trace(of: record) else {
+        guard let (items, _) = try traces.trace(of: record) else {
             throw UserError("no trace is kept for \(record.name)")
         }
         let clock = WallClock.offsetNowNs()
         let start = items.lazy.compactMap(\.tsNs).first
         var filter = try reading.filter(traceStartNs: start ?? 0, wallClockOffsetNs: clock)
-        items = filter.apply(items)
-        if let tail { items = TraceFilter.lastCalls(tail, of: items) }
+        var kept = items.map { filter.admits($0) }
+        if let tail { kept = TraceFilter.tail(tail, of: items, kept: kept) }
         if summary {
             var table = TraceSummary()
-            table.add(items)
+            for (item, keep) in zip(items, kept) where keep { table.add(item) }
             writeOut(output == .json ? table.json() : table.text())
             return
         }
@@ -63,7 +63,11 @@ struct Dump: ParsableCommand {
         formatter.containerCgroupID = record.cgroupID
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20)
-        for item in items {
+        for (item, keep) in zip(items, kept) {
+            guard keep else {
+                formatter.track(item)
+                continue
+            }
             formatter.format(item, into: &out)
             if out.count >= 1 << 20 {
                 writeOut(out)
@@ -149,7 +153,11 @@ struct Follow: ParsableCommand {
                     let final = e.ret != nil || newestPerThread[e.tid] != e.tsNs || e.tsNs < settled || current == nil
                     guard final else { break }
                 }
-                if filter?.admits(item) ?? true { formatter.format(item, into: &out) }
+                if filter?.admits(item) ?? true {
+                    formatter.format(item, into: &out)
+                } else {
+                    formatter.track(item)
+                }
                 newest = ts
             }
             printedUpTo = newest
@@ -200,6 +208,12 @@ struct TraceReading: ParsableArguments {
 
     @Option(help: "Text times: relative (since the first record) or absolute (local time of day, strace -tt).")
     var time = TimeColumn.relative
+
+    @Flag(
+        help: ArgumentHelp(
+            "Name file descriptors made in the trace, fd=3</etc/app.conf> (strace -y; JSON fd_path): "
+                + "the paths and peers the calls gave, unnamed for fds made before the trace."))
+    var decodeFds = false
 
     enum TimeColumn: String, ExpressibleByArgument, CaseIterable {
         case relative, absolute
@@ -259,5 +273,6 @@ struct TraceReading: ParsableArguments {
         formatter.timeStyle = time == .absolute ? .absolute : .relative
         formatter.wallClockOffsetNs = wallClockOffsetNs
         formatter.utcOffsetSeconds = WallClock.localUTCOffsetSeconds()
+        if decodeFds { formatter.descriptorNames = DescriptorNames() }
     }
 }

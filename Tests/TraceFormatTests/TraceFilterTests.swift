@@ -86,9 +86,17 @@ func names(_ items: [TraceItem]) -> [String] {
     }
 
     @Test func tail() {
-        #expect(names(TraceFilter.lastCalls(2, of: trace)) == ["lost", "mmap", "signal", "exit", "kill"])
-        #expect(names(TraceFilter.lastCalls(0, of: trace)) == ["lost"])
-        #expect(TraceFilter.lastCalls(100, of: trace) == trace)
+        func tail(_ n: Int, _ kept: [Bool]) -> [String] {
+            names(zip(trace, TraceFilter.tail(n, of: trace, kept: kept)).filter(\.1).map(\.0))
+        }
+        let all = [Bool](repeating: true, count: trace.count)
+        #expect(tail(2, all) == ["lost", "mmap", "signal", "exit", "kill"])
+        #expect(tail(0, all) == ["lost"])
+        #expect(tail(100, all) == names(trace))
+        // The last calls of those a filter kept.
+        var filter = TraceFilter()
+        filter.syscalls = ["read", "connect", "futex"]
+        #expect(tail(2, trace.map { filter.admits($0) }) == ["lost", "connect", "futex", "signal", "exit"])
     }
 
     @Test func classNames() {
