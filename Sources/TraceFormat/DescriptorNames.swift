@@ -72,7 +72,7 @@ public struct DescriptorNames: Sendable {
             return bind(e.pid, newFD, peer, closeOnExec: cloexec)
         case "connect":
             // EINPROGRESS: a non-blocking connect; the peer is set.
-            if (!failed || Errno.failure(ret: ret) == 115), let peer = peerName(e),
+            if !failed || Errno.failure(ret: ret) == 115, let peer = peerName(e),
                 var entry = tables[e.pid]?[fd(0)]
             {
                 entry.name = peer
@@ -84,7 +84,8 @@ public struct DescriptorNames: Sendable {
             return copy(e.pid, from: fd(0), to: newFD, closeOnExec: false)
         case "dup2", "dup3":
             guard !failed else { return nil }
-            return copy(e.pid, from: fd(0), to: fd(1), closeOnExec: syscall == "dup3" && e.register(2) & OpenFlags.cloexec != 0)
+            return copy(
+                e.pid, from: fd(0), to: fd(1), closeOnExec: syscall == "dup3" && e.register(2) & OpenFlags.cloexec != 0)
         case "fcntl", "fcntl64":
             let cmd = e.register(1) & 0xffff_ffff
             if !failed && (cmd == 0 || cmd == 1030) {  // F_DUPFD, F_DUPFD_CLOEXEC

@@ -136,8 +136,6 @@ func constantName(_ value: UInt64, _ table: ConstantTable) -> StaticString? {
     return nil
 }
 
-
-
 enum OpenFlags {
     /// O_CREAT and __O_TMPFILE: the only cases where open's `mode` is read.
     static let creat: UInt64 = 0o100

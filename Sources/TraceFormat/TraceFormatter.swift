@@ -79,7 +79,8 @@ public struct TraceFormatter: Sendable {
             var names = DescriptorNamesOfCall()
             if descriptorNames != nil {
                 if let i = sig.fdIndex, !event.args.isEmpty {
-                    names.argument = descriptorNames?.name(pid: event.pid, fd: Int32(truncatingIfNeeded: event.register(i)))
+                    names.argument = descriptorNames?.name(
+                        pid: event.pid, fd: Int32(truncatingIfNeeded: event.register(i)))
                 }
                 names.returned = descriptorNames?.observe(event, syscall: sig.name)
             }

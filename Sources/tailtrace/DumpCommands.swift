@@ -233,8 +233,9 @@ struct TraceReading: ParsableArguments {
         for name in Self.list(syscall) {
             let excluded = name.hasPrefix("!")
             let bare = excluded ? String(name.dropFirst()) : name
-            guard SyscallTable.number(named: bare, arch: .native) != nil
-                || SyscallTable.number(named: bare, arch: .of(compat: true)) != nil
+            guard
+                SyscallTable.number(named: bare, arch: .native) != nil
+                    || SyscallTable.number(named: bare, arch: .of(compat: true)) != nil
             else { throw ValidationError("--syscall: no syscall is named \(bare)") }
             if excluded { filter.excludedSyscalls.insert(bare) } else { filter.syscalls.insert(bare) }
         }

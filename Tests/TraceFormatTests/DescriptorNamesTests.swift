@@ -35,7 +35,8 @@ import Testing
         #expect(lines[5].hasSuffix("write(fd=7</etc/app.conf>, buf=0x20, count=0) = 0"))
         #expect(lines[6].hasSuffix("write(fd=1, buf=0x20, count=0) = 0"))
         // A path relative to a known directory fd is joined to its name.
-        #expect(lines[8].hasSuffix(#"openat(dfd=4</srv/data>, filename="a<b>", flags=O_RDONLY) = 5</srv/data/a\74b\76>"#))
+        #expect(
+            lines[8].hasSuffix(#"openat(dfd=4</srv/data>, filename="a<b>", flags=O_RDONLY) = 5</srv/data/a\74b\76>"#))
         #expect(lines[9].hasSuffix("= -1 ENOENT (No such file or directory)"))
     }
 
@@ -45,7 +46,8 @@ import Testing
             call("socket", [2, 1, 6], ret: 3),
             call("connect", [3, 0x10, 16], payloads: [address(1, Sockaddr.inet([10, 0, 0, 5], port: 5432))]),
             call("sendto", [3, 0x20, 0, 0, 0, 0], ret: 0),
-            call("accept4", [9, 0x10, 0x20, 0], ret: 10, payloads: [address(1, Sockaddr.inet6(loopback6, port: 40000))]),
+            call(
+                "accept4", [9, 0x10, 0x20, 0], ret: 10, payloads: [address(1, Sockaddr.inet6(loopback6, port: 40000))]),
             call("socket", [1, 1, 0], ret: 11),
             // A non-blocking connect in progress has its peer.
             call(

@@ -202,7 +202,9 @@ func names(_ items: [TraceItem]) -> [String] {
         text.timeStyle = .absolute
         text.wallClockOffsetNs = offset
         text.utcOffsetSeconds = 3600
-        #expect(text.line(call("getppid", [], ret: 1, after: 2)).hasPrefix("12:52:00.123458 cpu#1 pid 42 [cat] getppid() = 1"))
+        #expect(
+            text.line(call("getppid", [], ret: 1, after: 2)).hasPrefix(
+                "12:52:00.123458 cpu#1 pid 42 [cat] getppid() = 1"))
         // Relative unless asked, also when the wall clock is known.
         var relative = TraceFormatter(style: .text, catalog: TracefsFixtures.catalog)
         relative.wallClockOffsetNs = offset
@@ -210,7 +212,9 @@ func names(_ items: [TraceItem]) -> [String] {
 
         var json = TraceFormatter(style: .json, catalog: TracefsFixtures.catalog)
         json.wallClockOffsetNs = offset
-        #expect(json.line(call("getppid", [], ret: 1)).hasPrefix(#"{"ts_ns":5000000000000,"time":"2026-12-01T11:52:00.123456Z","cpu":1,"#))
+        #expect(
+            json.line(call("getppid", [], ret: 1)).hasPrefix(
+                #"{"ts_ns":5000000000000,"time":"2026-12-01T11:52:00.123456Z","cpu":1,"#))
         #expect(json.line(signal(15, code: 0)).contains(#""time":"2026-12-01T11:52:00.123456Z""#))
         var noClock = TraceFormatter(style: .json, catalog: TracefsFixtures.catalog)
         #expect(!noClock.line(call("getppid", [], ret: 1)).contains("time"))

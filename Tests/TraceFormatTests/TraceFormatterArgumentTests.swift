@@ -61,9 +61,13 @@ import Testing
             call("utimensat", [5, 0, 0, 0x100]),
             call("mprotect", [0x7f00_0000_0000, 4096, 5]),
         ])
-        #expect(lines[0].hasSuffix(#"fchownat(dfd=AT_FDCWD, filename="x", user=0, group=0, flag=AT_SYMLINK_NOFOLLOW) = 0"#))
-        #expect(lines[1].hasSuffix(#"linkat(olddfd=3, oldname="", newdfd=AT_FDCWD, newname="b", flags=AT_EMPTY_PATH) = 0"#))
-        #expect(lines[2].contains(#"statx(dfd=AT_FDCWD, filename="/x", flags=AT_STATX_DONT_SYNC|AT_SYMLINK_NOFOLLOW, mask=2047,"#))
+        #expect(
+            lines[0].hasSuffix(#"fchownat(dfd=AT_FDCWD, filename="x", user=0, group=0, flag=AT_SYMLINK_NOFOLLOW) = 0"#))
+        #expect(
+            lines[1].hasSuffix(#"linkat(olddfd=3, oldname="", newdfd=AT_FDCWD, newname="b", flags=AT_EMPTY_PATH) = 0"#))
+        #expect(
+            lines[2].contains(
+                #"statx(dfd=AT_FDCWD, filename="/x", flags=AT_STATX_DONT_SYNC|AT_SYMLINK_NOFOLLOW, mask=2047,"#))
         #expect(lines[3].contains("flags=AT_STATX_SYNC_AS_STAT, mask="))
         #expect(lines[4].hasSuffix(#"faccessat2(dfd=AT_FDCWD, filename="/x", mode=R_OK|W_OK, flags=AT_EACCESS) = 0"#))
         #expect(lines[5].hasSuffix("mode=F_OK, flags=0) = 0"))
@@ -75,10 +79,15 @@ import Testing
     /// invalid UTF-8. Text escapes them as strace does (octal, as few digits
     /// as possible unless an octal digit follows); JSON keeps them exactly.
     @Test func controlBytesNeverReachTheTerminal() throws {
-        let written: [UInt8] = Array("\u{1b}[31mred\u{1b}[0m\r\n".utf8) + [0, 0x01] + Array("2".utf8) + [0x07, 0xff, 0xc3, 0x28]
+        let written: [UInt8] =
+            Array("\u{1b}[31mred\u{1b}[0m\r\n".utf8) + [0, 0x01] + Array("2".utf8) + [0x07, 0xff, 0xc3, 0x28]
         let items = [
-            call("write", [1, 0x5000, UInt64(written.count)], ret: Int64(written.count), payloads: [Payload(arg: 1, bytes: written, isString: false)]),
-            call("write", [1, 0x5000, 9], ret: 9, payloads: [Payload(arg: 1, bytes: Array("\u{1b}]0;pwned\u{07}".utf8), isString: false)]),
+            call(
+                "write", [1, 0x5000, UInt64(written.count)], ret: Int64(written.count),
+                payloads: [Payload(arg: 1, bytes: written, isString: false)]),
+            call(
+                "write", [1, 0x5000, 9], ret: 9,
+                payloads: [Payload(arg: 1, bytes: Array("\u{1b}]0;pwned\u{07}".utf8), isString: false)]),
             call("openat", [atFdcwd, 0x10, 0, 0], ret: -2, payloads: [path(1, "caf\u{e9}\u{1b}")]),
         ]
         let lines = textLines(items)

@@ -198,7 +198,8 @@ func textLines(_ items: [TraceItem]) -> [String] {
                     "[i386] _llseek(fd=3, offset_high=0, offset_low=100, result=0xffd02000, whence=0) = 0"))
             #expect(
                 lines[3].hasSuffix(
-                    "[i386] mmap2(addr=NULL, len=4096, prot=PROT_READ, flags=MAP_PRIVATE, fd=-1, pgoff=0) = 0xf7f00000"))
+                    "[i386] mmap2(addr=NULL, len=4096, prot=PROT_READ, flags=MAP_PRIVATE, fd=-1, pgoff=0) = 0xf7f00000")
+            )
             #expect(
                 lines[4].hasSuffix(
                     "[i386] stat64(filename=\"/x\", statbuf=0xffd02000) = -1 ENOENT (No such file or directory)"))

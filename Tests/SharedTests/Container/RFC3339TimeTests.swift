@@ -15,11 +15,16 @@ import Testing
             let c = RFC3339Time.civil(seconds: seconds)
             #expect(
                 [c.year, Int64(c.month), Int64(c.day), Int64(c.hour), Int64(c.minute), Int64(c.second)]
-                    == [Int64(parts.tm_year) + 1900, Int64(parts.tm_mon) + 1, Int64(parts.tm_mday), Int64(parts.tm_hour),
-                        Int64(parts.tm_min), Int64(parts.tm_sec)], "\(seconds)")
+                    == [
+                        Int64(parts.tm_year) + 1900, Int64(parts.tm_mon) + 1, Int64(parts.tm_mday),
+                        Int64(parts.tm_hour),
+                        Int64(parts.tm_min), Int64(parts.tm_sec),
+                    ], "\(seconds)")
             seconds += 86400 * 17 + 3607
         }
-        #expect(RFC3339Time.civil(seconds: 951_782_400) == .init(year: 2000, month: 2, day: 29, hour: 0, minute: 0, second: 0))
+        #expect(
+            RFC3339Time.civil(seconds: 951_782_400)
+                == .init(year: 2000, month: 2, day: 29, hour: 0, minute: 0, second: 0))
     }
 
     @Test func parsesWhatItFormats() {
