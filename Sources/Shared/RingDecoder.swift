@@ -267,6 +267,7 @@ public struct RingDecoder {
             }
             if let i = open[h.tid], events[i].nr == Int(h.nr), events[i].ret == nil {
                 events[i].ret = r.ret
+                events[i].exitTsNs = h.ts_ns
                 for p in r.payloads {
                     // read again at exit: replaces what faulted at enter
                     if p.atExit, let at = events[i].payloads.firstIndex(where: { $0.arg == p.arg }) {
@@ -283,7 +284,7 @@ public struct RingDecoder {
                     SyscallEvent(
                         tsNs: h.ts_ns, cpu: Int(h.cpu), pid: h.pid, tid: h.tid, comm: threadComm[h.tid] ?? "",
                         nr: Int(h.nr), compat: compat || threadCompat[h.tid] == true, args: [], ret: r.ret,
-                        payloads: r.payloads, cgroupID: r.cgroupID))
+                        payloads: r.payloads, cgroupID: r.cgroupID, exitTsNs: h.ts_ns))
             }
         }
         guard !others.isEmpty else { return events.map { .syscall($0) } }

@@ -72,6 +72,9 @@ public struct SyscallEvent: Sendable, Equatable {
     /// The kernel's raw return value; nil when the call never returned (or
     /// its exit record was lost).
     public var ret: Int64?
+    /// When it returned (CLOCK_MONOTONIC), with `ret`. For an exit whose
+    /// enter was not recorded (`args` empty) it equals `tsNs`.
+    public var exitTsNs: UInt64?
     public var payloads: [Payload]
     /// The task's own cgroup v2 id at enter (0: not recorded): differs from
     /// the container's where the task moved into a descendant cgroup.
@@ -79,9 +82,10 @@ public struct SyscallEvent: Sendable, Equatable {
 
     public init(
         tsNs: UInt64, cpu: Int, pid: UInt32, tid: UInt32, comm: String, nr: Int, compat: Bool,
-        args: [UInt64], ret: Int64?, payloads: [Payload], cgroupID: UInt64 = 0
+        args: [UInt64], ret: Int64?, payloads: [Payload], cgroupID: UInt64 = 0, exitTsNs: UInt64? = nil
     ) {
         self.cgroupID = cgroupID
+        self.exitTsNs = exitTsNs
         self.tsNs = tsNs
         self.cpu = cpu
         self.pid = pid

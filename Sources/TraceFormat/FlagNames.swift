@@ -58,6 +58,19 @@ extension Array where Element == UInt8 {
         if rest != 0 { appendFlagBits(rest, OpenFlags.bits, leadingBar: true) }
     }
 
+    /// statx flags as strace shows them: the sync type (a two-bit value,
+    /// AT_STATX_SYNC_AS_STAT when 0) first, then the AT_* bits.
+    mutating func appendStatxFlags(_ value: UInt64) {
+        switch value & 0x6000 {
+        case 0: appendASCII("AT_STATX_SYNC_AS_STAT")
+        case 0x2000: appendASCII("AT_STATX_FORCE_SYNC")
+        case 0x4000: appendASCII("AT_STATX_DONT_SYNC")
+        default: appendHex(0x6000)
+        }
+        let rest = value & ~0x6000
+        if rest != 0 { appendFlagBits(rest, atFlagBits, leadingBar: true) }
+    }
+
     /// mmap flags: the mapping type (MAP_TYPE, low four bits) is a value,
     /// the rest are bits.
     mutating func appendMmapFlags(_ value: UInt64) {
@@ -123,8 +136,6 @@ func constantName(_ value: UInt64, _ table: ConstantTable) -> StaticString? {
     return nil
 }
 
-
-
 enum OpenFlags {
     /// O_CREAT and __O_TMPFILE: the only cases where open's `mode` is read.
     static let creat: UInt64 = 0o100
@@ -166,6 +177,9 @@ let atFlagsUnlink: FlagTable = [(0x200, "AT_REMOVEDIR")] + atFlagBits
 let atFlagsAccess: FlagTable = [(0x200, "AT_EACCESS")] + atFlagBits
 let atFlags: FlagTable = atFlagBits
 
+/// access/faccessat modes (R_OK...); 0 is F_OK.
+let accessModeBits: FlagTable = [(4, "R_OK"), (2, "W_OK"), (1, "X_OK")]
+
 let renameFlagBits: FlagTable = [(1, "RENAME_NOREPLACE"), (2, "RENAME_EXCHANGE"), (4, "RENAME_WHITEOUT")]
 
 let mmapProtBits: FlagTable = [
@@ -200,4 +214,64 @@ private let signalNames: [StaticString] = [
     "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT",
     "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU",
     "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS", "SIGRTMIN",
+]
+
+/// rt_sigprocmask's `how` (asm-generic/signal-defs.h).
+let sigprocmaskHows: ConstantTable = [(0, "SIG_BLOCK"), (1, "SIG_UNBLOCK"), (2, "SIG_SETMASK")]
+
+/// wait4/waitid/waitpid options (include/uapi/linux/wait.h).
+let waitOptionBits: FlagTable = [
+    (1, "WNOHANG"), (2, "WUNTRACED"), (4, "WEXITED"), (8, "WCONTINUED"), (0x100_0000, "WNOWAIT"),
+    (0x2000_0000, "__WNOTHREAD"), (0x4000_0000, "__WALL"), (0x8000_0000, "__WCLONE"),
+]
+
+/// fcntl commands (asm-generic/fcntl.h, linux/fcntl.h). 12...14 are the
+/// *LK64 commands of 32-bit tasks (fcntl64).
+let fcntlCommands: ConstantTable = [
+    (0, "F_DUPFD"), (1, "F_GETFD"), (2, "F_SETFD"), (3, "F_GETFL"), (4, "F_SETFL"), (5, "F_GETLK"),
+    (6, "F_SETLK"), (7, "F_SETLKW"), (8, "F_SETOWN"), (9, "F_GETOWN"), (10, "F_SETSIG"), (11, "F_GETSIG"),
+    (12, "F_GETLK64"), (13, "F_SETLK64"), (14, "F_SETLKW64"), (15, "F_SETOWN_EX"), (16, "F_GETOWN_EX"),
+    (17, "F_GETOWNER_UIDS"), (36, "F_OFD_GETLK"), (37, "F_OFD_SETLK"), (38, "F_OFD_SETLKW"), (1024, "F_SETLEASE"),
+    (1025, "F_GETLEASE"), (1026, "F_NOTIFY"), (1027, "F_DUPFD_QUERY"), (1028, "F_CREATED_QUERY"),
+    (1029, "F_CANCELLK"), (1030, "F_DUPFD_CLOEXEC"), (1031, "F_SETPIPE_SZ"), (1032, "F_GETPIPE_SZ"),
+    (1033, "F_ADD_SEALS"), (1034, "F_GET_SEALS"), (1035, "F_GET_RW_HINT"), (1036, "F_SET_RW_HINT"),
+    (1037, "F_GET_FILE_RW_HINT"), (1038, "F_SET_FILE_RW_HINT"),
+]
+
+enum FcntlCommand {
+    static let setfd: UInt64 = 2
+    static let setfl: UInt64 = 4
+    static let setsig: UInt64 = 10
+    static let setlease: UInt64 = 1024
+    static let addSeals: UInt64 = 1033
+    /// Commands that read no third argument: strace leaves it out.
+    static let withoutArgument: Set<UInt64> = [1, 3, 9, 11, 1025, 1029, 1032, 1034]
+}
+
+let fdFlagBits: FlagTable = [(1, "FD_CLOEXEC")]
+let leaseTypes: ConstantTable = [(0, "F_RDLCK"), (1, "F_WRLCK"), (2, "F_UNLCK")]
+let sealBits: FlagTable = [
+    (1, "F_SEAL_SEAL"), (2, "F_SEAL_SHRINK"), (4, "F_SEAL_GROW"), (8, "F_SEAL_WRITE"), (0x10, "F_SEAL_FUTURE_WRITE"),
+    (0x20, "F_SEAL_EXEC"),
+]
+
+/// Common ioctl requests: terminals and FIO* (asm-generic/ioctls.h, the
+/// same numbers on x86 and arm64), socket SIOC* (linux/sockios.h), and a
+/// few file ones whose size field (the long of 64-bit tasks) is built in.
+let ioctlRequests: ConstantTable = [
+    (0x5401, "TCGETS"), (0x5402, "TCSETS"), (0x5403, "TCSETSW"), (0x5404, "TCSETSF"), (0x5405, "TCGETA"),
+    (0x5406, "TCSETA"), (0x5407, "TCSETAW"), (0x5408, "TCSETAF"), (0x5409, "TCSBRK"), (0x540a, "TCXONC"),
+    (0x540b, "TCFLSH"), (0x540c, "TIOCEXCL"), (0x540d, "TIOCNXCL"), (0x540e, "TIOCSCTTY"), (0x540f, "TIOCGPGRP"),
+    (0x5410, "TIOCSPGRP"), (0x5411, "TIOCOUTQ"), (0x5412, "TIOCSTI"), (0x5413, "TIOCGWINSZ"), (0x5414, "TIOCSWINSZ"),
+    (0x5415, "TIOCMGET"), (0x5416, "TIOCMBIS"), (0x5417, "TIOCMBIC"), (0x5418, "TIOCMSET"), (0x541b, "FIONREAD"),
+    (0x541c, "TIOCLINUX"), (0x541d, "TIOCCONS"), (0x5420, "TIOCPKT"), (0x5421, "FIONBIO"), (0x5422, "TIOCNOTTY"),
+    (0x5423, "TIOCSETD"), (0x5424, "TIOCGETD"), (0x5425, "TCSBRKP"), (0x5427, "TIOCSBRK"), (0x5428, "TIOCCBRK"),
+    (0x5429, "TIOCGSID"), (0x802c_542a, "TCGETS2"), (0x402c_542b, "TCSETS2"), (0x8004_5430, "TIOCGPTN"),
+    (0x4004_5431, "TIOCSPTLCK"), (0x8004_5432, "TIOCGDEV"), (0x4004_5436, "TIOCSIG"), (0x5437, "TIOCVHANGUP"),
+    (0x5441, "TIOCGPTPEER"), (0x5450, "FIONCLEX"), (0x5451, "FIOCLEX"), (0x5452, "FIOASYNC"), (0x5460, "FIOQSIZE"),
+    (0x8901, "FIOSETOWN"), (0x8902, "SIOCSPGRP"), (0x8903, "FIOGETOWN"), (0x8904, "SIOCGPGRP"),
+    (0x8905, "SIOCATMARK"), (0x8910, "SIOCGIFNAME"), (0x8912, "SIOCGIFCONF"), (0x8913, "SIOCGIFFLAGS"),
+    (0x8914, "SIOCSIFFLAGS"), (0x8915, "SIOCGIFADDR"), (0x8921, "SIOCGIFMTU"), (0x8927, "SIOCGIFHWADDR"),
+    (0x8933, "SIOCGIFINDEX"), (0x4004_9409, "FICLONE"), (0x8008_6601, "FS_IOC_GETFLAGS"),
+    (0x4008_6602, "FS_IOC_SETFLAGS"), (0x8008_1272, "BLKGETSIZE64"),
 ]

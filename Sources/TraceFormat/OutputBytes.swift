@@ -77,6 +77,28 @@ extension Array where Element == UInt8 {
         }
     }
 
+    /// `2026-12-01T11:52:00.123456Z` for nanoseconds since the epoch (UTC,
+    /// microseconds, truncated like the relative times).
+    mutating func appendRFC3339(_ ns: Int64) {
+        let micros = ns >= 0 ? ns / 1000 : (ns - 999) / 1000
+        let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+        let c = RFC3339Time.civil(seconds: seconds)
+        appendDecimal(UInt64(clamping: c.year), width: 4)
+        append(UInt8(ascii: "-"))
+        appendDecimal(UInt64(c.month), width: 2)
+        append(UInt8(ascii: "-"))
+        appendDecimal(UInt64(c.day), width: 2)
+        append(UInt8(ascii: "T"))
+        appendDecimal(UInt64(c.hour), width: 2)
+        append(UInt8(ascii: ":"))
+        appendDecimal(UInt64(c.minute), width: 2)
+        append(UInt8(ascii: ":"))
+        appendDecimal(UInt64(c.second), width: 2)
+        append(UInt8(ascii: "."))
+        appendDecimal(UInt64(micros - seconds * 1_000_000), width: 6)
+        append(UInt8(ascii: "Z"))
+    }
+
     /// C octal notation (`0644`, `0`), as file modes are written.
     mutating func appendOctal(_ value: UInt64) {
         append(UInt8(ascii: "0"))
@@ -99,12 +121,15 @@ extension Array where Element == UInt8 {
     /// and all bytes >= 0x7f, so a terminal never receives raw control bytes
     /// or partial UTF-8 sequences. The octal has as few digits as it needs
     /// (`\33[1m`) unless the next byte is an octal digit (`\0001`).
-    mutating func appendTextEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+    /// `escapingAngleBrackets`: `<` and `>` in octal too (strace -y's `<path>`).
+    mutating func appendTextEscaped(_ bytes: UnsafeBufferPointer<UInt8>, escapingAngleBrackets: Bool = false) {
         var runStart = 0
         var i = 0
         while i < bytes.count {
             let b = bytes[i]
-            if b >= 0x20 && b < 0x7f && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
+            if b >= 0x20 && b < 0x7f && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\")
+                && !(escapingAngleBrackets && (b == UInt8(ascii: "<") || b == UInt8(ascii: ">")))
+            {
                 i += 1
                 continue
             }

@@ -39,14 +39,17 @@ enum SignalDetail: Equatable {
             case SignalCode.user, SignalCode.tkill:
                 self = .sender(pid: s.field32(at: 0), uid: UInt32(bitPattern: s.field32(at: 4)))
             case SignalCode.timer:
-                self = .timer(id: s.field32(at: 0), overrun: s.field32(at: 4), int: s.field32(at: 8), ptr: s.field64(at: 8))
+                self = .timer(
+                    id: s.field32(at: 0), overrun: s.field32(at: 4), int: s.field32(at: 8), ptr: s.field64(at: 8))
             case SignalCode.sigio:
                 self = .poll(band: Int64(bitPattern: s.field64(at: 0)), fd: s.field32(at: 8))
             default:
                 let pid = s.field32(at: 0)
                 let uid = UInt32(bitPattern: s.field32(at: 4))
                 let ptr = s.field64(at: 8)
-                self = ptr == 0 ? .sender(pid: pid, uid: uid) : .senderValue(pid: pid, uid: uid, int: s.field32(at: 8), ptr: ptr)
+                self =
+                    ptr == 0
+                    ? .sender(pid: pid, uid: uid) : .senderValue(pid: pid, uid: uid, int: s.field32(at: 8), ptr: ptr)
             }
             return
         }

@@ -5,6 +5,8 @@ enum ArgDecoration: Sendable {
     case plain
     /// Generic `argN` of a syscall without a known format: shown in hex.
     case hex
+    /// An address in an integer type: NULL or hex.
+    case address
     /// -100 is AT_FDCWD (a directory fd argument of the *at() calls).
     case dirfd
     case openFlags
@@ -33,6 +35,9 @@ enum ArgDecoration: Sendable {
     /// An iovec array whose vectors are payloads; `count` is the argument
     /// holding the number of vectors.
     case iovec(count: Int)
+    /// fcntl's third argument, read as its command (argument 1) says.
+    case fcntlArgument
+    case statxFlags
 }
 
 /// One argument with its output labels built once. A class: the formatter
@@ -68,6 +73,8 @@ final class SyscallSignature: Sendable {
     let args: [ArgSpec]
     let argvIndex: Int?
     let openFlagsIndex: Int?
+    /// The first file descriptor argument (strace -y names it).
+    let fdIndex: Int?
     /// mmap-like calls return an address: text shows it in hex.
     let returnsAddress: Bool
     /// `openat(` or `[i386] stat64(`.
@@ -101,6 +108,9 @@ final class SyscallSignature: Sendable {
             ? args.firstIndex { if case .openFlags = $0.decoration { return true } else { return false } }
             : nil
         returnsAddress = ["mmap", "mmap2", "mremap", "brk", "shmat"].contains(name)
+        fdIndex = args.firstIndex { arg in
+            ["fd", "fildes", "oldfd", "epfd", "out_fd", "fd_in"].contains(arg.name) || arg.name.hasSuffix("dfd")
+        }
 
         var text: [UInt8] = []
         if compat {
@@ -152,9 +162,13 @@ final class SyscallSignature: Sendable {
         case ("faccessat2", "flags"):
             return .flags(atFlagsAccess, zero: "0")
         case ("newfstatat", "flag"), ("fstatat64", "flag"), ("fchownat", "flag"), ("linkat", "flags"),
-            ("utimensat", "flags"), ("statx", "flags"), ("execveat", "flags"),
+            ("utimensat", "flags"), ("execveat", "flags"),
             ("name_to_handle_at", "flag"), ("fchmodat2", "flags"), (_, "at_flags"):
             return .flags(atFlags, zero: "0")
+        case ("statx", "flags"):
+            return .statxFlags
+        case ("access", "mode"), ("faccessat", "mode"), ("faccessat2", "mode"):
+            return .flags(accessModeBits, zero: "F_OK")
         case ("renameat2", "flags"):
             return .flags(renameFlagBits, zero: "0")
         case ("mmap", "prot"), ("mmap2", "prot"), ("mprotect", "prot"), ("pkey_mprotect", "prot"):
@@ -188,6 +202,23 @@ final class SyscallSignature: Sendable {
         case ("accept", "upeer_addrlen"), ("accept4", "upeer_addrlen"), ("getsockname", "usockaddr_len"),
             ("getpeername", "usockaddr_len"), ("recvfrom", "addr_len"):
             return .socklenPointer
+        case ("rt_sigprocmask", "how"), ("sigprocmask", "how"):
+            return .constant(sigprocmaskHows, hex: false)
+        case ("wait4", "options"), ("waitid", "options"), ("waitpid", "options"):
+            return .flags(waitOptionBits, zero: "0")
+        case ("fcntl", "cmd"), ("fcntl64", "cmd"):
+            return .constant(fcntlCommands, hex: true)
+        case ("fcntl", "arg"), ("fcntl64", "arg"):
+            return .fcntlArgument
+        case ("ioctl", "cmd"):
+            return .constant(ioctlRequests, hex: true)
+        case ("ioctl", "arg"):
+            return .hex
+        // Addresses the kernel declares `unsigned long`: NULL or hex, as strace shows them.
+        case ("mmap", "addr"), ("mmap2", "addr"), ("mprotect", "start"), ("pkey_mprotect", "start"),
+            ("munmap", "addr"), ("madvise", "start"), ("mremap", "addr"), ("msync", "start"), ("mlock", "start"),
+            ("munlock", "start"):
+            return .address
         case ("readv", "vec"), ("writev", "vec"), ("preadv", "vec"), ("pwritev", "vec"), ("preadv2", "vec"),
             ("pwritev2", "vec"):
             return .iovec(count: 2)

@@ -3,10 +3,12 @@ import Shared
 // One JSON object per line, written by hand into the byte buffer (no
 // JSONEncoder: a dump decodes millions of records). Keys, in order:
 //
-//   ts_ns, cpu, pid, tid, comm, cgroup_id (only for a task in a descendant
-//   cgroup of the container), then for a syscall: syscall, nr, arch, compat
+//   ts_ns, time (RFC 3339, UTC, microseconds; when the wall clock is known),
+//   cpu, pid, tid, comm, cgroup_id (only for a task in a descendant cgroup
+//   of the container), then for a syscall: syscall, nr, arch, compat
 //   (true for i386/arm calls only), args, ret, errno (failures only),
-//   truncated / faulted / latin1 (when any); a signal or process
+//   fd_path (strace -y: what the first fd argument is, when the trace made
+//   it), truncated / faulted / latin1 (when any); a signal or process
 //   exit has "event" instead (TraceFormatter+Signals.swift), a syscall has no
 //   "event" key.
 //
@@ -27,10 +29,10 @@ import Shared
 //     "iovlen":1,"controllen":0,"flags":0}.
 // Strings hold the captured bytes. Bytes that are valid UTF-8 are that text;
 // other bytes are written one character per byte (Latin-1: 0xff is U+00FF)
-// and the argument is named in "latin1" (nested strings: "latin1":true next
-// to them), so the bytes are always recoverable exactly and never confused
-// with UTF-8 text. Control characters, DEL and U+0080...U+009F are always
-// \u escaped. A payload the recorder could not read leaves the number in
+// and the argument is named in "latin1" ("fd_path" too when it is such a
+// string; nested strings: "latin1":true next to them), so the bytes are
+// always recoverable exactly and never confused with UTF-8 text. Control
+// characters, DEL and U+0080...U+009F are always \u escaped. A payload the recorder could not read leaves the number in
 // args and names the argument in "faulted"; a payload cut at the capture
 // size is named in "truncated".
 
@@ -42,6 +44,11 @@ extension TraceFormatter {
     ) {
         out.appendASCII("{\"ts_ns\":")
         out.appendDecimal(tsNs)
+        if let offset = wallClockOffsetNs {
+            out.appendASCII(",\"time\":\"")
+            out.appendRFC3339(Int64(clamping: tsNs) &+ offset)
+            out.append(UInt8(ascii: "\""))
+        }
         out.appendASCII(",\"cpu\":")
         out.appendDecimal(cpu)
         out.appendASCII(",\"pid\":")
@@ -56,7 +63,9 @@ extension TraceFormatter {
         }
     }
 
-    func appendJSON(_ e: SyscallEvent, _ sig: SyscallSignature, into out: inout [UInt8]) {
+    func appendJSON(
+        _ e: SyscallEvent, _ sig: SyscallSignature, _ names: DescriptorNamesOfCall, into out: inout [UInt8]
+    ) {
         appendJSONHead(
             tsNs: e.tsNs, cpu: e.cpu, pid: e.pid, tid: e.tid, comm: e.comm, cgroupID: e.cgroupID, into: &out)
         out.append(contentsOf: sig.jsonHead)
@@ -128,14 +137,20 @@ extension TraceFormatter {
         } else {
             out.appendASCII("null")
         }
+        var fdPathLatin1 = false
+        if let name = names.argument {
+            out.appendASCII(",\"fd_path\":")
+            fdPathLatin1 = out.appendJSONBytes(name)
+        }
         if anyTruncated { appendArgNames(e, sig, key: "truncated", where: { $0.truncated }, into: &out) }
         if anyFaulted { appendArgNames(e, sig, key: "faulted", where: { $0.fault }, into: &out) }
-        if !latin1.isEmpty {
+        if !latin1.isEmpty || fdPathLatin1 {
             out.appendASCII(",\"latin1\":[")
             for (n, i) in latin1.enumerated() {
                 if n > 0 { out.append(UInt8(ascii: ",")) }
                 out.appendJSONString(sig.args[i].name)
             }
+            if fdPathLatin1 { out.appendASCII(latin1.isEmpty ? "\"fd_path\"" : ",\"fd_path\"") }
             out.append(UInt8(ascii: "]"))
         }
         out.append(UInt8(ascii: "}"))

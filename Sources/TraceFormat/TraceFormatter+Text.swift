@@ -8,7 +8,11 @@ extension TraceFormatter {
     func appendTextPrefix(
         tsNs: UInt64, cpu: Int, pid: UInt32, tid: UInt32, comm: String, into out: inout [UInt8]
     ) {
-        appendRelativeTime(tsNs, since: startNs ?? tsNs, into: &out)
+        if timeStyle == .absolute, let offset = wallClockOffsetNs {
+            appendTimeOfDay(Int64(clamping: tsNs) &+ offset &+ Int64(utcOffsetSeconds) * 1_000_000_000, into: &out)
+        } else {
+            appendRelativeTime(tsNs, since: startNs ?? tsNs, into: &out)
+        }
         out.appendASCII(" cpu#")
         out.appendDecimal(cpu)
         out.appendASCII(" pid ")
@@ -22,7 +26,9 @@ extension TraceFormatter {
         out.appendASCII("] ")
     }
 
-    func appendText(_ e: SyscallEvent, _ sig: SyscallSignature, into out: inout [UInt8]) {
+    func appendText(
+        _ e: SyscallEvent, _ sig: SyscallSignature, _ names: DescriptorNamesOfCall, into out: inout [UInt8]
+    ) {
         appendTextPrefix(tsNs: e.tsNs, cpu: e.cpu, pid: e.pid, tid: e.tid, comm: e.comm, into: &out)
         out.append(contentsOf: sig.textHead)
 
@@ -37,6 +43,12 @@ extension TraceFormatter {
             {
                 continue
             }
+            // F_GETFL, F_GETFD...: the kernel ignores the third argument.
+            if case .fcntlArgument = spec.decoration,
+                FcntlCommand.withoutArgument.contains(e.register(1) & 0xffff_ffff)
+            {
+                continue
+            }
             if !first { out.appendASCII(", ") }
             first = false
             out.append(contentsOf: spec.textLabel)
@@ -47,9 +59,11 @@ extension TraceFormatter {
             } else {
                 appendValueText(raw, spec, of: e, into: &out)
             }
+            if i == sig.fdIndex, let name = names.argument { out.appendDescriptorName(name) }
         }
         out.appendASCII(") = ")
         appendReturnText(e.ret, sig, into: &out)
+        if let name = names.returned { out.appendDescriptorName(name) }
     }
 
     /// `MM:SS.micros` since the first event; minutes grow past two digits
@@ -65,6 +79,19 @@ extension TraceFormatter {
         }
         let micros = delta / 1000
         out.appendDecimal(micros / 60_000_000, width: 2)
+        out.append(UInt8(ascii: ":"))
+        out.appendDecimal(micros / 1_000_000 % 60, width: 2)
+        out.append(UInt8(ascii: "."))
+        out.appendDecimal(micros % 1_000_000, width: 6)
+    }
+
+    /// strace -tt's `HH:MM:SS.micros` of local nanoseconds since the epoch.
+    private func appendTimeOfDay(_ localNs: Int64, into out: inout [UInt8]) {
+        let day: Int64 = 86_400_000_000
+        let micros = UInt64(((localNs / 1000) % day + day) % day)
+        out.appendDecimal(micros / 3_600_000_000, width: 2)
+        out.append(UInt8(ascii: ":"))
+        out.appendDecimal(micros / 60_000_000 % 60, width: 2)
         out.append(UInt8(ascii: ":"))
         out.appendDecimal(micros / 1_000_000 % 60, width: 2)
         out.append(UInt8(ascii: "."))
@@ -93,6 +120,20 @@ extension TraceFormatter {
             } else {
                 appendNumberText(raw, spec.type, into: &out)
             }
+        case .statxFlags:
+            out.appendStatxFlags(value)
+        case .fcntlArgument:
+            switch e.register(1) & 0xffff_ffff {
+            case FcntlCommand.setfd: out.appendFlags(value, fdFlagBits)
+            case FcntlCommand.setfl: out.appendOpenFlags(value)
+            case FcntlCommand.setsig: out.appendSignal(value)
+            case FcntlCommand.setlease: out.appendConstant(value, leaseTypes)
+            case FcntlCommand.addSeals: out.appendFlags(value, sealBits)
+            // F_DUPFD, F_DUPFD_CLOEXEC, F_SETOWN, F_SETPIPE_SZ, F_NOTIFY: an int.
+            case 0, 1030, 8, 1031, 1026: out.appendDecimal(Int64(Int32(truncatingIfNeeded: value)))
+            // The lock and owner commands take a pointer to a struct.
+            default: appendNumberText(raw, .pointer(bits: 64), into: &out)
+            }
         case .iovec(let countArg):
             if e.payloads.contains(where: { $0.kind == .iov }) {
                 appendIovecText(e, count: e.register(countArg), into: &out)
@@ -101,6 +142,8 @@ extension TraceFormatter {
             }
         case .hex:
             out.appendHex(value)
+        case .address:
+            appendNumberText(raw, .pointer(bits: 64), into: &out)
         case .dirfd:
             // AT_FDCWD is -100 as an int, whatever width the register had.
             if UInt32(truncatingIfNeeded: value) == 0xffff_ff9c {

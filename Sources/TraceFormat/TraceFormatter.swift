@@ -30,6 +30,27 @@ public struct TraceFormatter: Sendable {
     /// another (descendant) cgroup carry theirs as `cgroup_id`.
     public var containerCgroupID: UInt64?
 
+    public enum TimeStyle: String, Sendable {
+        /// `MM:SS.micros` since the first record.
+        case relative
+        /// Local wall-clock time of day, `HH:MM:SS.micros` (strace -tt).
+        case absolute
+    }
+
+    /// How text lines show time; absolute needs `wallClockOffsetNs`.
+    public var timeStyle = TimeStyle.relative
+    /// CLOCK_REALTIME − CLOCK_MONOTONIC in ns (see `WallClock.offsetNowNs`),
+    /// to turn record times into wall-clock times: JSON records then carry
+    /// `"time"` (RFC 3339, UTC, microseconds). Nil: unknown, no wall clock.
+    public var wallClockOffsetNs: Int64?
+    /// The local time zone's offset east of UTC for absolute text times.
+    public var utcOffsetSeconds = 0
+    /// strace -y: when set, the first fd argument and returned fds are
+    /// named (`fd=3</etc/app.conf>`, JSON `fd_path`) from the calls that
+    /// made them. Every item must then pass through `format` or `track`,
+    /// oldest first, also those a filter leaves out.
+    public var descriptorNames: DescriptorNames?
+
     /// - Parameters:
     ///   - catalog: tracefs formats; the default finds tracefs through
     ///     /proc/self/mountinfo and reads formats lazily.
@@ -55,9 +76,17 @@ public struct TraceFormatter: Sendable {
         switch item {
         case .syscall(let event):
             let sig = signatures.signature(nr: event.nr, compat: event.compat)
+            var names = DescriptorNamesOfCall()
+            if descriptorNames != nil {
+                if let i = sig.fdIndex, !event.args.isEmpty {
+                    names.argument = descriptorNames?.name(
+                        pid: event.pid, fd: Int32(truncatingIfNeeded: event.register(i)))
+                }
+                names.returned = descriptorNames?.observe(event, syscall: sig.name)
+            }
             switch style {
-            case .text: appendText(event, sig, into: &out)
-            case .json: appendJSON(event, sig, into: &out)
+            case .text: appendText(event, sig, names, into: &out)
+            case .json: appendJSON(event, sig, names, into: &out)
             }
         case .signal(let signal):
             switch style {
@@ -65,6 +94,7 @@ public struct TraceFormatter: Sendable {
             case .json: appendJSON(signal, into: &out)
             }
         case .processExit(let exit):
+            descriptorNames?.processExited(pid: exit.pid)
             switch style {
             case .text: appendText(exit, into: &out)
             case .json: appendJSON(exit, into: &out)
@@ -85,6 +115,20 @@ public struct TraceFormatter: Sendable {
         out.append(UInt8(ascii: "\n"))
     }
 
+    /// Learns from an item that is not printed (left out by a filter), so
+    /// that `descriptorNames` stays right.
+    public mutating func track(_ item: TraceItem) {
+        guard descriptorNames != nil else { return }
+        switch item {
+        case .syscall(let event):
+            descriptorNames?.observe(event, syscall: signatures.signature(nr: event.nr, compat: event.compat).name)
+        case .processExit(let exit):
+            descriptorNames?.processExited(pid: exit.pid)
+        case .signal, .lost:
+            break
+        }
+    }
+
     /// One line as a String, without the trailing newline (tests, messages).
     public mutating func line(_ item: TraceItem) -> String {
         var out: [UInt8] = []
@@ -92,6 +136,13 @@ public struct TraceFormatter: Sendable {
         if out.last == UInt8(ascii: "\n") { out.removeLast() }
         return String(decoding: out, as: UTF8.self)
     }
+}
+
+/// strace -y's names for one call: of its first fd argument before the
+/// call, and of the fd it returned.
+struct DescriptorNamesOfCall {
+    var argument: [UInt8]?
+    var returned: [UInt8]?
 }
 
 /// What the formatters share about an event's arguments.

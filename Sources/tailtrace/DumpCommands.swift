@@ -18,8 +18,13 @@ struct Dump: ParsableCommand {
     @Option(help: "text (strace-like) or json (one object per line).")
     var output = OutputFormat.text
 
-    @Option(help: "Only the last N syscalls.")
+    @Option(help: "Only the last N syscalls (of those the filters keep).")
     var tail: Int?
+
+    @OptionGroup var reading: TraceReading
+
+    @Flag(help: "A table of calls, errors and time per syscall instead of the calls (strace -c).")
+    var summary = false
 
     func validate() throws {
         if let tail, tail < 0 { throw ValidationError("--tail must be 0 or more") }
@@ -36,20 +41,33 @@ struct Dump: ParsableCommand {
                 "\(record.name) is not traced any more and its trace is lost: the installation at "
                     + "\(traces.paths.pinRoot) that recorded it is gone (uninstalled, or a reboot emptied bpffs)")
         }
-        guard var (items, _) = try traces.trace(of: record) else {
+        guard let (items, _) = try traces.trace(of: record) else {
             throw UserError("no trace is kept for \(record.name)")
         }
-        if let tail {
-            let lost = items.filter { if case .lost = $0 { true } else { false } }
-            let calls = items.filter { if case .syscall = $0 { true } else { false } }
-            items = lost + calls.suffix(tail)
+        let clock = WallClock.offsetNowNs()
+        let start = items.lazy.compactMap(\.tsNs).first
+        var filter = try reading.filter(traceStartNs: start ?? 0, wallClockOffsetNs: clock)
+        var kept = items.map { filter.admits($0) }
+        if let tail { kept = TraceFilter.tail(tail, of: items, kept: kept) }
+        if summary {
+            var table = TraceSummary()
+            for (item, keep) in zip(items, kept) where keep { table.add(item) }
+            writeOut(output == .json ? table.json() : table.text())
+            return
         }
         // Written in batches: a 64 MiB ring is half a million lines.
-        var formatter = TraceFormatter(style: output == .json ? .json : .text)
+        // Relative times count from the trace's first record, also when
+        // the filters leave it out.
+        var formatter = TraceFormatter(style: output == .json ? .json : .text, startNs: start)
+        reading.configure(&formatter, wallClockOffsetNs: clock)
         formatter.containerCgroupID = record.cgroupID
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20)
-        for item in items {
+        for (item, keep) in zip(items, kept) {
+            guard keep else {
+                formatter.track(item)
+                continue
+            }
             formatter.format(item, into: &out)
             if out.count >= 1 << 20 {
                 writeOut(out)
@@ -75,6 +93,8 @@ struct Follow: ParsableCommand {
     @Option(help: "Milliseconds between reads of the ring.")
     var interval = 200
 
+    @OptionGroup var reading: TraceReading
+
     func run() throws {
         let recorder = try global.recorder()
         let traces = recorder.traces
@@ -83,8 +103,11 @@ struct Follow: ParsableCommand {
             throw UserError("\(record.name) has stopped; use `tailtrace dump \(record.name)`")
         }
         var formatter = TraceFormatter(style: output == .json ? .json : .text)
+        let clock = WallClock.offsetNowNs()
+        reading.configure(&formatter, wallClockOffsetNs: clock)
         formatter.containerCgroupID = record.cgroupID
-        var printedUpTo: UInt64 = 0  // ts_ns of the newest syscall printed
+        var filter: TraceFilter?  // once the trace's first record is known
+        var printedUpTo: UInt64 = 0  // ts_ns of the newest item printed
         var lostSeen: UInt64 = 0
         var awaitedUnplug = false
         while true {
@@ -118,12 +141,24 @@ struct Follow: ParsableCommand {
             var now = timespec()
             clock_gettime(CLOCK_MONOTONIC, &now)  // bpf_ktime_get_ns's clock
             let settled = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec) - 1_000_000_000
+            if filter == nil, let start = items.lazy.compactMap(\.tsNs).first {
+                filter = try reading.filter(traceStartNs: start, wallClockOffsetNs: clock)
+            }
             var newest = printedUpTo
-            for case .syscall(let e) in items where e.tsNs > printedUpTo {
-                let final = e.ret != nil || newestPerThread[e.tid] != e.tsNs || e.tsNs < settled || current == nil
-                guard final else { break }
-                formatter.format(.syscall(e), into: &out)
-                newest = e.tsNs
+            // Gaps are printed from the counts above; signals and exits are
+            // final as soon as they are recorded.
+            for item in items {
+                guard let ts = item.tsNs, ts > printedUpTo else { continue }
+                if case .syscall(let e) = item {
+                    let final = e.ret != nil || newestPerThread[e.tid] != e.tsNs || e.tsNs < settled || current == nil
+                    guard final else { break }
+                }
+                if filter?.admits(item) ?? true {
+                    formatter.format(item, into: &out)
+                } else {
+                    formatter.track(item)
+                }
+                newest = ts
             }
             printedUpTo = newest
             writeOut(out)
@@ -131,5 +166,114 @@ struct Follow: ParsableCommand {
             record = current
             usleep(UInt32(max(interval, 10)) * 1000)
         }
+    }
+}
+
+/// How `dump` and `follow` select and show calls, as strace users do:
+/// `--syscall` (-e trace=NAME), `--class` (-e trace=%CLASS), `--failed`
+/// (-Z), `--pid`/`--tid` (-p), a time window, `--time absolute` (-tt).
+struct TraceReading: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Only these syscalls, comma-separated or repeated; !NAME leaves one out (quote it for the shell).",
+            valueName: "names"))
+    var syscall: [String] = []
+
+    @Option(
+        name: .customLong("class"),
+        help: ArgumentHelp(
+            "Only syscalls of these strace classes: file, desc, network, process, signal, memory, ipc "
+                + "(comma-separated or repeated; with --syscall, either matches).",
+            valueName: "classes"))
+    var classes: [String] = []
+
+    @Flag(help: "Only syscalls that failed (strace -Z); leaves out signals and exits.")
+    var failed = false
+
+    @Option(help: ArgumentHelp("Only these processes (thread group ids), comma-separated.", valueName: "pids"))
+    var pid: [String] = []
+
+    @Option(help: ArgumentHelp("Only these threads, comma-separated.", valueName: "tids"))
+    var tid: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "From this time: after the trace's first record (1.5s, 200ms), a local time of day "
+                + "(HH:MM:SS[.frac], as --time absolute shows), or RFC 3339 (2026-12-01T11:52:00Z).",
+            valueName: "time"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("Up to this time (the forms of --since).", valueName: "time"))
+    var until: String?
+
+    @Option(help: "Text times: relative (since the first record) or absolute (local time of day, strace -tt).")
+    var time = TimeColumn.relative
+
+    @Flag(
+        help: ArgumentHelp(
+            "Name file descriptors made in the trace, fd=3</etc/app.conf> (strace -y; JSON fd_path): "
+                + "the paths and peers the calls gave, unnamed for fds made before the trace."))
+    var decodeFds = false
+
+    enum TimeColumn: String, ExpressibleByArgument, CaseIterable {
+        case relative, absolute
+    }
+
+    func validate() throws {
+        _ = try filter(traceStartNs: 0, wallClockOffsetNs: 0)
+    }
+
+    private static func list(_ values: [String]) -> [String] {
+        values.flatMap { $0.split(separator: ",").map { String($0) } }
+    }
+
+    /// The filter for a trace whose first record is at `traceStartNs`.
+    func filter(traceStartNs: UInt64, wallClockOffsetNs: Int64) throws -> TraceFilter {
+        var filter = TraceFilter()
+        for name in Self.list(syscall) {
+            let excluded = name.hasPrefix("!")
+            let bare = excluded ? String(name.dropFirst()) : name
+            guard
+                SyscallTable.number(named: bare, arch: .native) != nil
+                    || SyscallTable.number(named: bare, arch: .of(compat: true)) != nil
+            else { throw ValidationError("--syscall: no syscall is named \(bare)") }
+            if excluded { filter.excludedSyscalls.insert(bare) } else { filter.syscalls.insert(bare) }
+        }
+        for name in Self.list(classes) {
+            guard let syscallClass = SyscallClass(name: name) else {
+                throw ValidationError(
+                    "--class: \(name) is not one of " + SyscallClass.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            filter.classes.insert(syscallClass)
+        }
+        filter.failedOnly = failed
+        for (option, values) in [("--pid", pid), ("--tid", tid)] {
+            for value in Self.list(values) {
+                guard let id = UInt32(value) else { throw ValidationError("\(option) takes numbers, got \(value)") }
+                if option == "--pid" { filter.pids.insert(id) } else { filter.tids.insert(id) }
+            }
+        }
+        let utcOffset = WallClock.localUTCOffsetSeconds()
+        for (option, value) in [("--since", since), ("--until", until)] {
+            guard let value else { continue }
+            guard let bound = TimeBound(value),
+                let ns = bound.monotonicNs(
+                    traceStartNs: traceStartNs, wallClockOffsetNs: wallClockOffsetNs, utcOffsetSeconds: utcOffset)
+            else {
+                throw ValidationError(
+                    "\(option) takes a duration (1.5s, 200ms), HH:MM:SS[.frac] or an RFC 3339 time, got \(value)")
+            }
+            if option == "--since" { filter.sinceNs = ns } else { filter.untilNs = ns }
+        }
+        return filter
+    }
+
+    /// Time columns: wall-clock times from `wallClockOffsetNs`, the offset
+    /// taken when the command runs (records carry CLOCK_MONOTONIC times).
+    func configure(_ formatter: inout TraceFormatter, wallClockOffsetNs: Int64) {
+        formatter.timeStyle = time == .absolute ? .absolute : .relative
+        formatter.wallClockOffsetNs = wallClockOffsetNs
+        formatter.utcOffsetSeconds = WallClock.localUTCOffsetSeconds()
+        if decodeFds { formatter.descriptorNames = DescriptorNames() }
     }
 }

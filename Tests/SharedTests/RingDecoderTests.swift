@@ -120,6 +120,7 @@ final class RingDecoderTests: XCTestCase {
         XCTAssertEqual(events[0].comm, "work")
         XCTAssertEqual(events[1].ret, 9)
         XCTAssertNil(events[2].ret)
+        XCTAssertEqual(events.map(\.exitTsNs), [150, 130, nil], "the exit's own time, for call durations")
     }
 
     func testLongPayloadSpansCellsAndKeepsFlags() {
@@ -220,6 +221,7 @@ final class RingDecoderTests: XCTestCase {
         let events = calls(decode(ring).0)
         XCTAssertEqual(events.count, 2)
         XCTAssertEqual(events[0].args, [], "an exit without its enter has no args")
+        XCTAssertEqual(events[0].exitTsNs, 1)
         XCTAssertTrue(events[0].compat)
     }
 

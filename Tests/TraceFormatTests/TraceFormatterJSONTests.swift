@@ -146,10 +146,16 @@ func jsonObjects(_ items: [TraceItem], catalog: TracefsCatalog = TracefsFixtures
             Payload(arg: 200, bytes: junk, isString: true, truncated: true, fault: true),
             Payload(arg: Int.max, bytes: [0xff], isString: true),
             Payload(arg: 1, bytes: junk, isString: true, truncated: true),
+            Payload(arg: 1, bytes: junk, kind: .sockaddr, size: .max),
+            Payload(arg: 4, bytes: [10, 0, 1], kind: .sockaddr, size: 28),
+            Payload(arg: 1, bytes: junk, kind: .msghdr, size: 3),
+            Payload(arg: Payload.msgNameArg, bytes: [1, 0, 0], kind: .sockaddr, size: 2),
+            Payload(arg: Payload.iovBase + 3, bytes: junk, kind: .iov, size: .max, truncated: true),
+            Payload(arg: Payload.iovBase, bytes: [], kind: .iov, size: 0, fault: true),
         ]
         var items: [TraceItem] = []
         for compat in [false, true] {
-            for nr in [99999, -1, Int.max, Int.min, 0, 1, 59, 257, 322, 11] {
+            for nr in [99999, -1, Int.max, Int.min, 0, 1, 59, 257, 322, 11, 2, 3, 16, 19, 20, 33, 41, 42, 43, 45, 46, 47, 72, 288, 436] {
                 for args in [huge, [], [1]] {
                     for ret in [nil, Int64.min, Int64.max, -4095, -4096, -512, 0] as [Int64?] {
                         items.append(
@@ -191,6 +197,7 @@ func jsonObjects(_ items: [TraceItem], catalog: TracefsCatalog = TracefsFixtures
 
     @Test func textStaysOneLinePerItem() {
         var formatter = TraceFormatter(style: .text, catalog: TracefsFixtures.catalog)
+        formatter.descriptorNames = DescriptorNames()
         var out: [UInt8] = []
         let items = Self.oddItems
         formatter.format(items, into: &out)

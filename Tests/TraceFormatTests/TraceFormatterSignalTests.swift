@@ -47,7 +47,10 @@ func processExit(status: Int32, pid: UInt32 = 42, tid: UInt32 = 42) -> TraceItem
             signal(11, code: 77),
             signal(35, code: -6, fields: [(0, 1, 4)]),
         ])
-        #expect(lines[0] == "00:00.000000 cpu#1 pid 42 [app] --- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=NULL} ---")
+        #expect(
+            lines[0]
+                == "00:00.000000 cpu#1 pid 42 [app] --- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=NULL} ---"
+        )
         #expect(lines[1].hasSuffix("--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_ACCERR, si_addr=0x7f1234567000} ---"))
         #expect(lines[1].hasPrefix("00:00.000005 "))
         #expect(lines[2].hasSuffix("--- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=1, si_uid=0} ---"))

@@ -12,7 +12,8 @@ enum Sockaddr {
     }
 
     static func inet6(_ a: [UInt8], port: UInt16, flowinfo: UInt32 = 0, scope: UInt32 = 0) -> [UInt8] {
-        [10, 0, UInt8(port >> 8), UInt8(port & 0xff)] + (0..<4).map { UInt8(truncatingIfNeeded: flowinfo >> (24 - 8 * $0)) }
+        [10, 0, UInt8(port >> 8), UInt8(port & 0xff)]
+            + (0..<4).map { UInt8(truncatingIfNeeded: flowinfo >> (24 - 8 * $0)) }
             + a + (0..<4).map { UInt8(truncatingIfNeeded: scope >> (8 * $0)) }
     }
 
@@ -35,7 +36,10 @@ func vector(_ i: Int, _ s: String, len: Int? = nil, truncated: Bool = false) -> 
 }
 
 /// A 64-bit struct msghdr.
-func msghdr(name: UInt64, namelen: UInt32, iov: UInt64, iovlen: UInt64, control: UInt64 = 0, controllen: UInt64 = 0, flags: UInt32 = 0)
+func msghdr(
+    name: UInt64, namelen: UInt32, iov: UInt64, iovlen: UInt64, control: UInt64 = 0, controllen: UInt64 = 0,
+    flags: UInt32 = 0
+)
     -> Payload
 {
     func le(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
@@ -59,7 +63,8 @@ let loopback6: [UInt8] = [UInt8](repeating: 0, count: 15) + [1]
             call("bind", [3, 0x1000, 7], payloads: [address(1, [1, 0, 0] + Array("name".utf8))]),
             call("getsockname", [3, 0x1000, 0x2000], payloads: [address(1, [1, 0])]),
             call("bind", [4, 0x1000, 12], payloads: [address(1, [16, 0, 0, 0] + [0, 0, 0, 0] + [0, 0, 0, 0])]),
-            call("bind", [4, 0x1000, 12], payloads: [address(1, [16, 0, 0, 0] + [0x39, 0x30, 0, 0] + [1, 0, 0, 0])]),
+            call(
+                "bind", [4, 0x1000, 12], payloads: [address(1, [16, 0, 0, 0] + [0x39, 0x30, 0, 0] + [1, 0, 0, 0])]),
             call(
                 "bind", [5, 0x1000, 20],
                 payloads: [address(1, [17, 0, 0, 3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])]),
@@ -68,7 +73,9 @@ let loopback6: [UInt8] = [UInt8](repeating: 0, count: 15) + [1]
                 payloads: [Payload(arg: 1, bytes: [], kind: .sockaddr, size: 16, fault: true)]),
             call("connect", [3, 0x1000, 1], ret: -22, payloads: [address(1, [2])]),
             call("connect", [3, 0x1000, 8], ret: -22, payloads: [address(1, [2, 0, 0, 80, 127, 0, 0, 1])]),
-            call("connect", [3, 0x1000, 16], ret: -97, payloads: [address(1, [46, 0, 1, 2] + [UInt8](repeating: 0, count: 12))]),
+            call(
+                "connect", [3, 0x1000, 16], ret: -97,
+                payloads: [address(1, [46, 0, 1, 2] + [UInt8](repeating: 0, count: 12))]),
         ])
         #expect(
             lines[0].hasSuffix(
@@ -78,7 +85,9 @@ let loopback6: [UInt8] = [UInt8](repeating: 0, count: 15) + [1]
             lines[1].hasSuffix(
                 #"accept4(fd=3, upeer_sockaddr={sa_family=AF_INET6, sin6_port=htons(80), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, upeer_addrlen=[28], flags=SOCK_CLOEXEC) = 4"#
             ))
-        #expect(lines[2].hasSuffix(#"connect(fd=3, uservaddr={sa_family=AF_UNIX, sun_path="/run/x.sock"}, addrlen=110) = 0"#))
+        #expect(
+            lines[2].hasSuffix(
+                #"connect(fd=3, uservaddr={sa_family=AF_UNIX, sun_path="/run/x.sock"}, addrlen=110) = 0"#))
         #expect(lines[3].hasSuffix(#"bind(fd=3, umyaddr={sa_family=AF_UNIX, sun_path=@"name"}, addrlen=7) = 0"#))
         #expect(lines[4].hasSuffix("getsockname(fd=3, usockaddr={sa_family=AF_UNIX}, usockaddr_len=[2]) = 0"))
         #expect(lines[5].hasSuffix("umyaddr={sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}, addrlen=12) = 0"))
@@ -184,7 +193,8 @@ let loopback6: [UInt8] = [UInt8](repeating: 0, count: 15) + [1]
                 "accept4", [3, 0x1000, 0x2000, 0], ret: 4, payloads: [address(1, Sockaddr.inet6(loopback6, port: 80))]),
             call("connect", [3, 0x1000, 110], payloads: [address(1, Sockaddr.unix("/run/x.sock"))]),
             call("bind", [3, 0x1000, 7], payloads: [address(1, [1, 0, 0] + Array("name".utf8))]),
-            call("bind", [4, 0x1000, 12], payloads: [address(1, [16, 0, 0, 0] + [0x39, 0x30, 0, 0] + [1, 0, 0, 0])]),
+            call(
+                "bind", [4, 0x1000, 12], payloads: [address(1, [16, 0, 0, 0] + [0x39, 0x30, 0, 0] + [1, 0, 0, 0])]),
             call("bind", [5, 0x1000, 6], payloads: [address(1, [17, 0, 0, 3, 0xab, 0xff])]),
             call(
                 "connect", [3, 0x10, 16], ret: -14,
@@ -233,7 +243,9 @@ let loopback6: [UInt8] = [UInt8](repeating: 0, count: 15) + [1]
             // Five vectors, four captured; at exit readv has only the bytes read.
             call(
                 "readv", [3, 0x1000, 5], ret: 6,
-                payloads: [vector(0, "abc", len: 3), vector(1, "def", len: 100), vector(2, "", len: 10), vector(3, "", len: 1)]),
+                payloads: [
+                    vector(0, "abc", len: 3), vector(1, "def", len: 100), vector(2, "", len: 10), vector(3, "", len: 1),
+                ]),
             call("readv", [3, 0x1000, 2], ret: -9),
             call("writev", [1, 0x1000, 1], ret: 4000, payloads: [vector(0, "xy", len: 4000, truncated: true)]),
         ])
@@ -258,7 +270,7 @@ let loopback6: [UInt8] = [UInt8](repeating: 0, count: 15) + [1]
                     vector(0, "q"),
                 ]),
             call(
-                "recvmsg", [3, 0x1000, 0x40000000], ret: 5,
+                "recvmsg", [3, 0x1000, 0x4000_0000], ret: 5,
                 payloads: [
                     msghdr(name: 0, namelen: 0, iov: 0x3000, iovlen: 2, control: 0x4000, controllen: 24, flags: 8),
                     vector(0, "hello", len: 64),
@@ -299,7 +311,9 @@ let loopback6: [UInt8] = [UInt8](repeating: 0, count: 15) + [1]
 
     @Test func iovecsAndMessagesJSON() throws {
         let objects = try jsonObjects([
-            call("writev", [1, 0x1000, 3], ret: 12, payloads: [vector(0, "hello"), vector(1, " world\n", truncated: true)]),
+            call(
+                "writev", [1, 0x1000, 3], ret: 12,
+                payloads: [vector(0, "hello"), vector(1, " world\n", truncated: true)]),
             call(
                 "sendmsg", [3, 0x1000, 0], ret: 1,
                 payloads: [

@@ -123,7 +123,7 @@ func textLines(_ items: [TraceItem]) -> [String] {
         ])
         #expect(
             lines[0].hasSuffix(
-                "mmap(addr=0, len=8192, prot=PROT_READ|PROT_WRITE, flags=MAP_PRIVATE|MAP_ANONYMOUS, fd=-1, off=0) = 0x7f1234560000"
+                "mmap(addr=NULL, len=8192, prot=PROT_READ|PROT_WRITE, flags=MAP_PRIVATE|MAP_ANONYMOUS, fd=-1, off=0) = 0x7f1234560000"
             ))
         #expect(
             lines[1].hasSuffix(
@@ -198,7 +198,8 @@ func textLines(_ items: [TraceItem]) -> [String] {
                     "[i386] _llseek(fd=3, offset_high=0, offset_low=100, result=0xffd02000, whence=0) = 0"))
             #expect(
                 lines[3].hasSuffix(
-                    "[i386] mmap2(addr=0, len=4096, prot=PROT_READ, flags=MAP_PRIVATE, fd=-1, pgoff=0) = 0xf7f00000"))
+                    "[i386] mmap2(addr=NULL, len=4096, prot=PROT_READ, flags=MAP_PRIVATE, fd=-1, pgoff=0) = 0xf7f00000")
+            )
             #expect(
                 lines[4].hasSuffix(
                     "[i386] stat64(filename=\"/x\", statbuf=0xffd02000) = -1 ENOENT (No such file or directory)"))

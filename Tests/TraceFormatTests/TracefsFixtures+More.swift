@@ -303,7 +303,7 @@ extension TracefsFixtures {
         print fmt: "tgid: 0x%08lx, pid: 0x%08lx, sig: 0x%08lx", ((unsigned long)(REC->tgid)), ((unsigned long)(REC->pid)), ((unsigned long)(REC->sig))
         """
 
-    static let rt_sigprocmask = """
+    static let rtSigprocmask = """
         name: sys_enter_rt_sigprocmask
         ID: 257
         format:
@@ -321,7 +321,7 @@ extension TracefsFixtures {
         print fmt: "how: 0x%08lx, nset: 0x%08lx, oset: 0x%08lx, sigsetsize: 0x%08lx", ((unsigned long)(REC->how)), ((unsigned long)(REC->nset)), ((unsigned long)(REC->oset)), ((unsigned long)(REC->sigsetsize))
         """
 
-    static let rt_sigaction = """
+    static let rtSigaction = """
         name: sys_enter_rt_sigaction
         ID: 237
         format:
@@ -618,7 +618,7 @@ extension TracefsFixtures {
         print fmt: "fildes: 0x%08lx, flags: 0x%08lx", ((unsigned long)(REC->fildes)), ((unsigned long)(REC->flags))
         """
 
-    static let exit_group = """
+    static let exitGroup = """
         name: sys_enter_exit_group
         ID: 216
         format:
@@ -651,8 +651,8 @@ extension TracefsFixtures {
         ("getsockopt", getsockopt),
         ("kill", killCall),
         ("tgkill", tgkill),
-        ("rt_sigprocmask", rt_sigprocmask),
-        ("rt_sigaction", rt_sigaction),
+        ("rt_sigprocmask", rtSigprocmask),
+        ("rt_sigaction", rtSigaction),
         ("fcntl", fcntl),
         ("ioctl", ioctl),
         ("mprotect", mprotect),
@@ -669,6 +669,6 @@ extension TracefsFixtures {
         ("creat", creat),
         ("futex", futex),
         ("pipe2", pipe2),
-        ("exit_group", exit_group),
+        ("exit_group", exitGroup),
     ]
 }
