@@ -34,16 +34,7 @@ struct Dump: ParsableCommand {
     }
 
     func run() throws {
-        let traces = try global.traces()
-        let record = try selection.pick(container, from: traces)
-        if record.state == .untraced {
-            throw UserError(
-                "\(record.name) is not traced any more and its trace is lost: the installation at "
-                    + "\(traces.paths.pinRoot) that recorded it is gone (uninstalled, or a reboot emptied bpffs)")
-        }
-        guard let (items, _) = try traces.trace(of: record) else {
-            throw UserError("no trace is kept for \(record.name)")
-        }
+        let (record, items) = try recordedTrace(container, selection: selection, global: global)
         let clock = WallClock.offsetNowNs()
         let start = items.lazy.compactMap(\.tsNs).first
         var filter = try reading.filter(traceStartNs: start ?? 0, wallClockOffsetNs: clock)
@@ -76,6 +67,24 @@ struct Dump: ParsableCommand {
         }
         writeOut(out)
     }
+}
+
+/// The one container that `ID|NAME` or the selection names (as `dump` and
+/// `why` pick it) and its trace, oldest first; says why when none is kept.
+func recordedTrace(_ query: String?, selection: Selection, global: GlobalOptions) throws -> (
+    ContainerRecord, [TraceItem]
+) {
+    let traces = try global.traces()
+    let record = try selection.pick(query, from: traces)
+    if record.state == .untraced {
+        throw UserError(
+            "\(record.name) is not traced any more and its trace is lost: the installation at "
+                + "\(traces.paths.pinRoot) that recorded it is gone (uninstalled, or a reboot emptied bpffs)")
+    }
+    guard let (items, _) = try traces.trace(of: record) else {
+        throw UserError("no trace is kept for \(record.name)")
+    }
+    return (record, items)
 }
 
 struct Follow: ParsableCommand {
