@@ -177,6 +177,81 @@ final class KubectlPluginTests: XCTestCase {
         XCTAssertFalse(log.contains("passwd"), "an exec with the bad id was made")
     }
 
+    /// follow streams a running container's calls through the exec
+    /// connection and ends when the container stops.
+    func testFollowStreamsUntilTheContainerStops() throws {
+        let c = cluster!
+        let go = "/tmp/go-\(c.tag)"
+        let podman = try c.start(
+            "follow-0", on: c.nodeB, "while [ ! -e \(go) ]; do sleep 0.1; done; cat /marker-follow-\(c.tag); exit 5")
+        defer {
+            // Also when the test failed early: the container ends, podman with it.
+            FileManager.default.createFile(atPath: c.rootfs + go, contents: nil)
+            let deadline = Date().addingTimeInterval(20)
+            while podman.isRunning && Date() < deadline { usleep(50_000) }
+            if podman.isRunning { kill(podman.processIdentifier, SIGKILL) }
+        }
+        try c.addPod(
+            PluginCluster.pod(
+                "follow-0", "shop", node: "node-b", ["app": "follow"], [("app", try c.id("follow-0"), nil)]))
+        let follow = Process()
+        follow.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
+        follow.arguments = [
+            "tailtrace", "follow", "-n", "shop", "follow-0", "--syscall", "openat", "--context", "test", "--kubeconfig",
+            c.kubeconfig,
+        ]
+        follow.environment = c.kubectlEnvironment
+        let out = Pipe()
+        follow.standardOutput = out
+        follow.standardError = FileHandle.nullDevice
+        try follow.run()
+        defer {
+            if follow.isRunning { kill(follow.processIdentifier, SIGKILL) }
+            follow.waitUntilExit()
+        }
+        final class Output: @unchecked Sendable {
+            let lock = NSLock()
+            var text = ""
+            var done = false
+        }
+        let output = Output()
+        let reader = out.fileHandleForReading
+        Thread.detachNewThread {
+            while true {
+                let chunk = reader.availableData
+                output.lock.lock()
+                defer { output.lock.unlock() }
+                if chunk.isEmpty {
+                    output.done = true
+                    return
+                }
+                output.text += String(decoding: chunk, as: UTF8.self)
+            }
+        }
+        func wait(_ what: String, _ condition: () -> Bool) {
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline {
+                output.lock.lock()
+                let met = condition()
+                output.lock.unlock()
+                if met { return }
+                usleep(50_000)
+            }
+            XCTFail("no \(what) within 30 s: \(output.text)")
+        }
+        // The loop's calls arrive while the container runs...
+        wait("streamed line") { output.text.contains("openat(") }
+        XCTAssertFalse(output.text.contains("/marker-follow-\(c.tag)"))
+        FileManager.default.createFile(atPath: c.rootfs + go, contents: nil)
+        // ...its last call after the marker, and follow ends with it.
+        wait("end of follow") { output.done }
+        guard output.done else { return }  // the defer kills kubectl
+        follow.waitUntilExit()
+        XCTAssertEqual(follow.terminationStatus, 0)
+        XCTAssertTrue(output.text.contains("filename=\"/marker-follow-\(c.tag)\""), output.text)
+        XCTAssertTrue(output.text.hasSuffix("+++ exited with 5 +++\n"), String(output.text.suffix(300)))
+    }
+
     /// list joins the pods with each node's records; status asks every node.
     func testListAndStatus() throws {
         let c = cluster!
@@ -220,6 +295,9 @@ final class PluginCluster {
     private var containers: [String] = []
     private var ids: [String: String] = [:]
     var kubeconfig: String { nodeA.tempDir + "/kubeconfig" }
+    var rootfs: String { nodeA.tempDir + "/rootfs" }
+    var podsFile: String { nodeA.tempDir + "/pods.json" }
+    private var pods: [[String: Any]] = []
 
     static var repository: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -238,7 +316,6 @@ final class PluginCluster {
     }
 
     func start() throws {
-        let rootfs = nodeA.tempDir + "/rootfs"
         try TestSystem.makeBusyboxRootfs(at: rootfs)
         try FileManager.default.copyItem(
             atPath: try TestSystem.workload("crash", flags: ["-static"]), toPath: rootfs + "/bin/crash")
@@ -248,14 +325,14 @@ final class PluginCluster {
                 TestSystem.productsDirectory.path,
             ])
         }
-        try run("web-1", on: nodeA, rootfs, "cat /marker-web-1-\(tag); exit 3")
-        try run("web-2", on: nodeB, rootfs, "cat /marker-web-2-\(tag); exit 4")
-        try run("api-0-first", on: nodeA, rootfs, "cat /marker-api-0-first-\(tag); exit 1")
-        try run("api-0-second", on: nodeA, rootfs, "cat /marker-api-0-second-\(tag); exit 0")
-        try run("crash-0", on: nodeB, rootfs, "/bin/crash \(tag)")
+        try run("web-1", on: nodeA, "cat /marker-web-1-\(tag); exit 3")
+        try run("web-2", on: nodeB, "cat /marker-web-2-\(tag); exit 4")
+        try run("api-0-first", on: nodeA, "cat /marker-api-0-first-\(tag); exit 1")
+        try run("api-0-second", on: nodeA, "cat /marker-api-0-second-\(tag); exit 0")
+        try run("crash-0", on: nodeB, "/bin/crash \(tag)")
 
         let nobody = String(repeating: "f", count: 64)
-        let pods: [[String: Any]] = [
+        let pods = [
             Self.pod(
                 "tailtrace-a1b2c", "tailtrace", node: "node-a", ["app.kubernetes.io/name": "tailtrace"],
                 [("tailtrace", String(repeating: "a", count: 64), nil)]),
@@ -276,9 +353,7 @@ final class PluginCluster {
             Self.pod("plain-0", "shop", node: "node-a", ["app": "plain"], [("nginx", nobody, nil)]),
             Self.pod("evil-0", "shop", node: "node-a", ["app": "evil"], [("nginx", "../../etc/passwd", nil)]),
         ]
-        let podsFile = nodeA.tempDir + "/pods.json"
-        try JSONSerialization.data(withJSONObject: ["kind": "PodList", "items": pods])
-            .write(to: URL(fileURLWithPath: podsFile))
+        try writePods(pods)
         var exec: [String: Any] = [:]
         for (pod, node) in [("tailtrace-a1b2c", nodeA), ("tailtrace-d3e4f", nodeB)] {
             let env = node.environment
@@ -328,25 +403,69 @@ final class PluginCluster {
         """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
     }
 
-    /// A podman run of the rootfs with `node`'s hooks; its id from the node's list.
-    private func run(_ name: String, on node: TestInstallation, _ rootfs: String, _ script: String) throws {
+    /// A podman run of the rootfs with `node`'s hooks, waited for; its id
+    /// from the node's list.
+    func run(_ name: String, on node: TestInstallation, _ script: String) throws {
+        let r = try TestSystem.run("/usr/bin/podman", podmanRun(name, on: node, script), environment: node.environment)
+        guard r.status != 125 else { throw TestFailure("podman run \(name): \(r.stderr)") }
+        ids[name] = try listedID(name, on: node)
+    }
+
+    /// The same, not waited for: returns podman (it exits with the
+    /// container) once the container is in the node's list. Not `podman
+    /// run --detach`: its conmon outlives podman with every descriptor
+    /// podman had, Foundation's child-exit socket included, so waiting for
+    /// that podman never ends.
+    func start(_ name: String, on node: TestInstallation, _ script: String) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/podman")
+        p.arguments = podmanRun(name, on: node, script)
+        p.environment = node.environment
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline && p.isRunning {
+            if let id = try? listedID(name, on: node) {
+                ids[name] = id
+                return p
+            }
+            usleep(100_000)
+        }
+        throw TestFailure("\(name) did not start (podman \(p.isRunning ? "still running" : "exited"))")
+    }
+
+    private func podmanRun(_ name: String, on node: TestInstallation, _ script: String) -> [String] {
         let container = "\(tag)-\(name)"
         containers.append(container)
-        let r = try TestSystem.run(
-            "/usr/bin/podman",
-            [
-                "run", "--rm", "--runtime", "runc", "--hooks-dir", node.tempDir + "/hooks.d",
-                "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--network", "none",
-                "--annotation", "io.tailtrace.trace=true", "--name", container, "--rootfs", rootfs,
-                "/bin/sh", "-c", script,
-            ], environment: node.environment)
-        guard r.status != 125 else { throw TestFailure("podman run \(name): \(r.stderr)") }
+        return [
+            "run", "--rm", "--runtime", "runc", "--hooks-dir", node.tempDir + "/hooks.d",
+            "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--network", "none",
+            "--annotation", "io.tailtrace.trace=true", "--name", container, "--rootfs", rootfs,
+            "/bin/sh", "-c", script,
+        ]
+    }
+
+    private func listedID(_ name: String, on node: TestInstallation) throws -> String {
         let list = try node.tailtrace("list", "--output", "json").stdout
         let records = try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]] ?? []
-        guard let id = records.first(where: { $0["name"] as? String == container })?["id"] as? String else {
-            throw TestFailure("\(container) is not in its node's list: \(list)")
+        guard let id = records.first(where: { $0["name"] as? String == "\(tag)-\(name)" })?["id"] as? String else {
+            throw TestFailure("\(name) is not in its node's list: \(list)")
         }
-        ids[name] = id
+        return id
+    }
+
+    /// The API server's pods; it re-reads the file for every request, so
+    /// it is replaced whole (rename), never seen half written.
+    func writePods(_ pods: [[String: Any]]) throws {
+        self.pods = pods
+        try JSONSerialization.data(withJSONObject: ["kind": "PodList", "items": pods])
+            .write(to: URL(fileURLWithPath: podsFile), options: .atomic)
+    }
+
+    func addPod(_ pod: [String: Any]) throws {
+        try writePods(pods + [pod])
     }
 
     func id(_ name: String) throws -> String {
