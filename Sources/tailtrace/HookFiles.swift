@@ -39,20 +39,25 @@ enum HookFiles {
 
     /// Copies the hook executables next to this tailtrace into `libexec`
     /// (unless they are already there) and writes the hooks.d files into
-    /// `hooksDir`, passing the installation's paths to the hooks.
-    static func install(hooksDir: String, libexec: String, paths: TailtracePaths, always: Bool) throws {
+    /// `hooksDir`, passing the installation's paths to the hooks. `hostRoot`:
+    /// where the host's `/` is mounted when run in a pod (`tailtrace node`);
+    /// files go below it, the paths written into them are the host's.
+    static func install(
+        hooksDir: String, libexec: String, paths: TailtracePaths, always: Bool, hostRoot: String = "/"
+    ) throws {
         let here = executableDirectory()
-        try makeDirectory(libexec, mode: 0o755)
-        try makeDirectory(hooksDir, mode: 0o755)
+        let base = hostRoot == "/" ? "" : hostRoot
+        try makeDirectory(base + libexec, mode: 0o755)
+        try makeDirectory(base + hooksDir, mode: 0o755)
         var args = ["--pin-root", paths.pinRoot, "--state-dir", paths.stateDirectory, "--archive-dir", paths.archiveDirectory]
         if always { args.append("--always") }
         for (executable, stage) in zip(executables, ["prestart", "poststop"]) {
             let source = here + "/" + executable
             let target = libexec + "/" + executable
-            if realpath(source) != realpath(target) { try copyFile(source, to: target, mode: 0o755) }
+            if realpath(source) != realpath(base + target) { try copyFile(source, to: base + target, mode: 0o755) }
             let text = try json(executable: executable, path: target, stage: stage, args: args, always: always)
             try StateFiles.writeAtomically(
-                directory: hooksDir, name: "tailtrace-\(stage).json", bytes: text, mode: 0o644)
+                directory: base + hooksDir, name: "tailtrace-\(stage).json", bytes: text, mode: 0o644)
         }
     }
 

@@ -146,7 +146,8 @@ struct Status: ParsableCommand {
             bpfVariantReason: reason, autoClaim: i.autoClaim, poolSize: s.poolSize, loaded: s.loaded, free: s.free,
             claimed: s.claimed, misses: s.misses, autoClaims: s.autoClaims, claimRaces: s.races,
             claimsRefused: s.refused, lost: s.lost, payloads: s.payloads, payloadFaults: s.payloadFaults,
-            ringBytes: i.ringBytes, captureBytes: i.captureBytes, memoryBytes: s.memoryBytes)
+            ringBytes: i.ringBytes, captureBytes: i.captureBytes, memoryBytes: s.memoryBytes,
+            node: Self.nodeMode(try global.paths()))
         switch output {
         case .json:
             let encoder = JSONEncoder()
@@ -155,6 +156,9 @@ struct Status: ParsableCommand {
         case .text:
             print("installed at \(i.root.path), key \(i.keyMode.rawValue)\(i.autoClaim ? ", auto-claim" : "")")
             print("programs: \(i.variant.rawValue) variant (\(reason))")
+            if let node = report.node {
+                print("node \(node.node ?? "?"): \(node.runtime.rawValue), \(node.pool ? "pool mode" : "OCI hooks") (\(node.reason))")
+            }
             print("recorders: \(s.loaded) loaded (pool size \(s.poolSize)), \(s.claimed) claimed, \(s.free) free")
             print("ring: \(ByteSize.format(i.ringBytes)) per container, \(i.captureBytes) bytes per captured argument")
             print("memory: \(ByteSize.format(s.memoryBytes)) of kernel memory in use")
@@ -169,6 +173,17 @@ struct Status: ParsableCommand {
     }
 }
 
+extension Status {
+    /// `node.mode` in the state dir, written by `tailtrace node`.
+    static func nodeMode(_ paths: TailtracePaths) -> NodeMode? {
+        guard
+            let bytes = try? StateFiles.readFile(
+                paths.stateDirectory + "/" + NodeMode.fileName, limit: 1 << 16, input: "node mode")
+        else { return nil }
+        return try? JSONDecoder().decode(NodeMode.self, from: Data(bytes))
+    }
+}
+
 /// `tailtrace status --output json` (keys in the shared contract, snake_case).
 struct StatusReport: Encodable {
     var pinRoot: String
@@ -179,6 +194,8 @@ struct StatusReport: Encodable {
     var poolSize, loaded, free, claimed: Int
     var misses, autoClaims, claimRaces, claimsRefused, lost, payloads, payloadFaults: UInt64
     var ringBytes, captureBytes, memoryBytes: Int
+    /// What `tailtrace node` chose on this node, when it runs here.
+    var node: NodeMode?
 
     enum CodingKeys: String, CodingKey {
         case pinRoot = "pin_root", keyMode = "key_mode", bpfVariant = "bpf_variant"
@@ -186,6 +203,7 @@ struct StatusReport: Encodable {
         case loaded, free, claimed, misses, autoClaims = "auto_claims", claimRaces = "claim_races"
         case claimsRefused = "claims_refused", lost, payloads, payloadFaults = "payload_faults"
         case ringBytes = "ring_bytes", captureBytes = "capture_bytes", memoryBytes = "memory_bytes"
+        case node
     }
 }
 

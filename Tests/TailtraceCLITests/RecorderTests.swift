@@ -43,7 +43,10 @@ final class RecorderTests: XCTestCase {
         let run = try t.run(inCgroup: cg, [workload, "alpha"])
         XCTAssertEqual(run.status, 3, "the workload keeps its exit status")
 
-        let events = try t.dumpJSON("wa")
+        let records = try t.dumpJSON("wa")
+        let events = records.filter { $0["syscall"] != nil }
+        XCTAssertEqual(records.last?["event"] as? String, "exit", "the process's end comes last")
+        XCTAssertEqual(records.last?["exit_code"] as? Int, 3)
         let execve = try XCTUnwrap(events.first { $0["syscall"] as? String == "execve" })
         XCTAssertEqual(execve["ret"] as? Int, 0)
         let execArgs = try XCTUnwrap(execve["args"] as? [String: Any])

@@ -56,6 +56,10 @@ final class TestInstallation {
         installed = true
     }
 
+    /// Something other than `install` (e.g. `tailtrace node`) installed here:
+    /// tearDown uninstalls it.
+    func markInstalled() { installed = true }
+
     /// Makes a cgroup of this test under the cgroup2 mount; returns its path
     /// relative to the mount.
     func makeCgroup(_ name: String) throws -> String {

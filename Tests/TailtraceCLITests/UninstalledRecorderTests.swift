@@ -53,8 +53,11 @@ final class UninstalledRecorderTests: XCTestCase {
             XCTAssertEqual((tail[2]["args"] as? [String: Any])?["buf"] as? String, "hello from gone\n")
 
             let text = try t.tailtrace(["dump", "gone", "--tail", "1"] + at).stdout
-            XCTAssertEqual(text.split(separator: "\n").count, 1, text)
-            XCTAssertTrue(text.hasSuffix("[workload] exit_group(error_code=3) = ?\n"), text)
+            // the last call, and the process exit that followed it
+            let lines = text.split(separator: "\n")
+            XCTAssertEqual(lines.count, 2, text)
+            XCTAssertTrue(lines.first?.hasSuffix("[workload] exit_group(error_code=3) = ?") == true, text)
+            XCTAssertTrue(lines.last?.hasSuffix("[workload] +++ exited with 3 +++") == true, text)
             let selected = try t.tailtrace(["dump", "--container", "gone", "--output", "json"] + at).stdout
             XCTAssertTrue(selected.contains(#""errno":"ENOENT""#), selected)
 
