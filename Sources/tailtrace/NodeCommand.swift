@@ -81,6 +81,13 @@ struct Node: ParsableCommand {
         mode.since = RFC3339Time.now()
         log("runtime \(mode.runtime.rawValue): \(mode.reason)")
 
+        // A bpffs this pod mounted itself would be the pod's own, and its
+        // pins would go with the pod: the host's must be there already.
+        if paths.pinRoot.hasPrefix("/sys/fs/bpf/") && !KernelMounts.isMounted("/sys/fs/bpf", magic: KernelMounts.bpfMagic) {
+            throw UserError(
+                "no bpffs at /sys/fs/bpf: mount it on the host (systemd does) and give it to this pod (hostPath, HostToContainer)"
+            )
+        }
         let installation = try ensureInstalled(paths, pool: mode.pool)
         if installation.autoClaim != mode.pool {
             log(
