@@ -102,9 +102,21 @@ extension KeyMode: ExpressibleByArgument {}
 
 struct Uninstall: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Archive running traces, detach the dispatcher and remove every pin.")
+        abstract: "Archive running traces, detach the dispatcher and remove every pin.",
+        discussion: """
+            On a Kubernetes node: delete the DaemonSet, then run `tailtrace uninstall --host-root /host \
+            --hooks-dir /etc/containers/oci/hooks.d --hooks-dir /usr/share/containers/oci/hooks.d` \
+            once per node (e.g. a one-off pod with the DaemonSet's mounts); archives stay in \
+            /var/lib/tailtrace/archive.
+            """)
 
     @OptionGroup var global: GlobalOptions
+
+    @Option(name: .customLong("hooks-dir"), help: "Also remove tailtrace's hooks.d files from this directory (repeatable).")
+    var hooksDirs: [String] = []
+
+    @Option(help: "Where the host's / is mounted (with --hooks-dir), as for `tailtrace node`.")
+    var hostRoot = "/"
 
     func run() throws {
         let paths = try global.paths()
@@ -119,6 +131,12 @@ struct Uninstall: ParsableCommand {
         }
         try Installation.uninstall(PinRoot(paths.pinRoot))
         print("uninstalled \(paths.pinRoot)")
+        for dir in hooksDirs {
+            let base = hostRoot == "/" ? "" : hostRoot
+            for stage in ["prestart", "poststop"] where unlink(base + dir + "/tailtrace-\(stage).json") == 0 {
+                print("removed \(dir)/tailtrace-\(stage).json")
+            }
+        }
     }
 }
 

@@ -76,6 +76,11 @@ final class NodeTests: XCTestCase {
             XCTAssertFalse(text.contains(host), "no pod path leaks into the host's hooks.d: \(text)")
         }
         XCTAssertTrue(FileManager.default.isExecutableFile(atPath: host + "/opt/tailtrace-test/libexec/ocihook-poststop"))
+        let gone = try t.tailtrace(
+            "uninstall", "--host-root", host, "--hooks-dir", "/etc/containers/oci/hooks.d", "--hooks-dir",
+            "/usr/share/containers/oci/hooks.d")
+        XCTAssertTrue(gone.stdout.contains("removed /etc/containers/oci/hooks.d/tailtrace-prestart.json"), gone.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: host + "/usr/share/containers/oci/hooks.d/tailtrace-poststop.json"))
     }
 
     /// A containerd node is put in pool mode; SIGTERM ends the reconcile
