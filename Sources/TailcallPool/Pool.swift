@@ -334,10 +334,12 @@ extension Pool {
         try BPFMap.open(pinned: root.pin(.refused)).update(key, UInt8(1))
     }
 
-    /// Loads recorder modules until `poolSize` slots are free. Returns how many.
-    public func refill() throws -> Int {
+    /// Loads recorder modules until `poolSize` slots are free. `held`: slots
+    /// neither claimed nor free (rings kept for a pending archive). Returns
+    /// how many were loaded.
+    public func refill(held: Int = 0) throws -> Int {
         let loaded = maps.loadedSlots()
-        let free = loaded.count - (try claimedKeys().count)
+        let free = loaded.count - (try claimedKeys().count) - held
         var added = 0
         var next = (loaded.last ?? -1) + 1
         while free + added < installation.poolSize && next < Int(TT_MAX_SLOTS) {

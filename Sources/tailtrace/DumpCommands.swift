@@ -58,7 +58,7 @@ struct Dump: ParsableCommand {
         // Written in batches: a 64 MiB ring is half a million lines.
         // Relative times count from the trace's first record, also when
         // the filters leave it out.
-        var formatter = TraceFormatter(style: output == .json ? .json : .text, startNs: start)
+        var formatter = TraceFormatter(style: output, startNs: start)
         reading.configure(&formatter, wallClockOffsetNs: clock)
         formatter.containerCgroupID = record.cgroupID
         var out: [UInt8] = []
@@ -102,7 +102,7 @@ struct Follow: ParsableCommand {
         guard record.state == .running else {
             throw UserError("\(record.name) has stopped; use `tailtrace dump \(record.name)`")
         }
-        var formatter = TraceFormatter(style: output == .json ? .json : .text)
+        var formatter = TraceFormatter(style: output)
         let clock = WallClock.offsetNowNs()
         reading.configure(&formatter, wallClockOffsetNs: clock)
         formatter.containerCgroupID = record.cgroupID

@@ -159,9 +159,12 @@ struct Status: ParsableCommand {
                 $0.variant == i.variant
                     ? $0.reason : "chosen at install; this kernel now would pick \($0.variant.rawValue)"
             } ?? "chosen at install"
+        // slots holding the ring of a stopped container whose archive failed
+        let pending = (try? recorder.paths.stateStore.loadAll().records.filter { $0.archivePending != nil }.count) ?? 0
         let report = StatusReport(
             pinRoot: i.root.path, keyMode: i.keyMode.rawValue, bpfVariant: i.variant.rawValue,
-            bpfVariantReason: reason, autoClaim: i.autoClaim, poolSize: s.poolSize, loaded: s.loaded, free: s.free,
+            bpfVariantReason: reason, autoClaim: i.autoClaim, poolSize: s.poolSize, loaded: s.loaded,
+            free: max(s.free - pending, 0), archivePending: pending,
             claimed: s.claimed, misses: s.misses, autoClaims: s.autoClaims, claimRaces: s.races,
             claimsRefused: s.refused, lost: s.lost, payloads: s.payloads, payloadFaults: s.payloadFaults,
             ringBytes: i.ringBytes, captureBytes: i.captureBytes, memoryBytes: s.memoryBytes,
@@ -177,7 +180,9 @@ struct Status: ParsableCommand {
             if let node = report.node {
                 print("node \(node.node ?? "?"): \(node.runtime.rawValue), \(node.pool ? "pool mode" : "OCI hooks") (\(node.reason))")
             }
-            print("recorders: \(s.loaded) loaded (pool size \(s.poolSize)), \(s.claimed) claimed, \(s.free) free")
+            print(
+                "recorders: \(s.loaded) loaded (pool size \(s.poolSize)), \(s.claimed) claimed, \(report.free) free"
+                    + (pending > 0 ? ", \(pending) holding a trace whose archive is pending" : ""))
             print("ring: \(ByteSize.format(i.ringBytes)) per container, \(i.captureBytes) bytes per captured argument")
             print("memory: \(ByteSize.format(s.memoryBytes)) of kernel memory in use")
             print(
@@ -209,7 +214,10 @@ struct StatusReport: Encodable {
     var bpfVariant: String
     var bpfVariantReason: String
     var autoClaim: Bool
-    var poolSize, loaded, free, claimed: Int
+    var poolSize, loaded, free: Int
+    /// Stopped containers whose trace waits in its slot for an archive.
+    var archivePending: Int
+    var claimed: Int
     var misses, autoClaims, claimRaces, claimsRefused, lost, payloads, payloadFaults: UInt64
     var ringBytes, captureBytes, memoryBytes: Int
     /// What `tailtrace node` chose on this node, when it runs here.
@@ -218,7 +226,7 @@ struct StatusReport: Encodable {
     enum CodingKeys: String, CodingKey {
         case pinRoot = "pin_root", keyMode = "key_mode", bpfVariant = "bpf_variant"
         case bpfVariantReason = "bpf_variant_reason", autoClaim = "auto_claim", poolSize = "pool_size"
-        case loaded, free, claimed, misses, autoClaims = "auto_claims", claimRaces = "claim_races"
+        case loaded, free, archivePending = "archive_pending", claimed, misses, autoClaims = "auto_claims", claimRaces = "claim_races"
         case claimsRefused = "claims_refused", lost, payloads, payloadFaults = "payload_faults"
         case ringBytes = "ring_bytes", captureBytes = "capture_bytes", memoryBytes = "memory_bytes"
         case node

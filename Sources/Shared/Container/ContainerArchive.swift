@@ -99,13 +99,6 @@ public struct ContainerArchive: Sendable {
         return (listing, unreadable)
     }
 
-    /// The newest entry an `ID|NAME` argument names (see `ContainerLookup`).
-    public func find(_ query: String) throws -> ArchiveEntry {
-        let entries = try entries().entries
-        let record = try ContainerLookup.find(query, in: entries.map(\.record))
-        return entries.first { $0.record == record }!
-    }
-
     /// The archived ring bytes of `entry`.
     public func ring(of entry: ArchiveEntry, limit: Int = 1 << 30) throws -> [UInt8] {
         try StateFiles.readFile(

@@ -26,12 +26,12 @@ import Testing
         #expect(listed.problems.isEmpty)
         #expect(listed.entries == [entry])
         #expect(try archive.ring(of: entry) == ring)
-        #expect(try archive.find("tt-capture") == entry)
-        #expect(try archive.find("979c5931c781") == entry)
+        #expect(try find(archive, "tt-capture") == entry)
+        #expect(try find(archive, "979c5931c781") == entry)
         // Data works as well as [UInt8].
         try archive.store(
             sampleRecord(id: "other", name: "o"), ring: Data([1, 2, 3]), stoppedAt: Self.start + 1)
-        #expect(try archive.ring(of: archive.find("other")) == [1, 2, 3])
+        #expect(try archive.ring(of: find(archive, "other")) == [1, 2, 3])
     }
 
     @Test func reusedIDsKeepEveryStopAndFindTheNewest() throws {
@@ -41,7 +41,7 @@ import Testing
         try archive.store(
             sampleRecord(id: "myctr", name: "myctr"), ring: [2], stoppedAt: Self.start + Self.second)
         #expect(try archive.entries().entries.count == 2)
-        #expect(try archive.ring(of: archive.find("myctr")) == [2])
+        #expect(try archive.ring(of: find(archive, "myctr")) == [2])
     }
 
     @Test func retentionKeepsTheNewestWithinSizeAndAge() throws {
@@ -108,4 +108,12 @@ import Testing
         #expect(ContainerArchive.parse(entryName: "00000000000000000042-..") == nil)
         #expect(ContainerArchive.parse(entryName: "00000000000000000042_abc") == nil)
     }
+}
+
+/// The newest archive entry an `ID|NAME` argument names, by the one lookup
+/// rule the CLI uses (`ContainerLookup`).
+func find(_ archive: ContainerArchive, _ query: String) throws -> ArchiveEntry {
+    let entries = try archive.entries().entries
+    let record = try ContainerLookup.find(query, in: entries.map(\.record))
+    return try #require(entries.first { $0.record == record })
 }
