@@ -97,6 +97,7 @@ public struct FlightRecorder {
         }
         stopped.state = .exited
         stopped.stoppedAt = record.stoppedAt ?? RFC3339Time.now()
+        stopped.clockOffsetNs = RFC3339Time.monotonicOffsetNs()
         stopped.archivePending = nil
         let entry: ArchiveEntry
         do {

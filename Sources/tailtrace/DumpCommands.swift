@@ -26,14 +26,26 @@ struct Dump: ParsableCommand {
     @Flag(help: "A table of calls, errors and time per syscall instead of the calls (strace -c).")
     var summary = false
 
+    @Option(help: "Read a file `tailtrace export` wrote instead of this host's traces (no root or installation needed).")
+    var file: String?
+
     func validate() throws {
         if let tail, tail < 0 { throw ValidationError("--tail must be 0 or more") }
-        if container == nil && selection.isEmpty {
+        if file != nil && (container != nil || !selection.isEmpty) {
+            throw ValidationError("--file names the trace: give no container or selection with it")
+        }
+        if file == nil && container == nil && selection.isEmpty {
             throw ValidationError("name a container, or select one with --namespace, --pod, --container or --label")
         }
     }
 
-    func run() throws {
+    /// The record and its trace: from an exported file, or this host's.
+    func load() throws -> (ContainerRecord, [TraceItem]) {
+        if let file {
+            let (record, ring) = try ArchiveFile.read(file)
+            guard !ring.isEmpty else { throw UserError("\(file) holds no trace of \(record.name)") }
+            return (record, try RingSnapshot(serialized: ring).decode().0)
+        }
         let traces = try global.traces()
         let record = try selection.pick(container, from: traces)
         if record.state == .untraced {
@@ -44,7 +56,13 @@ struct Dump: ParsableCommand {
         guard let (items, _) = try traces.trace(of: record) else {
             throw UserError("no trace is kept for \(record.name)")
         }
-        let clock = WallClock.offsetNowNs()
+        return (record, items)
+    }
+
+    func run() throws {
+        let (record, items) = try load()
+        // the recording host's clock for an archive, else this one's now
+        let clock = record.clockOffsetNs ?? WallClock.offsetNowNs()
         let start = items.lazy.compactMap(\.tsNs).first
         var filter = try reading.filter(traceStartNs: start ?? 0, wallClockOffsetNs: clock)
         var kept = items.map { filter.admits($0) }
@@ -275,5 +293,34 @@ struct TraceReading: ParsableArguments {
         formatter.wallClockOffsetNs = wallClockOffsetNs
         formatter.utcOffsetSeconds = WallClock.localUTCOffsetSeconds()
         if decodeFds { formatter.descriptorNames = DescriptorNames() }
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a stopped container's archived trace as one file, for `tailtrace dump --file` anywhere.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Container id, unique id prefix, or name.")
+    var container: String
+
+    @Option(help: "The file to write (created 0600: traces are sensitive).")
+    var to: String
+
+    func run() throws {
+        let traces = try global.traces()
+        let record = try traces.find(container)
+        guard record.state == .exited, let path = record.archive,
+            let entry = try traces.paths.archive.entries().entries.first(where: { $0.path == path })
+        else {
+            throw UserError("\(record.name) has no archive yet (running, or its archive is pending)")
+        }
+        let bytes = try ArchiveFile.bytes(of: entry)
+        let slash = to.lastIndex(of: "/")
+        let directory = slash.map { $0 == to.startIndex ? "/" : String(to[..<$0]) } ?? "."
+        let name = slash.map { String(to[to.index(after: $0)...]) } ?? to
+        try StateFiles.writeAtomically(directory: directory, name: name, bytes: bytes)
+        print("exported \(record.name) to \(to) (\(bytes.count) bytes)")
     }
 }

@@ -58,6 +58,14 @@ final class UninstalledRecorderTests: XCTestCase {
             XCTAssertEqual(lines.count, 2, text)
             XCTAssertTrue(lines.first?.hasSuffix("[workload] exit_group(error_code=3) = ?") == true, text)
             XCTAssertTrue(lines.last?.hasSuffix("[workload] +++ exited with 3 +++") == true, text)
+            // exported as one file, it reads with no archive dir at all
+            let file = t.tempDir + "/gone.tailtrace"
+            try t.tailtrace(["export", "gone", "--to", file] + at)
+            let archive = try XCTUnwrap(t.environment["TAILTRACE_ARCHIVE_DIR"])
+            try FileManager.default.moveItem(atPath: archive, toPath: archive + ".moved")
+            let fromFile = try t.tailtrace(["dump", "--file", file, "--tail", "1"] + at).stdout
+            XCTAssertEqual(fromFile, text, "the same lines from the exported file")
+            try FileManager.default.moveItem(atPath: archive + ".moved", toPath: archive)
             let selected = try t.tailtrace(["dump", "--container", "gone", "--output", "json"] + at).stdout
             XCTAssertTrue(selected.contains(#""errno":"ENOENT""#), selected)
 
