@@ -30,6 +30,9 @@ final class ArchiveFailureTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: archive, withIntermediateDirectories: true)
         XCTAssertEqual(mount("tailtrace-test", archive, "tmpfs", 0, "size=64k,mode=0700"), 0, "mount tmpfs")
         mounted = archive
+        // full: archives are compressed, so even a small one would fit otherwise
+        let filler = archive + "/filler"
+        FileManager.default.createFile(atPath: filler, contents: Data(count: 64 << 10))
 
         let workload = try TestSystem.workload()
         try t.install("--pool", "2")
@@ -55,8 +58,7 @@ final class ArchiveFailureTests: XCTestCase {
             try t.tailtrace("dump", "full").stdout.contains(#"buf="hello from full\n""#), "the ring is read live")
 
         // Room again: reconcile archives it and frees the slot.
-        XCTAssertEqual(umount(archive), 0)
-        mounted = nil
+        try FileManager.default.removeItem(atPath: filler)
         let reconcile = try t.tailtrace("reconcile").stdout
         XCTAssertTrue(reconcile.contains("full is gone: trace archived"), reconcile)
         let archived = try XCTUnwrap((try json("list") as? [[String: Any]])?.first { $0["name"] as? String == "full" })
