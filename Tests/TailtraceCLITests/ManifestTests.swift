@@ -48,4 +48,21 @@ final class ManifestTests: XCTestCase {
             XCTAssertFalse(nodeRole.contains(forbidden), "the node role grants \(forbidden)")
         }
     }
+
+    /// deploy/systemd/tailtrace.service passes systemd's own checks with
+    /// the built binary in its ExecStart.
+    func testSystemdUnitVerifies() throws {
+        let unit = URL(fileURLWithPath: Self.deploy).deletingLastPathComponent()
+            .appendingPathComponent("systemd/tailtrace.service").path
+        let text = try String(contentsOfFile: unit, encoding: .utf8)
+        XCTAssertTrue(text.contains("ExecStart=/usr/local/bin/tailtrace install"), text)
+        let dir = NSTemporaryDirectory() + "tailtrace-unit-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try text.replacingOccurrences(of: "/usr/local/bin/tailtrace", with: TestSystem.product("tailtrace"))
+            .write(toFile: dir + "/tailtrace.service", atomically: true, encoding: .utf8)
+        let r = try TestSystem.run("/usr/bin/systemd-analyze", ["verify", dir + "/tailtrace.service"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines), "", "no warnings")
+    }
 }
