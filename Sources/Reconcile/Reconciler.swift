@@ -34,6 +34,8 @@ public struct ReconcileReport: Sendable {
     public var enriched: [ContainerRecord] = []
     /// Recorder modules loaded to bring the free pool back to its size.
     public var loaded = 0
+    /// Free modules beyond the pool's size, unloaded.
+    public var unloaded = 0
     public var problems: [String] = []
 }
 
@@ -201,6 +203,7 @@ public struct Reconciler {
             do {
                 let held = (try? store.loadAll().records.filter { $0.archivePending != nil }.count) ?? 0
                 report.loaded = try pool.refill(held: held)
+                report.unloaded = try pool.shrink(held: held)
             } catch {
                 report.problems.append("could not refill the pool: \(error)")
             }

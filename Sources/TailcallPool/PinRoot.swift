@@ -64,7 +64,7 @@ public struct PinRoot: Sendable {
         try Self.removeTree(path)
     }
 
-    private static func removeTree(_ path: String) throws {
+    static func removeTree(_ path: String) throws {
         var st = stat()
         if lstat(path, &st) != 0 {
             if errno == ENOENT { return }

@@ -83,6 +83,9 @@ protocol PoolMaps: Sendable {
     func loadedSlots() -> [Int]
     /// Loads and pins recorder module `slot` and puts it in the prog arrays.
     func loadRecorder(slot: Int) throws
+    /// Takes a free slot's module out of the prog arrays and unpins it: the
+    /// kernel frees it once nothing holds it.
+    func unloadRecorder(slot: Int) throws
 }
 
 /// The pool's maps as pinned under an installation's root.
@@ -131,6 +134,11 @@ struct PinnedPoolMaps: PoolMaps {
     }
 
     func loadedSlots() -> [Int] { root.loadedSlots() }
+
+    func unloadRecorder(slot: Int) throws {
+        for (_, array) in Self.progArrays { _ = try BPFMap.open(pinned: root.pin(array)).delete(UInt32(slot)) }
+        try PinRoot.removeTree(root.slotDir(slot))
+    }
 
     func loadRecorder(slot: Int) throws {
         guard slot >= 0, slot < Int(TT_MAX_SLOTS) else {
@@ -332,6 +340,20 @@ extension Pool {
     /// The dispatcher will never claim `key` again (reconcile found it is no container).
     public func refuse(key: UInt64) throws {
         try BPFMap.open(pinned: root.pin(.refused)).update(key, UInt8(1))
+    }
+
+    /// Unloads free modules beyond `poolSize` (left by a burst of containers
+    /// that loaded more on an empty pool), so the pool returns to its size.
+    /// `held` as for `refill`. Returns how many were unloaded.
+    public func shrink(held: Int = 0) throws -> Int {
+        var surplus = maps.loadedSlots().count - (try claimedKeys().count) - held - installation.poolSize
+        var unloaded = 0
+        while surplus > 0, let slot = try maps.popFree() {
+            try maps.unloadRecorder(slot: slot)
+            surplus -= 1
+            unloaded += 1
+        }
+        return unloaded
     }
 
     /// Loads recorder modules until `poolSize` slots are free. `held`: slots

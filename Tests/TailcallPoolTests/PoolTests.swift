@@ -49,6 +49,7 @@ final class MemoryPoolMaps: PoolMaps, @unchecked Sendable {
             s.loads += 1
         }
     }
+    func unloadRecorder(slot: Int) throws { _ = state.withLock { $0.controls.removeValue(forKey: slot) } }
 }
 
 @Suite struct PoolTests {
@@ -129,6 +130,20 @@ final class MemoryPoolMaps: PoolMaps, @unchecked Sendable {
         try maps.setControl(ofSlot: 0, ctl)
         try pool.free(slot: 0)
         #expect(pool.generation(of: 0) == 1)
+    }
+
+    /// A burst that loaded modules on an empty pool: once the containers
+    /// are gone, the surplus is unloaded, never a claimed or held slot.
+    @Test func shrinkReturnsThePoolToItsSize() throws {
+        let (pool, maps) = try Self.pool(size: 2)
+        for key in 1...5 { _ = try pool.claim(key: UInt64(key)) }
+        #expect(maps.loadedSlots().count == 5)
+        for key in 1...4 { _ = try pool.release(key: UInt64(key)) }
+        #expect(try pool.shrink(held: 1) == 1, "5 loaded - 1 claimed - 1 held - 2 pool")
+        #expect(try pool.shrink() == 1)
+        #expect(try pool.shrink() == 0)
+        #expect(maps.loadedSlots().count == 3)
+        #expect(maps.slot(ofKey: 5) != nil && maps.control(ofSlot: Int(maps.slot(ofKey: 5)!.slot)) != nil)
     }
 
     @Test func refillLoadsUntilThePoolSizeIsFree() throws {

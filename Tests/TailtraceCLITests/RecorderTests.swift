@@ -403,7 +403,33 @@ final class RecorderTests: XCTestCase {
             }
         }
     }
+
+    /// More containers than the pool: modules are loaded on demand; when
+    /// they are gone, reconcile unloads the surplus back to the pool's size.
+    func testPoolReturnsToItsSizeAfterABurst() throws {
+        try t.install("--pool", "1")
+        let names = ["b1", "b2", "b3"]
+        for name in names { try t.tailtrace("attach", "--cgroup", try t.makeCgroup(name), "--name", name) }
+        func status() throws -> [String: Any] {
+            try XCTUnwrap(
+                try JSONSerialization.jsonObject(with: Data(t.tailtrace("status", "--output", "json").stdout.utf8))
+                    as? [String: Any])
+        }
+        XCTAssertEqual(try status()["loaded"] as? Int, 3)
+        for name in names { try t.tailtrace("detach", name) }
+        let reconcile = try t.tailtrace("reconcile").stdout
+        XCTAssertTrue(reconcile.contains("unloaded 2 free recorders beyond the pool's size"), reconcile)
+        let after = try status()
+        XCTAssertEqual(after["loaded"] as? Int, 1)
+        XCTAssertEqual(after["free"] as? Int, 1)
+        let slots = try FileManager.default.contentsOfDirectory(atPath: t.pinRoot + "/slots")
+        XCTAssertEqual(slots.count, 1, "the surplus modules are unpinned: \(slots)")
+        // and a claim still works
+        try t.tailtrace("attach", "--cgroup", try t.makeCgroup("b4"), "--name", "b4")
+        XCTAssertEqual(try status()["claimed"] as? Int, 1)
+    }
 }
+
 
 extension TestSystem {
     /// Ids of the programs pinned under a pin root and of the programs its
