@@ -5,17 +5,7 @@ import XCTest
 
 /// The recorder end to end, through the CLI contract: real kernel, real BPF,
 /// a real workload in a cgroup of the test's own.
-final class RecorderTests: XCTestCase {
-    var t: TestInstallation!
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(getuid() == 0, "loading BPF needs root")
-        t = try TestInstallation()
-    }
-
-    override func tearDown() {
-        t?.tearDown()
-    }
+final class RecorderTests: InstallationTestCase {
 
     func syscalls(_ events: [[String: Any]]) -> [String] {
         events.compactMap { $0["syscall"] as? String }

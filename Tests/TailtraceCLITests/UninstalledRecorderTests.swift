@@ -7,17 +7,7 @@ import XCTest
 /// and `dump` read the archive (on disk) without the pins (bpffs is memory
 /// only, emptied by `uninstall` or a reboot). Commands that change or follow
 /// what is traced still need an installation, and say so in one line.
-final class UninstalledRecorderTests: XCTestCase {
-    var t: TestInstallation!
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(getuid() == 0, "loading BPF needs root")
-        t = try TestInstallation()
-    }
-
-    override func tearDown() {
-        t?.tearDown()
-    }
+final class UninstalledRecorderTests: InstallationTestCase {
 
     /// install, attach, workload, detach (archives), uninstall: the archive
     /// is dumped and listed from the archive dir alone, at the uninstalled
