@@ -46,17 +46,7 @@ struct Dump: ParsableCommand {
             guard !ring.isEmpty else { throw UserError("\(file) holds no trace of \(record.name)") }
             return (record, try RingSnapshot(serialized: ring).decode().0)
         }
-        let traces = try global.traces()
-        let record = try selection.pick(container, from: traces)
-        if record.state == .untraced {
-            throw UserError(
-                "\(record.name) is not traced any more and its trace is lost: the installation at "
-                    + "\(traces.paths.pinRoot) that recorded it is gone (uninstalled, or a reboot emptied bpffs)")
-        }
-        guard let (items, _) = try traces.trace(of: record) else {
-            throw UserError("no trace is kept for \(record.name)")
-        }
-        return (record, items)
+        return try recordedTrace(container, selection: selection, global: global)
     }
 
     func run() throws {
@@ -94,6 +84,24 @@ struct Dump: ParsableCommand {
         }
         writeOut(out)
     }
+}
+
+/// The one container that `ID|NAME` or the selection names (as `dump` and
+/// `why` pick it) and its trace, oldest first; says why when none is kept.
+func recordedTrace(_ query: String?, selection: Selection, global: GlobalOptions) throws -> (
+    ContainerRecord, [TraceItem]
+) {
+    let traces = try global.traces()
+    let record = try selection.pick(query, from: traces)
+    if record.state == .untraced {
+        throw UserError(
+            "\(record.name) is not traced any more and its trace is lost: the installation at "
+                + "\(traces.paths.pinRoot) that recorded it is gone (uninstalled, or a reboot emptied bpffs)")
+    }
+    guard let (items, _) = try traces.trace(of: record) else {
+        throw UserError("no trace is kept for \(record.name)")
+    }
+    return (record, items)
 }
 
 struct Follow: ParsableCommand {

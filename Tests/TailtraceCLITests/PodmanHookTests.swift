@@ -76,7 +76,8 @@ final class PodmanHookTests: XCTestCase {
         let events = try t.dumpJSON(name)
         let execve = try XCTUnwrap(
             events.first {
-                $0["syscall"] as? String == "execve" && ($0["args"] as? [String: Any])?["filename"] as? String == "/bin/sh"
+                $0["syscall"] as? String == "execve"
+                    && ($0["args"] as? [String: Any])?["filename"] as? String == "/bin/sh"
             }, "no execve of /bin/sh")
         XCTAssertEqual(
             (execve["args"] as? [String: Any])?["argv"] as? [String],
@@ -90,6 +91,61 @@ final class PodmanHookTests: XCTestCase {
         let byID = try t.tailtrace("dump", String(id.prefix(12)), "--output", "json").stdout
         XCTAssertTrue(byID.contains("/etc/missing-\(t.tag)"))
         XCTAssertEqual(try claimed(), 0, "poststop returned the slot")
+    }
+
+    /// `why` of a container whose program fails three opens and then
+    /// stores to NULL: its init killed by SIGSEGV, the signal with its
+    /// fault address, the failed opens with ENOENT, and the calls before the
+    /// end, in text and in JSON.
+    func testWhyNamesTheCrashAndTheFailedOpens() throws {
+        try installWithHooks("--pool", "2")
+        let crash = try TestSystem.workload("crash", flags: ["-static"])
+        try? FileManager.default.removeItem(atPath: rootfs + "/bin/crash")
+        try FileManager.default.copyItem(atPath: crash, toPath: rootfs + "/bin/crash")
+        let name = "\(t.tag)-crash"
+        let run = try podmanRun(name, "/bin/crash \(t.tag)")
+        XCTAssertEqual(run.status, 139, "128 + SIGSEGV: \(run.stderr)")
+
+        let text = try t.tailtrace("why", name, "--tail", "6").stdout
+        let sections = text.components(separatedBy: "\n\n")
+        XCTAssertEqual(sections.count, 5, text)
+        guard sections.count == 5 else { return }
+        XCTAssertTrue(sections[0].hasSuffix("killed by SIGSEGV"), sections[0])
+        XCTAssertTrue(
+            sections[1].contains("[crash] killed by SIGSEGV") && sections[1].contains("the container's init"),
+            sections[1])
+        XCTAssertTrue(
+            sections[2].hasPrefix("Fatal signals:\n")
+                && sections[2].hasSuffix(
+                    "[crash] --- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=NULL} ---"),
+            sections[2])
+        for i in 0..<3 {
+            XCTAssertTrue(
+                sections[3].contains(
+                    "openat(dfd=AT_FDCWD, filename=\"/etc/crash-\(t.tag)/config.\(i)\", flags=O_RDONLY) = -1 ENOENT"),
+                sections[3])
+        }
+        let last = sections[4].split(separator: "\n")
+        XCTAssertEqual(last.first, "Last 6 syscalls:")
+        XCTAssertTrue(last.last?.hasSuffix("+++ killed by SIGSEGV +++") ?? false, sections[4])
+        XCTAssertTrue(last.contains { $0.contains("write(fd=1, buf=\"no config found, going on\\n\"") }, sections[4])
+
+        let out = try t.tailtrace("why", name, "--output", "json", "--tail", "3").stdout
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], out)
+        XCTAssertEqual((report["container"] as? [String: Any])?["killed_by"] as? Int, 11)
+        let ended = try XCTUnwrap(report["ended"] as? [[String: Any]])
+        XCTAssertEqual(ended.compactMap { $0["killed_by"] as? String }, ["SIGSEGV"])
+        let signals = try XCTUnwrap(report["signals"] as? [[String: Any]])
+        XCTAssertEqual(signals.map { $0["signal"] as? String }, ["SIGSEGV"])
+        XCTAssertEqual(signals.first?["code"] as? String, "SEGV_MAPERR")
+        let failed = try XCTUnwrap(report["failed"] as? [[String: Any]])
+        let opens = failed.compactMap { ($0["args"] as? [String: Any])?["filename"] as? String }
+        XCTAssertEqual(opens.suffix(3), (0..<3).map { "/etc/crash-\(t.tag)/config.\($0)" })
+        XCTAssertEqual(failed.last?["errno"] as? String, "ENOENT")
+        XCTAssertGreaterThanOrEqual(report["failed_total"] as? Int ?? 0, 3)
+        let calls = try XCTUnwrap(report["last"] as? [[String: Any]])
+        XCTAssertEqual(calls.filter { $0["syscall"] != nil }.count, 3)
+        XCTAssertEqual(calls.last?["event"] as? String, "exit")
     }
 
     /// Without the annotation nothing is traced.
@@ -165,7 +221,9 @@ final class PodmanHookTests: XCTestCase {
     func testContainerStartsWhenNotInstalled() throws {
         try FileManager.default.createDirectory(atPath: hooksDir, withIntermediateDirectories: true)
         // Hooks for a pin root where nothing is installed.
-        try t.tailtrace(["install", "--pool", "1", "--hooks-dir", hooksDir, "--hook-path", TestSystem.productsDirectory.path])
+        try t.tailtrace([
+            "install", "--pool", "1", "--hooks-dir", hooksDir, "--hook-path", TestSystem.productsDirectory.path,
+        ])
         try t.tailtrace("uninstall")
         let name = "\(t.tag)-open"
         let run = try podmanRun(name, "echo still-running; exit 4")
@@ -178,7 +236,9 @@ final class PodmanHookTests: XCTestCase {
     /// Strict mode: io.tailtrace.required=true and tracing impossible → the
     /// container does not start.
     func testRequiredContainerDoesNotStartWithoutTracing() throws {
-        try t.tailtrace(["install", "--pool", "1", "--hooks-dir", hooksDir, "--hook-path", TestSystem.productsDirectory.path])
+        try t.tailtrace([
+            "install", "--pool", "1", "--hooks-dir", hooksDir, "--hook-path", TestSystem.productsDirectory.path,
+        ])
         try t.tailtrace("uninstall")
         let name = "\(t.tag)-strict"
         let run = try podmanRun(name, annotations: ["io.tailtrace.required=true"], "echo should-not-run")

@@ -2,11 +2,15 @@ import Foundation
 import XCTest
 
 /// testdata/kube-apiserver.py, started for one test and stopped by pid when the
-/// test ends (pass or fail).
+/// test ends (pass or fail), or when its owner calls `stop()` (no test given:
+/// a fixture shared by the tests of a class).
 final class TestAPIServer: @unchecked Sendable {
     let process = Process()
     let port: Int
     let log: String
+    /// Held open until stopped; if this test process dies first, the kernel
+    /// closes it and the server exits on EOF instead of lingering.
+    private let lifeline = Pipe()
     var server: String { "https://127.0.0.1:\(port)" }
 
     static var script: String {
@@ -16,7 +20,7 @@ final class TestAPIServer: @unchecked Sendable {
     }
 
     /// Starts the server and waits for the port line on its stdout.
-    init(_ test: XCTestCase, pki: TestPKI, token: String, pods: String, arguments: [String] = []) throws {
+    init(_ test: XCTestCase?, pki: TestPKI, token: String, pods: String, arguments: [String] = []) throws {
         log = pods + ".server.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         // Any python3 ≥ 3.7 does; the system one starts faster than a pyenv shim.
@@ -35,14 +39,11 @@ final class TestAPIServer: @unchecked Sendable {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle(forWritingAtPath: log)
-        // Held open until teardown; if this test process dies first, the kernel
-        // closes it and the server exits on EOF instead of lingering.
-        let lifeline = Pipe()
         process.standardInput = lifeline
         try process.run()
 
-        let process = self.process
-        test.addTeardownBlock {
+        let (process, lifeline) = (self.process, self.lifeline)
+        test?.addTeardownBlock {
             TestAPIServer.stop(process)
             try? lifeline.fileHandleForWriting.close()
         }
@@ -74,7 +75,10 @@ final class TestAPIServer: @unchecked Sendable {
     }
 
     /// SIGTERM by pid (SIGKILL if it is still there after 5 s), then reap it.
-    func stop() { Self.stop(process) }
+    func stop() {
+        Self.stop(process)
+        try? lifeline.fileHandleForWriting.close()
+    }
 
     static func stop(_ process: Process) {
         guard process.isRunning else { return }
