@@ -69,6 +69,9 @@ public struct OCIHook {
                 try poststop(state, paths: paths)
             }
             return 0
+        } catch let pending as ArchivePendingError {
+            log.write("\(pending)", program: program)  // traced all the same: nothing to say "untraced" about
+            return 0
         } catch {
             let id = ContainerID.isValid(state.id) ? state.id : "(invalid id)"
             if stage == .prestart && policy.required {
@@ -145,5 +148,7 @@ public struct OCIHook {
             throw error
         }
         try recorder.unplug(record)
+        // a stop is when disk space comes back: archives that failed before
+        _ = try? recorder.retryPendingArchives()
     }
 }

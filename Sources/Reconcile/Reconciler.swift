@@ -34,6 +34,8 @@ public struct ReconcileReport: Sendable {
     public var enriched: [ContainerRecord] = []
     /// Recorder modules loaded to bring the free pool back to its size.
     public var loaded = 0
+    /// Free modules beyond the pool's size, unloaded.
+    public var unloaded = 0
     public var problems: [String] = []
 }
 
@@ -55,6 +57,7 @@ public struct Reconciler {
         try recorder.withStateLock { locked in
             var pass = try Pass(locked, reconciler: self)
             try pass.archiveGone()
+            try pass.retryPendingArchives()
             try pass.nameClaims()
             if let kubernetes { try pass.enrich(kubernetes) }
             pass.refill()
@@ -184,9 +187,23 @@ public struct Reconciler {
         }
 
         /// Brings the free pool back to its size.
+        /// Stopped containers whose archive failed (a full disk): try again.
+        mutating func retryPendingArchives() throws {
+            for record in try store.loadAll().records where record.archivePending != nil {
+                do {
+                    try locked.unplug(record)
+                    report.archived.append(record)
+                } catch {
+                    report.problems.append("\(record.name): archive still pending: \(error)")
+                }
+            }
+        }
+
         mutating func refill() {
             do {
-                report.loaded = try pool.refill()
+                let held = (try? store.loadAll().records.filter { $0.archivePending != nil }.count) ?? 0
+                report.loaded = try pool.refill(held: held)
+                report.unloaded = try pool.shrink(held: held)
             } catch {
                 report.problems.append("could not refill the pool: \(error)")
             }

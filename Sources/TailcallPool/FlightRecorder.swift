@@ -73,25 +73,68 @@ public struct FlightRecorder {
         }
     }
 
+    /// Stops recording the container and archives its ring. When the
+    /// archive cannot be written (a full disk), nothing is lost: the slot is
+    /// not freed, the record is saved `exited` with `archivePending` (why),
+    /// and the ring is read live until a later try (`retryPendingArchives`)
+    /// succeeds; the error says so.
     @discardableResult
     private func unplugHoldingLock(_ record: ContainerRecord) throws -> ArchiveEntry? {
         let store = paths.stateStore
         guard let record = try store.load(id: record.id) else { return nil }
-        let slot = try pool.unplug(key: record.key, expectedSlot: record.slot)
+        // A pending archive's key is unplugged already; its slot is still its own.
+        let slot =
+            record.archivePending != nil
+            ? record.slot : try pool.unplug(key: record.key, expectedSlot: record.slot)
         var ring: [UInt8] = []
         var stopped = record
-        if let slot, pool.generation(of: slot) == record.generation {
+        let owned = slot.map { pool.generation(of: $0) == record.generation } ?? false
+        if let slot, owned {
             let snapshot = try RingSnapshot.capture(installation, slot: slot)
             ring = snapshot.serialized()
             // how the container's init ended, for `list`
             stopped.exitStatus = snapshot.initExit(pid: record.pid)?.status
         }
-        if let slot { try pool.free(slot: slot) }
         stopped.state = .exited
-        stopped.stoppedAt = RFC3339Time.now()
-        let entry = try paths.archive.store(stopped, ring: ring)
+        stopped.stoppedAt = record.stoppedAt ?? RFC3339Time.now()
+        stopped.clockOffsetNs = RFC3339Time.monotonicOffsetNs()
+        stopped.archivePending = nil
+        let entry: ArchiveEntry
+        do {
+            entry = try paths.archive.store(stopped, ring: ring)
+        } catch {
+            // Saved as pending either way: never left "running" with a slot
+            // that someone else may get (without its ring it holds no slot).
+            stopped.archivePending = "\(error)"
+            try store.save(stopped)
+            throw ArchivePendingError(record: stopped, reason: error)
+        }
+        if let slot, record.archivePending == nil || owned { try pool.free(slot: slot) }
         _ = try store.remove(id: record.id)
         _ = try? paths.archive.applyRetention(retention)
         return entry
+    }
+
+    /// Tries again to archive the traces whose archive failed; returns those
+    /// archived now.
+    public func retryPendingArchives() throws -> [ContainerRecord] {
+        try withStateLock { locked in
+            var done: [ContainerRecord] = []
+            for record in try paths.stateStore.loadAll().records where record.archivePending != nil {
+                if (try? locked.unplug(record)) != nil { done.append(record) }
+            }
+            return done
+        }
+    }
+}
+
+/// A stopped container's trace could not be archived; it is kept in its
+/// slot (`archivePending`) and archived by a later try.
+public struct ArchivePendingError: Error, CustomStringConvertible {
+    public let record: ContainerRecord
+    public let reason: any Error
+    public var description: String {
+        "\(record.name): could not archive its trace (\(reason)); it stays in recorder \(record.slot), "
+            + "readable with `tailtrace dump`, until reconcile or a later poststop archives it"
     }
 }

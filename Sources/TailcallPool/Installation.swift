@@ -24,6 +24,15 @@ public struct InstallOptions: Sendable {
     public init() {}
 }
 
+/// The pins under a root were made by another tailtrace version (another
+/// `TT_INSTALL_MAGIC`): their layout cannot be read by this one.
+public struct OtherVersionError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public var description: String {
+        "\(path): installed by another tailtrace version; uninstall and install again"
+    }
+}
+
 /// One installation under a pin root: the attached dispatcher, its maps, and
 /// the settings every later command reads back from the pinned `install` map.
 public struct Installation: Sendable {
@@ -51,9 +60,7 @@ public struct Installation: Sendable {
                 "open \(root.path)", errno: ENOENT, hint: "tailtrace is not installed there; run `tailtrace install`")
         }
         guard let info = map.lookup(UInt32(0), as: tt_install.self), info.magic == TT_INSTALL_MAGIC else {
-            throw BPFError(
-                "read \(root.pin(.install))", errno: EINVAL,
-                hint: "installed by another tailtrace version; uninstall and install again")
+            throw OtherVersionError(path: root.pin(.install))
         }
         return Installation(root: root, info: info)
     }

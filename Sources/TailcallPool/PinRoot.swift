@@ -64,7 +64,7 @@ public struct PinRoot: Sendable {
         try Self.removeTree(path)
     }
 
-    private static func removeTree(_ path: String) throws {
+    static func removeTree(_ path: String) throws {
         var st = stat()
         if lstat(path, &st) != 0 {
             if errno == ENOENT { return }
@@ -82,10 +82,10 @@ public struct PinRoot: Sendable {
 /// Kernel file systems tailtrace needs: bpffs for pins, tracefs for the
 /// syscall argument formats. Neither is mounted on a fresh Debian 12 VM.
 public enum KernelMounts {
-    static let bpfMagic: Int = 0xcafe_4a11
+    public static let bpfMagic: Int = 0xcafe_4a11
     static let tracefsMagic: Int = 0x7472_6163
 
-    static func isMounted(_ path: String, magic: Int) -> Bool {
+    public static func isMounted(_ path: String, magic: Int) -> Bool {
         var fs = statfs()
         return statfs(path, &fs) == 0 && Int(fs.f_type) == magic
     }

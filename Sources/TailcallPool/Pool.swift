@@ -39,12 +39,107 @@ public struct PoolStatus: Sendable {
 /// container's start path, unless the pool is empty.
 public struct Pool: Sendable {
     public let installation: Installation
+    /// The pinned maps the pool logic runs against (a dictionary in tests).
+    let maps: any PoolMaps
     var root: PinRoot { installation.root }
 
-    public init(_ installation: Installation) { self.installation = installation }
+    public init(_ installation: Installation) {
+        self.init(installation, maps: PinnedPoolMaps(installation: installation))
+    }
+
+    init(_ installation: Installation, maps: any PoolMaps) {
+        self.installation = installation
+        self.maps = maps
+    }
 
     /// Loads recorder module `slot`, pins it, and puts its programs in the
     /// dispatcher's prog array. The slot is not free until `free(slot:)`.
+    func loadRecorder(slot: Int) throws {
+        try maps.loadRecorder(slot: slot)
+    }
+}
+
+/// What the pool does to the pinned maps, and nothing else: the narrow
+/// interface its logic (claim, adopt, unplug, free, refill) is written
+/// against, so that logic is unit-tested without BPF
+/// (Tests/TailcallPoolTests/PoolTests.swift) as well as on the kernel.
+protocol PoolMaps: Sendable {
+    /// `keys`: container key → slot.
+    func slot(ofKey key: UInt64) -> tt_slot_ref?
+    /// Inserts with BPF_NOEXIST: false when the key has a slot already.
+    func insert(key: UInt64, _ ref: tt_slot_ref) throws -> Bool
+    func remove(key: UInt64) throws -> Bool
+    func claimedKeys() throws -> [(key: UInt64, slot: Int)]
+    /// `free_slots`, the queue of reset slots.
+    func popFree() throws -> Int?
+    func pushFree(_ slot: Int) throws
+    /// A slot's `ring_ctl` (nil: no such slot).
+    func control(ofSlot slot: Int) -> tt_ring_ctl?
+    func setControl(ofSlot slot: Int, _ ctl: tt_ring_ctl) throws
+    /// Forgets the dispatcher's record of claiming `slot` (`claims`).
+    func forgetClaim(ofSlot slot: Int) throws
+    /// Bumps `epoch`: the dispatcher's cached resolutions are stale.
+    func keysChanged() throws
+    func loadedSlots() -> [Int]
+    /// Loads and pins recorder module `slot` and puts it in the prog arrays.
+    func loadRecorder(slot: Int) throws
+    /// Takes a free slot's module out of the prog arrays and unpins it: the
+    /// kernel frees it once nothing holds it.
+    func unloadRecorder(slot: Int) throws
+}
+
+/// The pool's maps as pinned under an installation's root.
+struct PinnedPoolMaps: PoolMaps {
+    let installation: Installation
+    var root: PinRoot { installation.root }
+
+    func slot(ofKey key: UInt64) -> tt_slot_ref? {
+        (try? BPFMap.open(pinned: root.pin(.keys)))?.lookup(key, as: tt_slot_ref.self)
+    }
+
+    func insert(key: UInt64, _ ref: tt_slot_ref) throws -> Bool {
+        do {
+            try BPFMap.open(pinned: root.pin(.keys)).update(key, ref, flags: UInt64(BPF_NOEXIST))
+            return true
+        } catch let e as BPFError where e.errno == EEXIST {
+            return false
+        }
+    }
+
+    func remove(key: UInt64) throws -> Bool { try BPFMap.open(pinned: root.pin(.keys)).delete(key) }
+
+    func claimedKeys() throws -> [(key: UInt64, slot: Int)] {
+        let keys = try BPFMap.open(pinned: root.pin(.keys))
+        return keys.keys(UInt64.self).compactMap { key in
+            keys.lookup(key, as: tt_slot_ref.self).map { (key, Int($0.slot)) }
+        }
+    }
+
+    func popFree() throws -> Int? { try BPFMap.open(pinned: root.pin(.freeSlots)).pop().map(Int.init) }
+    func pushFree(_ slot: Int) throws { try BPFMap.open(pinned: root.pin(.freeSlots)).push(UInt32(slot)) }
+
+    func control(ofSlot slot: Int) -> tt_ring_ctl? {
+        (try? BPFMap.open(pinned: root.slotPin(slot, .ringCtl)))?.lookup(UInt32(0), as: tt_ring_ctl.self)
+    }
+
+    func setControl(ofSlot slot: Int, _ ctl: tt_ring_ctl) throws {
+        try BPFMap.open(pinned: root.slotPin(slot, .ringCtl)).update(UInt32(0), ctl)
+    }
+
+    func forgetClaim(ofSlot slot: Int) throws { try BPFMap.open(pinned: root.pin(.claims)).delete(UInt32(slot)) }
+
+    func keysChanged() throws {
+        let epoch = try BPFMap.open(pinned: root.pin(.epoch))
+        try BPFError.check(tt_bump_epoch(epoch.fd), "bump \(root.pin(.epoch))")
+    }
+
+    func loadedSlots() -> [Int] { root.loadedSlots() }
+
+    func unloadRecorder(slot: Int) throws {
+        for (_, array) in Self.progArrays { _ = try BPFMap.open(pinned: root.pin(array)).delete(UInt32(slot)) }
+        try PinRoot.removeTree(root.slotDir(slot))
+    }
+
     func loadRecorder(slot: Int) throws {
         guard slot >= 0, slot < Int(TT_MAX_SLOTS) else {
             throw BPFError("load recorder \(slot)", errno: ENOSPC, hint: "at most \(TT_MAX_SLOTS) slots")
@@ -88,59 +183,56 @@ public struct Pool: Sendable {
         (.ttRecordSignal, .recordersSignal), (.ttRecordProcExit, .recordersProcExit),
     ]
 
+}
+
+extension Pool {
     /// Resets a slot's ring (new generation, empty heads) and returns it to
     /// the free queue. The caller has removed its key first.
     public func free(slot: Int) throws {
-        let ctl = try BPFMap.open(pinned: root.slotPin(slot, .ringCtl))
-        var c = ctl.lookup(UInt32(0), as: tt_ring_ctl.self) ?? tt_ring_ctl()
-        let gen = c.gen &+ 1
-        c = tt_ring_ctl()
-        c.gen = gen == 0 ? 1 : gen
+        let old = maps.control(ofSlot: slot) ?? tt_ring_ctl()
+        var c = tt_ring_ctl()
+        let gen = old.gen &+ 1
+        c.gen = gen == 0 ? 1 : gen  // 0 is never a generation: records of it would match a zeroed ring
         c.enabled = 1
-        try ctl.update(UInt32(0), c)
-        try BPFMap.open(pinned: root.pin(.freeSlots)).push(UInt32(slot))
+        try maps.setControl(ofSlot: slot, c)
+        try maps.pushFree(slot)
     }
 
     /// Claims a slot for `key`, or adopts the slot the key already has.
     public func claim(key: UInt64) throws -> Claim {
-        let keys = try BPFMap.open(pinned: root.pin(.keys))
-        if let ref = keys.lookup(key, as: tt_slot_ref.self) {
+        if let ref = maps.slot(ofKey: key) {
             return Claim(
                 slot: Int(ref.slot), generation: generation(of: Int(ref.slot)), adopted: true, loadedFresh: false)
         }
-        let queue = try BPFMap.open(pinned: root.pin(.freeSlots))
         var fresh = false
         var slot: Int
-        if let s = queue.pop() {
-            slot = Int(s)
+        if let s = try maps.popFree() {
+            slot = s
         } else {
             // Slow path: the pool is empty; load one more module.
-            slot = (root.loadedSlots().last ?? -1) + 1
+            slot = (maps.loadedSlots().last ?? -1) + 1
             try loadRecorder(slot: slot)
             try free(slot: slot)
-            guard let s = queue.pop() else {
+            guard let s = try maps.popFree() else {
                 throw BPFError("claim a slot", errno: EAGAIN, hint: "the pool was emptied concurrently")
             }
-            slot = Int(s)
+            slot = s
             fresh = true
         }
         let gen = generation(of: slot)
         var ref = tt_slot_ref()
         ref.slot = UInt32(slot)
         ref.gen = gen
-        do {
-            try keys.update(key, ref, flags: UInt64(BPF_NOEXIST))
-            try keysChanged()
-        } catch let e as BPFError where e.errno == EEXIST {
+        guard try maps.insert(key: key, ref) else {
             // The dispatcher claimed this key meanwhile: keep its claim.
-            try queue.push(UInt32(slot))
-            if let theirs = keys.lookup(key, as: tt_slot_ref.self) {
-                return Claim(
-                    slot: Int(theirs.slot), generation: generation(of: Int(theirs.slot)), adopted: true,
-                    loadedFresh: false)
+            try maps.pushFree(slot)
+            guard let theirs = maps.slot(ofKey: key) else {
+                throw BPFError("claim a slot for key \(key)", errno: EAGAIN, hint: "its claim vanished while adopting it")
             }
-            throw e
+            return Claim(
+                slot: Int(theirs.slot), generation: generation(of: Int(theirs.slot)), adopted: true, loadedFresh: false)
         }
+        try maps.keysChanged()
         return Claim(slot: slot, generation: gen, adopted: false, loadedFresh: fresh)
     }
 
@@ -149,12 +241,11 @@ public struct Pool: Sendable {
     /// until `free(slot:)`. Returns the slot, or nil when the key had none
     /// (or another slot than `expected`).
     public func unplug(key: UInt64, expectedSlot expected: Int? = nil) throws -> Int? {
-        let keys = try BPFMap.open(pinned: root.pin(.keys))
-        guard let ref = keys.lookup(key, as: tt_slot_ref.self) else { return nil }
+        guard let ref = maps.slot(ofKey: key) else { return nil }
         if let expected, Int(ref.slot) != expected { return nil }
-        guard try keys.delete(key) else { return nil }
-        try keysChanged()
-        try BPFMap.open(pinned: root.pin(.claims)).delete(ref.slot)
+        guard try maps.remove(key: key) else { return nil }
+        try maps.keysChanged()
+        try maps.forgetClaim(ofSlot: Int(ref.slot))
         return Int(ref.slot)
     }
 
@@ -166,25 +257,10 @@ public struct Pool: Sendable {
         return true
     }
 
-    /// Tells the dispatcher that "keys" changed: its cached resolutions of
-    /// cgroups to containers (bpf/dispatcher.bpf.c, "resolved") are stale.
-    func keysChanged() throws {
-        let epoch = try BPFMap.open(pinned: root.pin(.epoch))
-        try BPFError.check(tt_bump_epoch(epoch.fd), "bump \(root.pin(.epoch))")
-    }
-
-    public func generation(of slot: Int) -> UInt32 {
-        guard let ctl = try? BPFMap.open(pinned: root.slotPin(slot, .ringCtl)) else { return 0 }
-        return ctl.lookup(UInt32(0), as: tt_ring_ctl.self)?.gen ?? 0
-    }
+    public func generation(of slot: Int) -> UInt32 { maps.control(ofSlot: slot)?.gen ?? 0 }
 
     /// Key → slot for every claimed slot.
-    public func claimedKeys() throws -> [(key: UInt64, slot: Int)] {
-        let keys = try BPFMap.open(pinned: root.pin(.keys))
-        return keys.keys(UInt64.self).compactMap { key in
-            keys.lookup(key, as: tt_slot_ref.self).map { (key, Int($0.slot)) }
-        }
-    }
+    public func claimedKeys() throws -> [(key: UInt64, slot: Int)] { try maps.claimedKeys() }
 
     /// What the dispatcher recorded for slots it claimed by itself.
     public func autoClaims() throws -> [tt_claim] {
@@ -193,7 +269,7 @@ public struct Pool: Sendable {
     }
 
     public func status() throws -> PoolStatus {
-        let loaded = root.loadedSlots()
+        let loaded = maps.loadedSlots()
         let claimed = try claimedKeys().count
         let stats = try BPFMap.open(pinned: root.pin(.stats))
         let ncpu = Int(libbpf_num_possible_cpus())
@@ -208,13 +284,13 @@ public struct Pool: Sendable {
         for name in DispatcherBPF.Map.allCases {
             memory += (try? BPFMap.open(pinned: root.pin(name)))?.memlock ?? 0
         }
-        for name in Self.sharedMaps {
+        for name in PinnedPoolMaps.sharedMaps {
             memory += (try? BPFMap.open(pinned: root.sharedPin(name)))?.memlock ?? 0
         }
         var payloads: UInt64 = 0
         var faults: UInt64 = 0
         for slot in loaded {
-            for name in Self.slotMaps {
+            for name in PinnedPoolMaps.slotMaps {
                 memory += (try? BPFMap.open(pinned: root.slotPin(slot, name)))?.memlock ?? 0
             }
             if let ctl = try? BPFMap.open(pinned: root.slotPin(slot, .ringCtl)),
@@ -266,10 +342,26 @@ extension Pool {
         try BPFMap.open(pinned: root.pin(.refused)).update(key, UInt8(1))
     }
 
-    /// Loads recorder modules until `poolSize` slots are free. Returns how many.
-    public func refill() throws -> Int {
-        let loaded = root.loadedSlots()
-        let free = loaded.count - (try claimedKeys().count)
+    /// Unloads free modules beyond `poolSize` (left by a burst of containers
+    /// that loaded more on an empty pool), so the pool returns to its size.
+    /// `held` as for `refill`. Returns how many were unloaded.
+    public func shrink(held: Int = 0) throws -> Int {
+        var surplus = maps.loadedSlots().count - (try claimedKeys().count) - held - installation.poolSize
+        var unloaded = 0
+        while surplus > 0, let slot = try maps.popFree() {
+            try maps.unloadRecorder(slot: slot)
+            surplus -= 1
+            unloaded += 1
+        }
+        return unloaded
+    }
+
+    /// Loads recorder modules until `poolSize` slots are free. `held`: slots
+    /// neither claimed nor free (rings kept for a pending archive). Returns
+    /// how many were loaded.
+    public func refill(held: Int = 0) throws -> Int {
+        let loaded = maps.loadedSlots()
+        let free = loaded.count - (try claimedKeys().count) - held
         var added = 0
         var next = (loaded.last ?? -1) + 1
         while free + added < installation.poolSize && next < Int(TT_MAX_SLOTS) {

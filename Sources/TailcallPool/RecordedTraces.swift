@@ -65,6 +65,12 @@ public struct RecordedTraces {
             return try RingSnapshot.decodeLive(installation, slot: record.slot)
         case .untraced:
             return nil
+        case .exited where record.archive == nil && record.archivePending != nil:
+            // not archived yet: still in its slot
+            guard let installation, Pool(installation).generation(of: record.slot) == record.generation else {
+                return nil
+            }
+            return try RingSnapshot.decodeLive(installation, slot: record.slot)
         case .exited:
             guard let path = record.archive,
                 let entry = try paths.archive.entries().entries.first(where: { $0.path == path })
@@ -79,7 +85,16 @@ public struct RecordedTraces {
     /// pinned or held): it is shown untraced, never running.
     private func liveRecords() throws -> StateListing {
         var listing = try paths.stateStore.loadAll()
-        if installation == nil {
+        if let installation {
+            // A record whose slot has another generation now lost its ring
+            // (its container was unplugged without its record): not running.
+            let pool = Pool(installation)
+            for i in listing.records.indices where listing.records[i].state == .running {
+                if pool.generation(of: listing.records[i].slot) != listing.records[i].generation {
+                    listing.records[i].state = .untraced
+                }
+            }
+        } else {
             for i in listing.records.indices where listing.records[i].state == .running {
                 listing.records[i].state = .untraced
             }

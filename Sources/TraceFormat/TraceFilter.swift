@@ -174,15 +174,9 @@ public enum WallClock {
     /// CLOCK_REALTIME − CLOCK_MONOTONIC now, in nanoseconds. Approximate for
     /// older records: CLOCK_MONOTONIC stops while the machine is suspended
     /// and NTP steps move only CLOCK_REALTIME, so a record from before a
-    /// suspend or a step is shown off by that much. (An archived ring may
-    /// later carry the offset taken when it was archived.)
-    public static func offsetNowNs() -> Int64 {
-        var real = timespec()
-        var mono = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &mono)
-        clock_gettime(CLOCK_REALTIME, &real)
-        return (Int64(real.tv_sec) - Int64(mono.tv_sec)) * 1_000_000_000 + Int64(real.tv_nsec) - Int64(mono.tv_nsec)
-    }
+    /// suspend or a step is shown off by that much. An archived ring carries
+    /// the offset taken when it was archived (`ContainerRecord.clockOffsetNs`).
+    public static func offsetNowNs() -> Int64 { RFC3339Time.monotonicOffsetNs() }
 
     /// The local time zone's offset east of UTC now (seconds), for times
     /// of day; one offset for the whole dump, so a dump across a DST change

@@ -26,16 +26,33 @@ struct Dump: ParsableCommand {
     @Flag(help: "A table of calls, errors and time per syscall instead of the calls (strace -c).")
     var summary = false
 
+    @Option(help: "Read a file `tailtrace export` wrote instead of this host's traces (no root or installation needed).")
+    var file: String?
+
     func validate() throws {
         if let tail, tail < 0 { throw ValidationError("--tail must be 0 or more") }
-        if container == nil && selection.isEmpty {
+        if file != nil && (container != nil || !selection.isEmpty) {
+            throw ValidationError("--file names the trace: give no container or selection with it")
+        }
+        if file == nil && container == nil && selection.isEmpty {
             throw ValidationError("name a container, or select one with --namespace, --pod, --container or --label")
         }
     }
 
+    /// The record and its trace: from an exported file, or this host's.
+    func load() throws -> (ContainerRecord, [TraceItem]) {
+        if let file {
+            let (record, ring) = try ArchiveFile.read(file)
+            guard !ring.isEmpty else { throw UserError("\(file) holds no trace of \(record.name)") }
+            return (record, try RingSnapshot(serialized: ring).decode().0)
+        }
+        return try recordedTrace(container, selection: selection, global: global)
+    }
+
     func run() throws {
-        let (record, items) = try recordedTrace(container, selection: selection, global: global)
-        let clock = WallClock.offsetNowNs()
+        let (record, items) = try load()
+        // the recording host's clock for an archive, else this one's now
+        let clock = record.clockOffsetNs ?? WallClock.offsetNowNs()
         let start = items.lazy.compactMap(\.tsNs).first
         var filter = try reading.filter(traceStartNs: start ?? 0, wallClockOffsetNs: clock)
         var kept = items.map { filter.admits($0) }
@@ -49,7 +66,7 @@ struct Dump: ParsableCommand {
         // Written in batches: a 64 MiB ring is half a million lines.
         // Relative times count from the trace's first record, also when
         // the filters leave it out.
-        var formatter = TraceFormatter(style: output == .json ? .json : .text, startNs: start)
+        var formatter = TraceFormatter(style: output, startNs: start)
         reading.configure(&formatter, wallClockOffsetNs: clock)
         formatter.containerCgroupID = record.cgroupID
         var out: [UInt8] = []
@@ -111,7 +128,7 @@ struct Follow: ParsableCommand {
         guard record.state == .running else {
             throw UserError("\(record.name) has stopped; use `tailtrace dump \(record.name)`")
         }
-        var formatter = TraceFormatter(style: output == .json ? .json : .text)
+        var formatter = TraceFormatter(style: output)
         let clock = WallClock.offsetNowNs()
         reading.configure(&formatter, wallClockOffsetNs: clock)
         formatter.containerCgroupID = record.cgroupID
@@ -284,5 +301,34 @@ struct TraceReading: ParsableArguments {
         formatter.wallClockOffsetNs = wallClockOffsetNs
         formatter.utcOffsetSeconds = WallClock.localUTCOffsetSeconds()
         if decodeFds { formatter.descriptorNames = DescriptorNames() }
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a stopped container's archived trace as one file, for `tailtrace dump --file` anywhere.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Container id, unique id prefix, or name.")
+    var container: String
+
+    @Option(help: "The file to write (created 0600: traces are sensitive).")
+    var to: String
+
+    func run() throws {
+        let traces = try global.traces()
+        let record = try traces.find(container)
+        guard record.state == .exited, let path = record.archive,
+            let entry = try traces.paths.archive.entries().entries.first(where: { $0.path == path })
+        else {
+            throw UserError("\(record.name) has no archive yet (running, or its archive is pending)")
+        }
+        let bytes = try ArchiveFile.bytes(of: entry)
+        let slash = to.lastIndex(of: "/")
+        let directory = slash.map { $0 == to.startIndex ? "/" : String(to[..<$0]) } ?? "."
+        let name = slash.map { String(to[to.index(after: $0)...]) } ?? to
+        try StateFiles.writeAtomically(directory: directory, name: name, bytes: bytes)
+        print("exported \(record.name) to \(to) (\(bytes.count) bytes)")
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import Shared
 import TailcallPool
+import TraceFormat
 
 /// Where an installation and its state live; every command takes these.
 struct GlobalOptions: ParsableArguments {
@@ -39,8 +40,10 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
+/// `--output text|json` of every command: the formatter's two styles.
+typealias OutputFormat = TraceFormatter.Style
+extension TraceFormatter.Style: ExpressibleByArgument, CaseIterable {
+    public static var allCases: [TraceFormatter.Style] { [.text, .json] }
 }
 
 /// A failure the user can act on: printed as one line, exit status 1.

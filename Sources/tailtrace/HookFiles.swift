@@ -39,20 +39,47 @@ enum HookFiles {
 
     /// Copies the hook executables next to this tailtrace into `libexec`
     /// (unless they are already there) and writes the hooks.d files into
-    /// `hooksDir`, passing the installation's paths to the hooks.
-    static func install(hooksDir: String, libexec: String, paths: TailtracePaths, always: Bool) throws {
-        let here = executableDirectory()
-        try makeDirectory(libexec, mode: 0o755)
-        try makeDirectory(hooksDir, mode: 0o755)
+    /// `hooksDir`, passing the installation's paths to the hooks. `hostRoot`:
+    /// where the host's `/` is mounted when run in a pod (`tailtrace node`);
+    /// files go below it, the paths written into them are the host's.
+    static func install(
+        hooksDir: String, libexec: String, paths: TailtracePaths, always: Bool, hostRoot: String = "/"
+    ) throws {
+        // beside this tailtrace (a build), or in libexec (the node image)
+        let candidates = [executableDirectory(), defaultLibexec]
+        guard let here = candidates.first(where: { access($0 + "/" + executables[0], X_OK) == 0 }) else {
+            throw UserError("the hook executables are in none of \(candidates.joined(separator: ", "))")
+        }
+        let base = hostRoot == "/" ? "" : hostRoot
+        try makeDirectory(base + libexec, mode: 0o755)
+        try makeDirectory(base + hooksDir, mode: 0o755)
         var args = ["--pin-root", paths.pinRoot, "--state-dir", paths.stateDirectory, "--archive-dir", paths.archiveDirectory]
         if always { args.append("--always") }
+        // The node image ships the hooks' libraries and loader beside them
+        // (scripts/image): the host may lack libbpf, so they go along and
+        // the hooks start through that loader.
+        let bundled = here + "/lib"
+        let loader = "ld-linux-x86-64.so.2"
+        let bundle = access(bundled + "/" + loader, X_OK) == 0 && realpath(bundled) != realpath(base + libexec + "/lib")
+        if bundle {
+            try makeDirectory(base + libexec + "/lib", mode: 0o755)
+            for name in try StateFiles.list(bundled) where !name.hasPrefix(".") {
+                try copyFile(bundled + "/" + name, to: base + libexec + "/lib/" + name, mode: 0o755)
+            }
+        }
+        let viaLoader = bundle || access(base + libexec + "/lib/" + loader, X_OK) == 0
         for (executable, stage) in zip(executables, ["prestart", "poststop"]) {
             let source = here + "/" + executable
             let target = libexec + "/" + executable
-            if realpath(source) != realpath(target) { try copyFile(source, to: target, mode: 0o755) }
-            let text = try json(executable: executable, path: target, stage: stage, args: args, always: always)
+            if realpath(source) != realpath(base + target) { try copyFile(source, to: base + target, mode: 0o755) }
+            let text =
+                viaLoader
+                ? try json(
+                    executable: loader, path: libexec + "/lib/" + loader, stage: stage,
+                    args: ["--library-path", libexec + "/lib", "--argv0", executable, target] + args, always: always)
+                : try json(executable: executable, path: target, stage: stage, args: args, always: always)
             try StateFiles.writeAtomically(
-                directory: hooksDir, name: "tailtrace-\(stage).json", bytes: text, mode: 0o644)
+                directory: base + hooksDir, name: "tailtrace-\(stage).json", bytes: text, mode: 0o644)
         }
     }
 

@@ -102,9 +102,21 @@ extension KeyMode: ExpressibleByArgument {}
 
 struct Uninstall: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Archive running traces, detach the dispatcher and remove every pin.")
+        abstract: "Archive running traces, detach the dispatcher and remove every pin.",
+        discussion: """
+            On a Kubernetes node: delete the DaemonSet, then run `tailtrace uninstall --host-root /host \
+            --hooks-dir /etc/containers/oci/hooks.d --hooks-dir /usr/share/containers/oci/hooks.d` \
+            once per node (e.g. a one-off pod with the DaemonSet's mounts); archives stay in \
+            /var/lib/tailtrace/archive.
+            """)
 
     @OptionGroup var global: GlobalOptions
+
+    @Option(name: .customLong("hooks-dir"), help: "Also remove tailtrace's hooks.d files from this directory (repeatable).")
+    var hooksDirs: [String] = []
+
+    @Option(help: "Where the host's / is mounted (with --hooks-dir), as for `tailtrace node`.")
+    var hostRoot = "/"
 
     func run() throws {
         let paths = try global.paths()
@@ -119,6 +131,12 @@ struct Uninstall: ParsableCommand {
         }
         try Installation.uninstall(PinRoot(paths.pinRoot))
         print("uninstalled \(paths.pinRoot)")
+        for dir in hooksDirs {
+            let base = hostRoot == "/" ? "" : hostRoot
+            for stage in ["prestart", "poststop"] where unlink(base + dir + "/tailtrace-\(stage).json") == 0 {
+                print("removed \(dir)/tailtrace-\(stage).json")
+            }
+        }
     }
 }
 
@@ -141,12 +159,16 @@ struct Status: ParsableCommand {
                 $0.variant == i.variant
                     ? $0.reason : "chosen at install; this kernel now would pick \($0.variant.rawValue)"
             } ?? "chosen at install"
+        // slots holding the ring of a stopped container whose archive failed
+        let pending = (try? recorder.paths.stateStore.loadAll().records.filter { $0.archivePending != nil }.count) ?? 0
         let report = StatusReport(
             pinRoot: i.root.path, keyMode: i.keyMode.rawValue, bpfVariant: i.variant.rawValue,
-            bpfVariantReason: reason, autoClaim: i.autoClaim, poolSize: s.poolSize, loaded: s.loaded, free: s.free,
+            bpfVariantReason: reason, autoClaim: i.autoClaim, poolSize: s.poolSize, loaded: s.loaded,
+            free: max(s.free - pending, 0), archivePending: pending,
             claimed: s.claimed, misses: s.misses, autoClaims: s.autoClaims, claimRaces: s.races,
             claimsRefused: s.refused, lost: s.lost, payloads: s.payloads, payloadFaults: s.payloadFaults,
-            ringBytes: i.ringBytes, captureBytes: i.captureBytes, memoryBytes: s.memoryBytes)
+            ringBytes: i.ringBytes, captureBytes: i.captureBytes, memoryBytes: s.memoryBytes,
+            node: Self.nodeMode(try global.paths()))
         switch output {
         case .json:
             let encoder = JSONEncoder()
@@ -155,7 +177,12 @@ struct Status: ParsableCommand {
         case .text:
             print("installed at \(i.root.path), key \(i.keyMode.rawValue)\(i.autoClaim ? ", auto-claim" : "")")
             print("programs: \(i.variant.rawValue) variant (\(reason))")
-            print("recorders: \(s.loaded) loaded (pool size \(s.poolSize)), \(s.claimed) claimed, \(s.free) free")
+            if let node = report.node {
+                print("node \(node.node ?? "?"): \(node.runtime.rawValue), \(node.pool ? "pool mode" : "OCI hooks") (\(node.reason))")
+            }
+            print(
+                "recorders: \(s.loaded) loaded (pool size \(s.poolSize)), \(s.claimed) claimed, \(report.free) free"
+                    + (pending > 0 ? ", \(pending) holding a trace whose archive is pending" : ""))
             print("ring: \(ByteSize.format(i.ringBytes)) per container, \(i.captureBytes) bytes per captured argument")
             print("memory: \(ByteSize.format(s.memoryBytes)) of kernel memory in use")
             print(
@@ -169,6 +196,17 @@ struct Status: ParsableCommand {
     }
 }
 
+extension Status {
+    /// `node.mode` in the state dir, written by `tailtrace node`.
+    static func nodeMode(_ paths: TailtracePaths) -> NodeMode? {
+        guard
+            let bytes = try? StateFiles.readFile(
+                paths.stateDirectory + "/" + NodeMode.fileName, limit: 1 << 16, input: "node mode")
+        else { return nil }
+        return try? JSONDecoder().decode(NodeMode.self, from: Data(bytes))
+    }
+}
+
 /// `tailtrace status --output json` (keys in the shared contract, snake_case).
 struct StatusReport: Encodable {
     var pinRoot: String
@@ -176,16 +214,22 @@ struct StatusReport: Encodable {
     var bpfVariant: String
     var bpfVariantReason: String
     var autoClaim: Bool
-    var poolSize, loaded, free, claimed: Int
+    var poolSize, loaded, free: Int
+    /// Stopped containers whose trace waits in its slot for an archive.
+    var archivePending: Int
+    var claimed: Int
     var misses, autoClaims, claimRaces, claimsRefused, lost, payloads, payloadFaults: UInt64
     var ringBytes, captureBytes, memoryBytes: Int
+    /// What `tailtrace node` chose on this node, when it runs here.
+    var node: NodeMode?
 
     enum CodingKeys: String, CodingKey {
         case pinRoot = "pin_root", keyMode = "key_mode", bpfVariant = "bpf_variant"
         case bpfVariantReason = "bpf_variant_reason", autoClaim = "auto_claim", poolSize = "pool_size"
-        case loaded, free, claimed, misses, autoClaims = "auto_claims", claimRaces = "claim_races"
+        case loaded, free, archivePending = "archive_pending", claimed, misses, autoClaims = "auto_claims", claimRaces = "claim_races"
         case claimsRefused = "claims_refused", lost, payloads, payloadFaults = "payload_faults"
         case ringBytes = "ring_bytes", captureBytes = "capture_bytes", memoryBytes = "memory_bytes"
+        case node
     }
 }
 

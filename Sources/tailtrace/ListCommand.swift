@@ -81,11 +81,12 @@ struct List: ParsableCommand {
 
     /// `running`, `exited 1`, `killed by SIGSEGV (core dumped)`, as strace ends a process.
     static func state(_ r: ContainerRecord) -> String {
-        guard r.state == .exited, let end = r.end else { return r.state.rawValue }
+        let pending = r.archivePending != nil ? ", archive pending" : ""
+        guard r.state == .exited, let end = r.end else { return r.state.rawValue + pending }
         if let signal = end.killedBy {
-            return "killed by \(SignalName.of(signal))" + (end.coreDumped ? " (core dumped)" : "")
+            return "killed by \(SignalName.of(signal))" + (end.coreDumped ? " (core dumped)" : "") + pending
         }
-        return "exited \(end.exitCode ?? 0)"
+        return "exited \(end.exitCode ?? 0)" + pending
     }
 
     static func table(_ records: [ContainerRecord]) -> String {
@@ -93,7 +94,7 @@ struct List: ParsableCommand {
         let rows = records.map { r in
             [
                 ContainerID.short(r.id), r.name, r.runtime.rawValue, r.source.rawValue, state(r),
-                r.state == .running ? String(r.slot) : "-",
+                r.state == .running || r.archivePending != nil ? String(r.slot) : "-",
                 r.pod.map { "\(r.namespace ?? "")/\($0)" } ?? "-",
             ]
         }

@@ -59,6 +59,7 @@ struct Reconcile: ParsableCommand {
         for c in r.archived { lines.append("\(c.name) is gone: trace archived, slot \(c.slot) freed") }
         for p in r.refused { lines.append("not a container, refused from now on: \(p)") }
         if r.loaded > 0 { lines.append("loaded \(r.loaded) recorders to refill the pool") }
+        if r.unloaded > 0 { lines.append("unloaded \(r.unloaded) free recorders beyond the pool's size") }
         if lines.isEmpty { lines.append("nothing to do") }
         return lines.joined(separator: "\n")
     }

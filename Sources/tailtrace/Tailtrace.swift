@@ -12,7 +12,7 @@ struct Tailtrace: ParsableCommand {
             """,
         subcommands: [
             Install.self, Uninstall.self, Status.self, Attach.self, Detach.self, List.self, Dump.self,
-            Follow.self, Why.self, Reconcile.self,
+            Follow.self, Why.self, Export.self, Reconcile.self, Node.self,
         ]
     )
 }

@@ -47,7 +47,7 @@ struct Why: ParsableCommand {
     func run() throws {
         let (record, items) = try recordedTrace(container, selection: selection, global: global)
         let ending = TraceEnding(items, tail: tail, failures: failures)
-        let clock = WallClock.offsetNowNs()
+        let clock = record.clockOffsetNs ?? WallClock.offsetNowNs()
         var formatter = TraceFormatter(
             style: output == .json ? .json : .text, startNs: items.lazy.compactMap(\.tsNs).first)
         formatter.containerCgroupID = record.cgroupID

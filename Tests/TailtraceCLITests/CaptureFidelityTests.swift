@@ -6,17 +6,7 @@ import XCTest
 /// What a post-mortem reads, against strace on the same program
 /// (testdata/fidelity.c): where strace decodes a value, tailtrace's decoded
 /// value equals it. Real kernel, real BPF, strace run beside it.
-final class CaptureFidelityTests: XCTestCase {
-    var t: TestInstallation!
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(getuid() == 0, "loading BPF needs root")
-        t = try TestInstallation()
-    }
-
-    override func tearDown() {
-        t?.tearDown()
-    }
+final class CaptureFidelityTests: InstallationTestCase {
 
     /// One run of the program under strace: its lines without the pid column.
     func straceLines(_ program: String, dir: String) throws -> [String] {

@@ -5,17 +5,7 @@ import XCTest
 
 /// The recorder end to end, through the CLI contract: real kernel, real BPF,
 /// a real workload in a cgroup of the test's own.
-final class RecorderTests: XCTestCase {
-    var t: TestInstallation!
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(getuid() == 0, "loading BPF needs root")
-        t = try TestInstallation()
-    }
-
-    override func tearDown() {
-        t?.tearDown()
-    }
+final class RecorderTests: InstallationTestCase {
 
     func syscalls(_ events: [[String: Any]]) -> [String] {
         events.compactMap { $0["syscall"] as? String }
@@ -43,7 +33,10 @@ final class RecorderTests: XCTestCase {
         let run = try t.run(inCgroup: cg, [workload, "alpha"])
         XCTAssertEqual(run.status, 3, "the workload keeps its exit status")
 
-        let events = try t.dumpJSON("wa")
+        let records = try t.dumpJSON("wa")
+        let events = records.filter { $0["syscall"] != nil }
+        XCTAssertEqual(records.last?["event"] as? String, "exit", "the process's end comes last")
+        XCTAssertEqual(records.last?["exit_code"] as? Int, 3)
         let execve = try XCTUnwrap(events.first { $0["syscall"] as? String == "execve" })
         XCTAssertEqual(execve["ret"] as? Int, 0)
         let execArgs = try XCTUnwrap(execve["args"] as? [String: Any])
@@ -400,7 +393,33 @@ final class RecorderTests: XCTestCase {
             }
         }
     }
+
+    /// More containers than the pool: modules are loaded on demand; when
+    /// they are gone, reconcile unloads the surplus back to the pool's size.
+    func testPoolReturnsToItsSizeAfterABurst() throws {
+        try t.install("--pool", "1")
+        let names = ["b1", "b2", "b3"]
+        for name in names { try t.tailtrace("attach", "--cgroup", try t.makeCgroup(name), "--name", name) }
+        func status() throws -> [String: Any] {
+            try XCTUnwrap(
+                try JSONSerialization.jsonObject(with: Data(t.tailtrace("status", "--output", "json").stdout.utf8))
+                    as? [String: Any])
+        }
+        XCTAssertEqual(try status()["loaded"] as? Int, 3)
+        for name in names { try t.tailtrace("detach", name) }
+        let reconcile = try t.tailtrace("reconcile").stdout
+        XCTAssertTrue(reconcile.contains("unloaded 2 free recorders beyond the pool's size"), reconcile)
+        let after = try status()
+        XCTAssertEqual(after["loaded"] as? Int, 1)
+        XCTAssertEqual(after["free"] as? Int, 1)
+        let slots = try FileManager.default.contentsOfDirectory(atPath: t.pinRoot + "/slots")
+        XCTAssertEqual(slots.count, 1, "the surplus modules are unpinned: \(slots)")
+        // and a claim still works
+        try t.tailtrace("attach", "--cgroup", try t.makeCgroup("b4"), "--name", "b4")
+        XCTAssertEqual(try status()["claimed"] as? Int, 1)
+    }
 }
+
 
 extension TestSystem {
     /// Ids of the programs pinned under a pin root and of the programs its

@@ -3,6 +3,20 @@ import XCTest
 
 @testable import TestSupport
 
+/// A test case with an installation of its own (`t`), skipped without root.
+class InstallationTestCase: XCTestCase {
+    var t: TestInstallation!
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(getuid() == 0, "loading BPF needs root")
+        t = try TestInstallation()
+    }
+
+    override func tearDown() {
+        t?.tearDown()
+    }
+}
+
 /// A tailtrace installation of a test's own: a random pin root under bpffs,
 /// state and archive dirs under a temp dir, and cgroups of its own under the
 /// cgroup2 mount. `tearDown` removes all of it, also after a failure, and
@@ -55,6 +69,10 @@ final class TestInstallation {
         try tailtrace(["install"] + extra)
         installed = true
     }
+
+    /// Something other than `install` (e.g. `tailtrace node`) installed here:
+    /// tearDown uninstalls it.
+    func markInstalled() { installed = true }
 
     /// Makes a cgroup of this test under the cgroup2 mount; returns its path
     /// relative to the mount.

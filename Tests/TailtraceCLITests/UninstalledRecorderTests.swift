@@ -7,17 +7,7 @@ import XCTest
 /// and `dump` read the archive (on disk) without the pins (bpffs is memory
 /// only, emptied by `uninstall` or a reboot). Commands that change or follow
 /// what is traced still need an installation, and say so in one line.
-final class UninstalledRecorderTests: XCTestCase {
-    var t: TestInstallation!
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(getuid() == 0, "loading BPF needs root")
-        t = try TestInstallation()
-    }
-
-    override func tearDown() {
-        t?.tearDown()
-    }
+final class UninstalledRecorderTests: InstallationTestCase {
 
     /// install, attach, workload, detach (archives), uninstall: the archive
     /// is dumped and listed from the archive dir alone, at the uninstalled
@@ -53,8 +43,19 @@ final class UninstalledRecorderTests: XCTestCase {
             XCTAssertEqual((tail[2]["args"] as? [String: Any])?["buf"] as? String, "hello from gone\n")
 
             let text = try t.tailtrace(["dump", "gone", "--tail", "1"] + at).stdout
-            XCTAssertEqual(text.split(separator: "\n").count, 1, text)
-            XCTAssertTrue(text.hasSuffix("[workload] exit_group(error_code=3) = ?\n"), text)
+            // the last call, and the process exit that followed it
+            let lines = text.split(separator: "\n")
+            XCTAssertEqual(lines.count, 2, text)
+            XCTAssertTrue(lines.first?.hasSuffix("[workload] exit_group(error_code=3) = ?") == true, text)
+            XCTAssertTrue(lines.last?.hasSuffix("[workload] +++ exited with 3 +++") == true, text)
+            // exported as one file, it reads with no archive dir at all
+            let file = t.tempDir + "/gone.tailtrace"
+            try t.tailtrace(["export", "gone", "--to", file] + at)
+            let archive = try XCTUnwrap(t.environment["TAILTRACE_ARCHIVE_DIR"])
+            try FileManager.default.moveItem(atPath: archive, toPath: archive + ".moved")
+            let fromFile = try t.tailtrace(["dump", "--file", file, "--tail", "1"] + at).stdout
+            XCTAssertEqual(fromFile, text, "the same lines from the exported file")
+            try FileManager.default.moveItem(atPath: archive + ".moved", toPath: archive)
             let selected = try t.tailtrace(["dump", "--container", "gone", "--output", "json"] + at).stdout
             XCTAssertTrue(selected.contains(#""errno":"ENOENT""#), selected)
 

@@ -58,7 +58,10 @@ bench_fileio() {
 	fi
 	local c name="bench-$TOKEN-fileio"
 	declare -A cg=()
-	for c in $FIO_CASES_BARE $FIO_CASES_TT; do cg[$c]=$(make_cgroup "fileio-$c"); done
+	local tt_cases=$FIO_CASES_TT
+	# BENCH_BASELINE: another build's programs in the same rounds (before/after)
+	[[ -x ${BENCH_BASELINE:-} ]] && tt_cases="$tt_cases active-base"
+	for c in $FIO_CASES_BARE $tt_cases; do cg[$c]=$(make_cgroup "fileio-$c"); done
 	for ((ROUND = 1; ROUND <= FIO_ROUNDS; ROUND++)); do
 		for c in $(rotate $FIO_CASES_BARE); do
 			loop_available "$c" && fio_measure "$c" "${cg[$c]}"
@@ -71,6 +74,17 @@ bench_fileio() {
 		fi
 		for c in $(rotate $FIO_CASES_TT); do fio_measure "$c" "${cg[$c]}"; done
 		tt_uninstall
+		if [[ -x ${BENCH_BASELINE:-} ]]; then
+			local saved=$TAILTRACE
+			TAILTRACE=$BENCH_BASELINE
+			if tt_install --pool 4 && tt_attach "${cg[active-base]}" "$name-base"; then
+				fio_measure active-base "${cg[active-base]}"
+			else
+				note fileio "round $ROUND: baseline install/attach failed"
+			fi
+			tt_uninstall
+			TAILTRACE=$saved
+		fi
 	done
 	umount "$FIO_DIR" && rmdir "$FIO_DIR"
 }

@@ -45,7 +45,8 @@ report_fileio() {
 	echo
 	echo "| case | sync MiB/s | sync x untraced | mmap MiB/s | mmap x untraced |"
 	echo "|---|---:|---:|---:|---:|"
-	for c in untraced floor passive active strace perf; do
+	for c in untraced floor passive active active-base strace perf; do
+		[[ $c == active-base && -z ${BENCH_BASELINE:-} ]] && continue
 		s=$(med fileio-sync "$c")
 		m=$(med fileio-mmap "$c")
 		[[ -n $s$m ]] || { echo "| $c | skipped | | | |"; continue; }

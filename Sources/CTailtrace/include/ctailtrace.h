@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/vfs.h>
 #include <bpf/btf.h>
+#include <zlib.h>
 #include "tailtrace.h"
 
 /* libbpf's print callback takes a va_list, which Swift cannot receive:

@@ -1,16 +1,19 @@
+import CTailtrace
 import FoundationEssentials
 import Glibc
 
 /// Archives of stopped containers: one directory per stop,
 /// `<archive>/<stop time, ns since the epoch, 20 digits>-<id>/` holding
-/// `record.json` and `ring.bin` (the raw ring bytes, decoded by the ring
-/// reader). The fixed-width time makes names sort oldest first, and keeps a
+/// `record.json` and `ring.z` (the ring bytes, zlib-compressed: a ring of
+/// records compresses 5-10x, so the retention budget keeps that many more
+/// traces; `ring.bin`, uncompressed, in archives of earlier versions). The fixed-width time makes names sort oldest first, and keeps a
 /// reused id (`ctr run --rm` twice with one name) from overwriting the first
 /// archive. An entry appears whole or not at all: it is written under a
 /// dot-named temp directory and renamed into place.
 public struct ContainerArchive: Sendable {
     public static let recordFileName = "record.json"
-    public static let ringFileName = "ring.bin"
+    public static let ringFileName = "ring.z"
+    public static let rawRingFileName = "ring.bin"
 
     public let directory: String
 
@@ -33,6 +36,7 @@ public struct ContainerArchive: Sendable {
         archived.stoppedAt = archived.stoppedAt ?? RFC3339Time.format(nanoseconds: nanoseconds)
         archived.archive = final
         let recordBytes = try StateStore.encode(archived)
+        let packed = try ring.withUnsafeBytes { try CompressedRing.pack($0) }
 
         try StateFiles.makeDirectory(directory)
         let temp = directory + "/." + name + ".tmp"
@@ -42,9 +46,7 @@ public struct ContainerArchive: Sendable {
         }
         do {
             try StateFiles.writeAtomically(directory: temp, name: Self.recordFileName, bytes: recordBytes)
-            try StateFiles.writeAtomically(directory: temp, name: Self.ringFileName) { fd, path in
-                try ring.withUnsafeBytes { try StateFiles.writeAll(fd: fd, $0, path: path) }
-            }
+            try StateFiles.writeAtomically(directory: temp, name: Self.ringFileName, bytes: packed)
             guard rename(temp, final) == 0 else {
                 throw FileSystemError(operation: "rename", path: final, errno: errno)
             }
@@ -55,7 +57,7 @@ public struct ContainerArchive: Sendable {
         try StateFiles.syncDirectory(directory)
         return ArchiveEntry(
             name: name, path: final, record: archived, stoppedAtNanoseconds: nanoseconds,
-            sizeBytes: UInt64(recordBytes.count + ring.withUnsafeBytes(\.count)))
+            sizeBytes: UInt64(recordBytes.count + packed.count))
     }
 
     /// All entries, newest first. Unreadable entries are reported and skipped.
@@ -99,18 +101,20 @@ public struct ContainerArchive: Sendable {
         return (listing, unreadable)
     }
 
-    /// The newest entry an `ID|NAME` argument names (see `ContainerLookup`).
-    public func find(_ query: String) throws -> ArchiveEntry {
-        let entries = try entries().entries
-        let record = try ContainerLookup.find(query, in: entries.map(\.record))
-        return entries.first { $0.record == record }!
+    /// The archived ring bytes of `entry`, uncompressed.
+    public func ring(of entry: ArchiveEntry, limit: Int = 1 << 30) throws -> [UInt8] {
+        try Self.ring(inEntry: entry.path, limit: limit)
     }
 
-    /// The archived ring bytes of `entry`.
-    public func ring(of entry: ArchiveEntry, limit: Int = 1 << 30) throws -> [UInt8] {
-        try StateFiles.readFile(
-            entry.path + "/" + Self.ringFileName, limit: limit, input: "archived ring",
-            followSymlinks: false)
+    static func ring(inEntry path: String, limit: Int = 1 << 30) throws -> [UInt8] {
+        do {
+            let packed = try StateFiles.readFile(
+                path + "/" + ringFileName, limit: limit, input: "archived ring", followSymlinks: false)
+            return try CompressedRing.unpack(packed, limit: limit)
+        } catch let e as FileSystemError where e.errno == ENOENT {
+            return try StateFiles.readFile(
+                path + "/" + rawRingFileName, limit: limit, input: "archived ring", followSymlinks: false)
+        }
     }
 
     /// Deletes what the retention policy does not keep, and returns it. The
@@ -233,5 +237,85 @@ public struct ArchiveRetention: Sendable, Equatable {
     public init(maximumBytes: UInt64 = 1 << 30, maximumAge: UInt64 = 7 * 24 * 3600) {
         self.maximumBytes = maximumBytes
         self.maximumAge = maximumAge
+    }
+}
+
+/// A ring in an archive: `TTZ1`, the uncompressed size (u64, little
+/// endian), then one zlib stream (RFC 1950). Level 1: the hooks compress at
+/// every container stop, and it is most of the gain.
+enum CompressedRing {
+    static let magic: [UInt8] = Array("TTZ1".utf8)
+
+    static func pack(_ bytes: UnsafeRawBufferPointer) throws -> [UInt8] {
+        var bound = compressBound(uLong(bytes.count))
+        var out = [UInt8](repeating: 0, count: magic.count + 8 + Int(bound))
+        withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { size in
+            out.replaceSubrange(0..<magic.count + 8, with: magic + size)
+        }
+        let rc = out.withUnsafeMutableBufferPointer { buffer in
+            compress2(
+                buffer.baseAddress! + magic.count + 8, &bound,
+                bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), uLong(bytes.count), 1)
+        }
+        guard rc == Z_OK else { throw ContainerInputError(input: "ring archive", message: "zlib compress failed (\(rc))") }
+        out.removeLast(out.count - magic.count - 8 - Int(bound))
+        return out
+    }
+
+    /// Refuses what is not ours, claims more than `limit`, or does not
+    /// inflate to exactly the size it claims (archives are untrusted input).
+    static func unpack(_ packed: [UInt8], limit: Int) throws -> [UInt8] {
+        guard packed.count >= magic.count + 8, Array(packed.prefix(magic.count)) == magic else {
+            throw ContainerInputError(input: "ring archive", message: "not a compressed tailtrace ring")
+        }
+        let size = packed[magic.count..<magic.count + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard size <= UInt64(limit) else {
+            throw ContainerInputError(input: "ring archive", message: "claims \(size) bytes, more than \(limit)")
+        }
+        var out = [UInt8](repeating: 0, count: Int(size))
+        var length = uLong(size)
+        let rc = packed.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { output in
+                uncompress(output.baseAddress, &length, input.baseAddress! + magic.count + 8, uLong(input.count - magic.count - 8))
+            }
+        }
+        guard rc == Z_OK, length == uLong(size) else {
+            throw ContainerInputError(input: "ring archive", message: "corrupt compressed ring (zlib \(rc))")
+        }
+        return out
+    }
+}
+
+/// One archive entry as one file (`tailtrace export`), to read on another
+/// machine or after the archive dir is gone (`tailtrace dump --file`): the
+/// line `tailtrace-archive 1`, a line with the record's length in bytes,
+/// the record (JSON), then the ring as `CompressedRing` stores it.
+/// Versioned by that first line.
+public enum ArchiveFile {
+    static let header = Array("tailtrace-archive 1\n".utf8)
+
+    public static func bytes(of entry: ArchiveEntry) throws -> [UInt8] {
+        let packed = try StateFiles.readFile(
+            entry.path + "/" + ContainerArchive.ringFileName, limit: 1 << 30, input: "archived ring",
+            followSymlinks: false)
+        let record = try StateStore.encode(entry.record)
+        return header + Array("\(record.count)\n".utf8) + record + packed
+    }
+
+    /// The record and the uncompressed ring of an exported file.
+    public static func read(_ path: String, limit: Int = 1 << 30) throws -> (record: ContainerRecord, ring: [UInt8]) {
+        let bytes = try StateFiles.readFile(path, limit: limit, input: "exported archive")
+        guard bytes.starts(with: header) else {
+            throw ContainerInputError(input: path, message: "not a tailtrace archive file (or of another version)")
+        }
+        let rest = bytes[header.count...]
+        guard let newline = rest.prefix(12).firstIndex(of: UInt8(ascii: "\n")),
+            let length = Int(String(decoding: rest[..<newline], as: UTF8.self)),
+            length > 0, length <= StateStore.maximumRecordSize, newline + 1 + length <= rest.endIndex
+        else { throw ContainerInputError(input: path, message: "no record length") }
+        let start = newline + 1
+        let record = try JSONInput.decode(ContainerRecord.self, from: Array(rest[start..<start + length]), input: path)
+        let ring = try CompressedRing.unpack(Array(rest[(start + length)...]), limit: limit)
+        return (record, ring)
     }
 }

@@ -93,6 +93,14 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
     public var stoppedAt: String?
     /// Where the ring and this record were archived after the container stopped.
     public var archive: String?
+    /// The container stopped but its trace could not be archived (why): its
+    /// ring is kept in its slot, read live, until an archive succeeds
+    /// (reconcile and later poststops try again).
+    public var archivePending: String?
+    /// CLOCK_REALTIME − CLOCK_MONOTONIC on the recording host when the ring
+    /// was archived: an archive read after a reboot or on another machine
+    /// still shows wall-clock times.
+    public var clockOffsetNs: Int64?
     /// How the container's init ended (its wait status), when its ring
     /// recorded the exit. JSON: `exit_code`, or `killed_by` (a signal
     /// number) and `core_dumped`.
@@ -163,6 +171,8 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
         case exitCode = "exit_code"
         case killedBy = "killed_by"
         case coreDumped = "core_dumped"
+        case archivePending = "archive_pending"
+        case clockOffsetNs = "clock_offset_ns"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -189,6 +199,8 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
         startedAt = try c.decodeIfPresent(String.self, forKey: .startedAt)
         stoppedAt = try c.decodeIfPresent(String.self, forKey: .stoppedAt)
         archive = try c.decodeIfPresent(String.self, forKey: .archive)
+        archivePending = try c.decodeIfPresent(String.self, forKey: .archivePending)
+        clockOffsetNs = try c.decodeIfPresent(Int64.self, forKey: .clockOffsetNs)
         if let code = try c.decodeIfPresent(Int32.self, forKey: .exitCode) {
             exitStatus = (code & 0xff) << 8
         } else if let signal = try c.decodeIfPresent(Int32.self, forKey: .killedBy) {
@@ -228,6 +240,8 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
         try c.encode(startedAt, forKey: .startedAt)
         try c.encode(stoppedAt, forKey: .stoppedAt)
         try c.encode(archive, forKey: .archive)
+        try c.encode(archivePending, forKey: .archivePending)
+        try c.encode(clockOffsetNs, forKey: .clockOffsetNs)
         let end = self.end
         try c.encode(end?.exitCode, forKey: .exitCode)
         try c.encode(end?.killedBy, forKey: .killedBy)

@@ -117,4 +117,14 @@ public enum RFC3339Time {
         let seconds = days(year: year, month: month, day: day) * 86400 + hour * 3600 + minute * 60 + second - offset
         return seconds * 1_000_000_000 + nanos
     }
+
+    /// CLOCK_REALTIME − CLOCK_MONOTONIC now, in nanoseconds: turns the
+    /// records' monotonic times into wall-clock times.
+    public static func monotonicOffsetNs() -> Int64 {
+        var real = timespec()
+        var mono = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &mono)
+        clock_gettime(CLOCK_REALTIME, &real)
+        return (Int64(real.tv_sec) - Int64(mono.tv_sec)) * 1_000_000_000 + Int64(real.tv_nsec) - Int64(mono.tv_nsec)
+    }
 }

@@ -90,11 +90,6 @@ public struct StateStore: Sendable {
         return true
     }
 
-    /// The record an `ID|NAME` argument names (see `ContainerLookup`).
-    public func find(_ query: String) throws -> ContainerRecord {
-        try ContainerLookup.find(query, in: loadAll().records)
-    }
-
     /// Runs `body` holding an exclusive flock on `<dir>/.lock`, so hooks,
     /// reconcile and the CLI never claim or free the same slot twice. Not
     /// reentrant: a nested call from the same process deadlocks (flock locks

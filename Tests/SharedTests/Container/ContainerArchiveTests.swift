@@ -20,18 +20,56 @@ import Testing
         #expect(fileMode(archive.directory) == 0o700)
         #expect(fileMode(entry.path) == 0o700)
         #expect(fileMode(entry.path + "/record.json") == 0o600)
-        #expect(fileMode(entry.path + "/ring.bin") == 0o600)
+        #expect(fileMode(entry.path + "/ring.z") == 0o600)
 
         let listed = try archive.entries()
         #expect(listed.problems.isEmpty)
         #expect(listed.entries == [entry])
         #expect(try archive.ring(of: entry) == ring)
-        #expect(try archive.find("tt-capture") == entry)
-        #expect(try archive.find("979c5931c781") == entry)
+        #expect(try find(archive, "tt-capture") == entry)
+        #expect(try find(archive, "979c5931c781") == entry)
         // Data works as well as [UInt8].
         try archive.store(
             sampleRecord(id: "other", name: "o"), ring: Data([1, 2, 3]), stoppedAt: Self.start + 1)
-        #expect(try archive.ring(of: archive.find("other")) == [1, 2, 3])
+        #expect(try archive.ring(of: find(archive, "other")) == [1, 2, 3])
+    }
+
+    /// Rings are stored compressed; archives of earlier versions (ring.bin)
+    /// still read; a compressed ring that lies about itself is refused.
+    @Test func ringsAreCompressedAndOldArchivesStillRead() throws {
+        let temp = TemporaryDirectory()
+        let archive = ContainerArchive(directory: temp.path)
+        let ring = [UInt8](repeating: 0, count: 256 << 10) + Array("tail".utf8)
+        let entry = try archive.store(sampleRecord(), ring: ring, stoppedAt: Self.start)
+        #expect(entry.sizeBytes < 8 << 10, "a mostly empty 256 KiB ring compresses: \(entry.sizeBytes)")
+        #expect(try archive.ring(of: entry) == ring)
+
+        try FileManager.default.removeItem(atPath: entry.path + "/ring.z")
+        try Data([9, 8, 7]).write(to: URL(fileURLWithPath: entry.path + "/ring.bin"))
+        #expect(try archive.ring(of: entry) == [9, 8, 7])
+
+        var packed = try [UInt8](repeating: 1, count: 1000).withUnsafeBytes { try CompressedRing.pack($0) }
+        #expect(try CompressedRing.unpack(packed, limit: 1000) == [UInt8](repeating: 1, count: 1000))
+        #expect(throws: ContainerInputError.self) { try CompressedRing.unpack(packed, limit: 999) }
+        packed[4] = 0xff  // claims a size it does not inflate to
+        #expect(throws: ContainerInputError.self) { try CompressedRing.unpack(packed, limit: 1 << 20) }
+        #expect(throws: ContainerInputError.self) { try CompressedRing.unpack(Array("TTZ1".utf8), limit: 10) }
+    }
+
+    /// One file holds a whole entry and reads back with no archive dir.
+    @Test func anExportedFileIsSelfContained() throws {
+        let temp = TemporaryDirectory()
+        let archive = ContainerArchive(directory: temp.path + "/archive")
+        let ring: [UInt8] = (0..<5000).map { UInt8($0 % 7) }
+        let entry = try archive.store(sampleRecord(), ring: ring, stoppedAt: Self.start)
+        let file = temp.path + "/export"
+        try Data(try ArchiveFile.bytes(of: entry)).write(to: URL(fileURLWithPath: file))
+        try FileManager.default.removeItem(atPath: archive.directory)
+        let (record, back) = try ArchiveFile.read(file)
+        #expect(record == entry.record)
+        #expect(back == ring)
+        try Data("tailtrace-archive 2\n{}".utf8).write(to: URL(fileURLWithPath: file))
+        #expect(throws: ContainerInputError.self) { try ArchiveFile.read(file) }
     }
 
     @Test func reusedIDsKeepEveryStopAndFindTheNewest() throws {
@@ -41,7 +79,7 @@ import Testing
         try archive.store(
             sampleRecord(id: "myctr", name: "myctr"), ring: [2], stoppedAt: Self.start + Self.second)
         #expect(try archive.entries().entries.count == 2)
-        #expect(try archive.ring(of: archive.find("myctr")) == [2])
+        #expect(try archive.ring(of: find(archive, "myctr")) == [2])
     }
 
     @Test func retentionKeepsTheNewestWithinSizeAndAge() throws {
@@ -55,7 +93,7 @@ import Testing
         }
         let now = Self.start + 6 * 3600 * Self.second
         let entrySize = try #require(archive.entries().entries.first).sizeBytes
-        #expect(entrySize > 10_000)
+        #expect(entrySize > 0 && entrySize < 10_000, "the ring is stored compressed")
 
         // Room for three entries: the three newest stay.
         let removed = try archive.applyRetention(
@@ -108,4 +146,12 @@ import Testing
         #expect(ContainerArchive.parse(entryName: "00000000000000000042-..") == nil)
         #expect(ContainerArchive.parse(entryName: "00000000000000000042_abc") == nil)
     }
+}
+
+/// The newest archive entry an `ID|NAME` argument names, by the one lookup
+/// rule the CLI uses (`ContainerLookup`).
+func find(_ archive: ContainerArchive, _ query: String) throws -> ArchiveEntry {
+    let entries = try archive.entries().entries
+    let record = try ContainerLookup.find(query, in: entries.map(\.record))
+    return try #require(entries.first { $0.record == record })
 }

@@ -24,7 +24,7 @@ func sampleRecord(
             "container", "labels",
             "cgroup_path", "key", "key_mode", "generation", "pod_uid", "annotations", "pid", "bundle",
             "started_at",
-            "stopped_at", "archive", "exit_code", "killed_by", "core_dumped",
+            "stopped_at", "archive", "exit_code", "killed_by", "core_dumped", "archive_pending", "clock_offset_ns",
         ]
         #expect(Set(object.keys) == Set(required))
         #expect(object["exit_code"] == .null, "running: no end yet")

@@ -103,22 +103,22 @@ import Testing
         try store.save(sampleRecord(id: "dddd4444", name: "twin"))
         try store.save(sampleRecord(id: "eeee5555", name: "twin"))
 
-        #expect(try store.find("aaaa1111bbbb2222").name == "web")
-        #expect(try store.find("web").id == "web")  // an exact id beats a name
-        #expect(try store.find("db").id == "aaaa1111cccc3333")
-        #expect(try store.find("aaaa1111c").id == "aaaa1111cccc3333")
-        #expect(try store.find("dddd").name == "twin")
+        #expect(try ContainerLookup.find("aaaa1111bbbb2222", in: store.loadAll().records).name == "web")
+        #expect(try ContainerLookup.find("web", in: store.loadAll().records).id == "web")  // an exact id beats a name
+        #expect(try ContainerLookup.find("db", in: store.loadAll().records).id == "aaaa1111cccc3333")
+        #expect(try ContainerLookup.find("aaaa1111c", in: store.loadAll().records).id == "aaaa1111cccc3333")
+        #expect(try ContainerLookup.find("dddd", in: store.loadAll().records).name == "twin")
         do {
-            _ = try store.find("aaaa1111")
+            _ = try ContainerLookup.find("aaaa1111", in: store.loadAll().records)
             Issue.record("ambiguous prefix accepted")
         } catch let error as ContainerLookupError {
             #expect(error.candidates.sorted() == ["aaaa1111bbbb2222 (web)", "aaaa1111cccc3333 (db)"])
             #expect("\(error)".contains("matches 2 containers"))
         }
-        #expect(throws: ContainerLookupError.self) { try store.find("twin") }
+        #expect(throws: ContainerLookupError.self) { try ContainerLookup.find("twin", in: store.loadAll().records) }
         // Shorter than the 4-character minimum prefix.
-        #expect(throws: ContainerLookupError(query: "aaa", candidates: [])) { try store.find("aaa") }
-        #expect(throws: ContainerLookupError(query: "zzzz", candidates: [])) { try store.find("zzzz") }
+        #expect(throws: ContainerLookupError(query: "aaa", candidates: [])) { try ContainerLookup.find("aaa", in: store.loadAll().records) }
+        #expect(throws: ContainerLookupError(query: "zzzz", candidates: [])) { try ContainerLookup.find("zzzz", in: store.loadAll().records) }
     }
 
     @Test func lockIsExclusiveAcrossOpenFiles() async throws {

@@ -1,0 +1,179 @@
+import ArgumentParser
+import FoundationEssentials
+import Glibc
+import Reconcile
+import Shared
+import TailcallPool
+import TraceFormat
+
+/// The DaemonSet pod's entry point (deploy/kubernetes/daemonset.yaml): makes
+/// this node traced and keeps it so until SIGTERM.
+///
+/// Idempotent: an installation already pinned under the host's bpffs is kept
+/// as it is, with its rings, so a pod restart or a rollout loses no trace
+/// (the pins outlive the pod; nothing here uninstalls). Pins of another
+/// tailtrace version cannot be read by this one and are replaced.
+struct Node: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run as a node's tailtrace pod: install or keep the recorder, the hooks, name containers until SIGTERM.",
+        discussion: """
+            The runtime is found from its socket under --host-root: CRI-O and podman run OCI \
+            hooks, so the hooks go into their hooks.d directories; containerd runs none, so the \
+            recorder is installed in pool mode (the dispatcher claims a recorder for every new \
+            container) and reconcile names the claims from containerd's state and the Kubernetes \
+            API (in-cluster credentials, node name from NODE_NAME). What was chosen and why is \
+            logged and shown by `tailtrace status`. SIGTERM ends it without uninstalling; \
+            `tailtrace uninstall` removes everything.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Where the host's / is mounted in this pod (runtime sockets, hooks.d, hook executables).")
+    var hostRoot = "/"
+
+    @Option(help: "The node's runtime: cri-o, containerd or podman (default: found from its socket).")
+    var runtime: NodeRuntime?
+
+    @Option(name: .customLong("hooks-dir"), help: "A host hooks.d directory to write the hooks into (repeatable).")
+    var hooksDirs: [String] = ["/etc/containers/oci/hooks.d", "/usr/share/containers/oci/hooks.d"]
+
+    @Option(help: "Host directory for the hook executables.")
+    var hookPath = HookFiles.defaultLibexec
+
+    @Option(help: "Recorder modules to preload.")
+    var pool = 16
+
+    @Option(help: "Ring size per container (K, M, G suffixes).")
+    var ringSize = "256K"
+
+    @Option(help: "kubeconfig for the Kubernetes API (default: in-cluster).")
+    var kubeconfig: String?
+
+    @Option(help: "This node's name in Kubernetes (default: env NODE_NAME, else the host name).")
+    var nodeName: String?
+
+    @Option(help: "Seconds between reconcile passes.")
+    var interval = 10
+
+    @Flag(help: "Set the node up and exit, without the reconcile loop.")
+    var once = false
+
+    func validate() throws {
+        for dir in [hostRoot, hookPath] + hooksDirs where !dir.hasPrefix("/") {
+            throw ValidationError("\(dir): give an absolute path")
+        }
+        guard interval >= 1 else { throw ValidationError("--interval must be at least 1") }
+        guard let bytes = ByteSize.parse(ringSize), (16 << 10...1 << 30).contains(bytes) else {
+            throw ValidationError("--ring-size must be 16K...1G")
+        }
+    }
+
+    func run() throws {
+        let started = Date()
+        let paths = try global.paths()
+        let host = hostRoot == "/" ? "" : hostRoot
+        guard var mode = NodeMode.choose(asked: runtime, exists: { access(host + $0, F_OK) == 0 }) else {
+            throw UserError(
+                "no container runtime found under \(hostRoot) (looked for \(NodeRuntime.sockets.flatMap(\.1).joined(separator: ", "))); give --runtime"
+            )
+        }
+        mode.node = nodeName ?? ProcessInfo.processInfo.environment["NODE_NAME"] ?? Reconcile.hostName()
+        mode.since = RFC3339Time.now()
+        log("runtime \(mode.runtime.rawValue): \(mode.reason)")
+
+        // A bpffs this pod mounted itself would be the pod's own, and its
+        // pins would go with the pod: the host's must be there already.
+        if paths.pinRoot.hasPrefix("/sys/fs/bpf/") && !KernelMounts.isMounted("/sys/fs/bpf", magic: KernelMounts.bpfMagic) {
+            throw UserError(
+                "no bpffs at /sys/fs/bpf: mount it on the host (systemd does) and give it to this pod (hostPath, HostToContainer)"
+            )
+        }
+        let installation = try ensureInstalled(paths, pool: mode.pool)
+        if installation.autoClaim != mode.pool {
+            log(
+                "kept the running installation although it was made \(installation.autoClaim ? "with" : "without") pool mode: reinstalling would lose its traces; `tailtrace uninstall` and restart this pod to change it"
+            )
+        }
+        if mode.runtime.runsHooks {
+            for dir in hooksDirs {
+                try HookFiles.install(hooksDir: dir, libexec: hookPath, paths: paths, always: false, hostRoot: hostRoot)
+            }
+            log("hooks written to \(hooksDirs.joined(separator: ", ")), executables in \(hookPath)")
+        }
+        try paths.stateStore.prepare()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try StateFiles.writeAtomically(
+            directory: paths.stateDirectory, name: NodeMode.fileName, bytes: Array(try encoder.encode(mode)),
+            durable: false)
+        log("ready in \(Int(Date().timeIntervalSince(started) * 1000)) ms")
+        if once { return }
+        try reconcileUntilTerminated(FlightRecorder(paths: paths), node: mode.node)
+    }
+
+    /// The installation under the pin root: kept when it is this version's,
+    /// made when there is none or another version's.
+    func ensureInstalled(_ paths: TailtracePaths, pool usePool: Bool) throws -> Installation {
+        let root = PinRoot(paths.pinRoot)
+        do {
+            if root.isInstalled {
+                let kept = try Installation.open(root)
+                let claimed = (try? Pool(kept).claimedKeys().count) ?? 0
+                log("kept the installation at \(root.path) (\(claimed) containers traced)")
+                return kept
+            }
+        } catch let other as OtherVersionError {
+            log("\(other); replacing it (traces still in its rings are lost, archives are kept)")
+            try Installation.uninstall(root)
+        }
+        var options = InstallOptions()
+        options.poolSize = pool
+        options.ringBytes = ByteSize.parse(ringSize)!
+        options.autoClaim = usePool
+        options.plans = CapturePlan.table { SyscallTable.number(named: $0, arch: .of(compat: $1)) }
+        switch try Installation.install(root, options: options) {
+        case .installed(let installation, let notes):
+            log("installed at \(root.path): \(installation.poolSize) recorders, key \(installation.keyMode.rawValue)")
+            for note in notes { log(note) }
+            return installation
+        case .alreadyInstalled(let installation):
+            return installation
+        }
+    }
+
+    /// Reconcile passes every `interval` seconds until SIGTERM or SIGINT,
+    /// which are blocked and waited for (no handler runs Swift code).
+    func reconcileUntilTerminated(_ recorder: FlightRecorder, node: String?) throws {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let reconciler = Reconciler(recorder: recorder)
+        let kubernetes = KubernetesLookup(kubeconfig: kubeconfig, node: node ?? Reconcile.hostName())
+        while true {
+            let pods = kubernetes.fetch()
+            do {
+                var report = try reconciler.run(kubernetes: pods.lookup)
+                report.problems = pods.problems + report.problems
+                let summary = Reconcile.summary(report)
+                if summary != "nothing to do" { log(summary) }
+                for problem in report.problems { log(problem) }
+            } catch {
+                log("reconcile: \(error)")
+            }
+            var wait = timespec(tv_sec: interval, tv_nsec: 0)
+            let signal = sigtimedwait(&signals, nil, &wait)
+            if signal == SIGTERM || signal == SIGINT {
+                log("\(signal == SIGTERM ? "SIGTERM" : "SIGINT"): stopping; the recorder stays installed")
+                return
+            }
+        }
+    }
+
+    func log(_ message: String) {
+        writeOut("\(RFC3339Time.now()) tailtrace node: \(message)\n")
+    }
+}
+
+extension NodeRuntime: ExpressibleByArgument {}
