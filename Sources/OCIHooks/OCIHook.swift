@@ -149,6 +149,7 @@ public struct OCIHook {
         }
         try recorder.unplug(record)
         // a stop is when disk space comes back: archives that failed before
-        _ = try? recorder.retryPendingArchives()
+        // (one stat when there are none)
+        if (try? paths.stateStore.pendingArchives().isEmpty) == false { _ = try? recorder.retryPendingArchives() }
     }
 }

@@ -186,22 +186,17 @@ public struct Reconciler {
             }
         }
 
-        /// Brings the free pool back to its size.
         /// Stopped containers whose archive failed (a full disk): try again.
         mutating func retryPendingArchives() throws {
-            for record in try store.loadAll().records where record.archivePending != nil {
-                do {
-                    try locked.unplug(record)
-                    report.archived.append(record)
-                } catch {
-                    report.problems.append("\(record.name): archive still pending: \(error)")
-                }
-            }
+            let (archived, problems) = try locked.retryPendingArchives()
+            report.archived += archived
+            report.problems += problems
         }
 
+        /// Brings the free pool back to its size.
         mutating func refill() {
             do {
-                let held = (try? store.loadAll().records.filter { $0.archivePending != nil }.count) ?? 0
+                let held = (try? store.pendingArchives().count) ?? 0
                 report.loaded = try pool.refill(held: held)
                 report.unloaded = try pool.shrink(held: held)
             } catch {

@@ -71,6 +71,25 @@ public struct FlightRecorder {
         public func unplug(_ record: ContainerRecord) throws -> ArchiveEntry? {
             try recorder.unplugHoldingLock(record)
         }
+
+        /// Tries again to archive the traces whose archive failed: those
+        /// archived now, and why the others are still pending.
+        public func retryPendingArchives() throws -> (archived: [ContainerRecord], problems: [String]) {
+            let store = recorder.paths.stateStore
+            var archived: [ContainerRecord] = []
+            var problems: [String] = []
+            let pending = try store.pendingArchives()
+            for record in pending {
+                do {
+                    try unplug(record)
+                    archived.append(record)
+                } catch {
+                    problems.append("\(record.name): archive still pending: \(error)")
+                }
+            }
+            if !pending.isEmpty && archived.count == pending.count { try store.markPendingArchives(false) }
+            return (archived, problems)
+        }
     }
 
     /// Stops recording the container and archives its ring. When the
@@ -107,6 +126,7 @@ public struct FlightRecorder {
             // that someone else may get (without its ring it holds no slot).
             stopped.archivePending = "\(error)"
             try store.save(stopped)
+            try store.markPendingArchives(true)
             throw ArchivePendingError(record: stopped, reason: error)
         }
         if let slot, record.archivePending == nil || owned { try pool.free(slot: slot) }
@@ -115,16 +135,10 @@ public struct FlightRecorder {
         return entry
     }
 
-    /// Tries again to archive the traces whose archive failed; returns those
-    /// archived now.
-    public func retryPendingArchives() throws -> [ContainerRecord] {
-        try withStateLock { locked in
-            var done: [ContainerRecord] = []
-            for record in try paths.stateStore.loadAll().records where record.archivePending != nil {
-                if (try? locked.unplug(record)) != nil { done.append(record) }
-            }
-            return done
-        }
+    /// `Locked.retryPendingArchives`, taking the state lock.
+    @discardableResult
+    public func retryPendingArchives() throws -> (archived: [ContainerRecord], problems: [String]) {
+        try withStateLock { try $0.retryPendingArchives() }
     }
 }
 

@@ -76,7 +76,7 @@ struct Install: ParsableCommand {
         options.keyMode = key
         options.autoClaim = autoClaim
         options.variant = bpfVariant
-        options.plans = CapturePlan.table { SyscallTable.number(named: $0, arch: .of(compat: $1)) }
+        options.plans = CapturePlan.resolvedTable()
         if verbose { setenv("TAILTRACE_DEBUG", "1", 1) }
         switch try Installation.install(PinRoot(paths.pinRoot), options: options) {
         case .installed(let i, let notes):
@@ -160,7 +160,7 @@ struct Status: ParsableCommand {
                     ? $0.reason : "chosen at install; this kernel now would pick \($0.variant.rawValue)"
             } ?? "chosen at install"
         // slots holding the ring of a stopped container whose archive failed
-        let pending = (try? recorder.paths.stateStore.loadAll().records.filter { $0.archivePending != nil }.count) ?? 0
+        let pending = (try? recorder.paths.stateStore.pendingArchives().count) ?? 0
         let report = StatusReport(
             pinRoot: i.root.path, keyMode: i.keyMode.rawValue, bpfVariant: i.variant.rawValue,
             bpfVariantReason: reason, autoClaim: i.autoClaim, poolSize: s.poolSize, loaded: s.loaded,

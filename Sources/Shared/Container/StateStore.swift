@@ -8,6 +8,9 @@ import Glibc
 public struct StateStore: Sendable {
     public static let maximumRecordSize = 1 << 20
     public static let lockFileName = ".lock"
+    /// Present while a stopped container's archive is pending: a poststop
+    /// then learns there is nothing to retry without reading every record.
+    static let pendingMarkerName = ".archive-pending"
 
     public let directory: String
 
@@ -88,6 +91,25 @@ public struct StateStore: Sendable {
         }
         try StateFiles.syncDirectory(directory)
         return true
+    }
+
+    /// Stopped containers whose archive failed, their rings still in their
+    /// slots (`ContainerRecord.archivePending`).
+    public func pendingArchives() throws -> [ContainerRecord] {
+        guard access(directory + "/" + Self.pendingMarkerName, F_OK) == 0 else { return [] }
+        return try loadAll().records.filter { $0.archivePending != nil }
+    }
+
+    /// Sets or clears the pending-archive marker (under the state lock).
+    public func markPendingArchives(_ pending: Bool) throws {
+        let path = directory + "/" + Self.pendingMarkerName
+        if !pending {
+            guard unlink(path) == 0 || errno == ENOENT else {
+                throw FileSystemError(operation: "unlink", path: path, errno: errno)
+            }
+            return
+        }
+        try StateFiles.writeAtomically(directory: directory, name: Self.pendingMarkerName, bytes: [], durable: false)
     }
 
     /// Runs `body` holding an exclusive flock on `<dir>/.lock`, so hooks,
