@@ -46,7 +46,7 @@ let package = Package(
         // What every executable needs: container state, records, archives, ring → events.
         .target(name: "Shared", dependencies: ["CTailtrace"]),
         // Events → strace-like text and JSON (libseccomp names, tracefs formats): the CLI only.
-        .target(name: "TraceFormat", dependencies: ["Shared", "CSeccomp"]),
+        .target(name: "TraceFormat", dependencies: ["Shared", "CSeccomp", "CTailtrace"]),
         // The BPF side: kernel probes, typed objects, pins, installation, the pool, ring capture.
         .target(name: "TailcallPool", dependencies: ["CTailtrace", "Shared", "BPFObjects"]),
         // The hooks' policy and option parsing (OCI state on stdin → a claim).

@@ -59,17 +59,19 @@ public struct CapturePlan: Sendable, Equatable {
     /// The plan as the recorder's "plans" map holds it.
     public var raw: tt_plan {
         var plan = tt_plan()
-        withUnsafeMutableBytes(of: &plan.enter) { slots in
-            for (i, c) in enter.prefix(Int(TT_PLAN_CAPTURES)).enumerated() {
-                slots.storeBytes(of: c.raw, toByteOffset: i * MemoryLayout<tt_capture_spec>.size, as: tt_capture_spec.self)
-            }
-        }
-        withUnsafeMutableBytes(of: &plan.exit) { slots in
-            for (i, c) in exit.prefix(Int(TT_PLAN_CAPTURES)).enumerated() {
-                slots.storeBytes(of: c.raw, toByteOffset: i * MemoryLayout<tt_capture_spec>.size, as: tt_capture_spec.self)
-            }
-        }
+        Self.store(enter, into: &plan.enter)
+        Self.store(exit, into: &plan.exit)
         return plan
+    }
+
+    /// One side's captures into its fixed array of TT_PLAN_CAPTURES specs
+    /// (a C array, a tuple in Swift).
+    private static func store<Specs>(_ captures: [Capture], into specs: inout Specs) {
+        withUnsafeMutableBytes(of: &specs) { slots in
+            for (i, c) in captures.prefix(Int(TT_PLAN_CAPTURES)).enumerated() {
+                slots.storeBytes(of: c.raw, toByteOffset: i * MemoryLayout<tt_capture_spec>.size, as: tt_capture_spec.self)
+            }
+        }
     }
 
     /// Every plan by its index in the "plans" map, for the native table and

@@ -67,9 +67,7 @@ public struct RingDecoder {
         var counts = Counts()
         counts.dropped = dropped
         var records: [Record] = []
-        guard cellsPerCPU > 0, cellsPerCPU & (cellsPerCPU - 1) == 0,
-            cells.count >= cellsPerCPU * ncpus * Self.cellSize, low.count >= ncpus, high.count >= ncpus
-        else { return ([], counts) }
+        guard fits(cellBytes: cells.count, low: low, high: high) else { return ([], counts) }
         records.reserveCapacity(min(cells.count / Self.cellSize, 1 << 22))
         for cpu in 0..<ncpus {
             decodeRegion(cells, cpu: cpu, low: low[cpu], high: high[cpu], into: &records, counts: &counts)
@@ -96,17 +94,13 @@ public struct RingDecoder {
     /// headers alone (what a stopping container's record keeps: how its init
     /// ended), without decoding the syscalls.
     public func processExits(cells: [UInt8], low: [UInt64], high: [UInt64]) -> [ProcessExit] {
-        guard cellsPerCPU > 0, cellsPerCPU & (cellsPerCPU - 1) == 0,
-            cells.count >= cellsPerCPU * ncpus * Self.cellSize, low.count >= ncpus, high.count >= ncpus
-        else { return [] }
+        guard fits(cellBytes: cells.count, low: low, high: high) else { return [] }
         var exits: [ProcessExit] = []
         var counts = Counts()
         cells.withUnsafeBytes { raw in
             for cpu in 0..<ncpus {
-                let (low, high) = (low[cpu], high[cpu])
-                // as decodeRegion: a window wider than the region is corrupt
-                var pos = high > low && high - low > UInt64(cellsPerCPU) ? high - UInt64(cellsPerCPU) : low
-                while pos < high {
+                var pos = firstPosition(low: low[cpu], high: high[cpu])
+                while pos < high[cpu] {
                     defer { pos += 1 }
                     let p = cell(raw, cpu: cpu, pos: pos)
                     let h = p.loadUnaligned(as: tt_header.self)
@@ -118,6 +112,19 @@ public struct RingDecoder {
             }
         }
         return exits.sorted { $0.tsNs < $1.tsNs }
+    }
+
+    /// The geometry is sane (a power-of-two region per CPU) and `cells`
+    /// and the windows cover it: nothing from an archive is trusted.
+    private func fits(cellBytes: Int, low: [UInt64], high: [UInt64]) -> Bool {
+        cellsPerCPU > 0 && cellsPerCPU & (cellsPerCPU - 1) == 0 && cellBytes >= cellsPerCPU * ncpus * Self.cellSize
+            && low.count >= ncpus && high.count >= ncpus
+    }
+
+    /// Where a CPU's window [low, high) starts; a window wider than the
+    /// region can only come from a corrupt archive: its newest region only.
+    private func firstPosition(low: UInt64, high: UInt64) -> UInt64 {
+        high > low && high - low > UInt64(cellsPerCPU) ? high - UInt64(cellsPerCPU) : low
     }
 
     private func cell(_ raw: UnsafeRawBufferPointer, cpu: Int, pos: UInt64) -> UnsafeRawPointer {
@@ -144,8 +151,7 @@ public struct RingDecoder {
         counts: inout Counts
     ) {
         counts.overwritten &+= low
-        // A window wider than the region can only come from a corrupt archive.
-        var pos = high > low && high - low > UInt64(cellsPerCPU) ? high - UInt64(cellsPerCPU) : low
+        var pos = firstPosition(low: low, high: high)
         while pos < high {
             let p = cell(raw, cpu: cpu, pos: pos)
             let h = p.loadUnaligned(as: tt_header.self)

@@ -18,7 +18,8 @@ public struct InstallOptions: Sendable {
     /// nil: the variant the kernel's features allow that is fastest.
     public var variant: BPFVariant?
     /// What the recorders capture, by index in their "plans" map
-    /// (CapturePlan.table, resolved by the caller from syscall names).
+    /// (`CapturePlan.resolvedTable()`: libseccomp resolves the names, which
+    /// the hooks, refilling the pool, never need).
     public var plans: [Int: tt_plan] = [:]
 
     public init() {}

@@ -72,12 +72,16 @@ public struct RecordedTraces {
             }
             return try RingSnapshot.decodeLive(installation, slot: record.slot)
         case .exited:
-            guard let path = record.archive,
-                let entry = try paths.archive.entries().entries.first(where: { $0.path == path })
-            else { return nil }
+            guard let entry = try archiveEntry(of: record) else { return nil }
             let bytes = try paths.archive.ring(of: entry)
             return bytes.isEmpty ? nil : try RingSnapshot(serialized: bytes).decode()
         }
+    }
+
+    /// The archive entry a stopped record names, if it is still there.
+    public func archiveEntry(of record: ContainerRecord) throws -> ArchiveEntry? {
+        guard let path = record.archive else { return nil }
+        return try paths.archive.entries().entries.first { $0.path == path }
     }
 
     /// The state dir's records. Without an installation a running one's

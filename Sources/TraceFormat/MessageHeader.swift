@@ -38,6 +38,12 @@ extension SyscallEvent {
     }
 
     var messageName: Payload? { payloads.first { $0.arg == Payload.msgNameArg } }
+
+    /// The msghdr's msg_name, decoded, when it was read.
+    var messageAddress: SocketAddress? {
+        guard let p = messageName, !p.fault else { return nil }
+        return SocketAddress(p.bytes, length: Int(clamping: p.size))
+    }
 }
 
 extension TraceFormatter {
@@ -72,9 +78,7 @@ extension TraceFormatter {
         out.appendASCII("{msg_name=")
         if m.name == 0 {
             out.appendASCII("NULL")
-        } else if let p = e.messageName, !p.fault,
-            let address = SocketAddress(p.bytes, length: Int(clamping: p.size))
-        {
+        } else if let address = e.messageAddress {
             out.appendSocketAddressText(address)
         } else {
             out.appendHex(m.name)
@@ -127,9 +131,7 @@ extension TraceFormatter {
         out.appendASCII("{\"name\":")
         if m.name == 0 {
             out.appendASCII("null")
-        } else if let p = e.messageName, !p.fault,
-            let address = SocketAddress(p.bytes, length: Int(clamping: p.size))
-        {
+        } else if let address = e.messageAddress {
             out.appendSocketAddressJSON(address)
         } else {
             out.appendDecimal(m.name)

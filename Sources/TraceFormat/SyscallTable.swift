@@ -1,4 +1,5 @@
 import CSeccomp
+import CTailtrace
 import Shared
 
 #if canImport(Glibc)
@@ -92,5 +93,13 @@ public struct SyscallTable: Sendable {
         guard let cName = seccomp_syscall_resolve_num_arch(token, Int32(nr)) else { return nil }
         defer { free(cName) }
         return String(cString: cName)
+    }
+}
+
+extension CapturePlan {
+    /// Every plan by its index in the recorders' "plans" map, its syscall
+    /// names resolved with libseccomp's tables (what `install` writes).
+    public static func resolvedTable() -> [Int: tt_plan] {
+        table { SyscallTable.number(named: $0, arch: .of(compat: $1)) }
     }
 }

@@ -319,16 +319,11 @@ struct Export: ParsableCommand {
     func run() throws {
         let traces = try global.traces()
         let record = try traces.find(container)
-        guard record.state == .exited, let path = record.archive,
-            let entry = try traces.paths.archive.entries().entries.first(where: { $0.path == path })
-        else {
+        guard record.state == .exited, let entry = try traces.archiveEntry(of: record) else {
             throw UserError("\(record.name) has no archive yet (running, or its archive is pending)")
         }
         let bytes = try ArchiveFile.bytes(of: entry)
-        let slash = to.lastIndex(of: "/")
-        let directory = slash.map { $0 == to.startIndex ? "/" : String(to[..<$0]) } ?? "."
-        let name = slash.map { String(to[to.index(after: $0)...]) } ?? to
-        try StateFiles.writeAtomically(directory: directory, name: name, bytes: bytes)
+        try StateFiles.writeAtomically(path: to, bytes: bytes)
         print("exported \(record.name) to \(to) (\(bytes.count) bytes)")
     }
 }

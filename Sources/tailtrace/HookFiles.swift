@@ -117,9 +117,6 @@ enum HookFiles {
             if n == 0 { break }
             bytes.append(contentsOf: buffer[..<n])
         }
-        let slash = target.lastIndex(of: "/") ?? target.startIndex
-        try StateFiles.writeAtomically(
-            directory: String(target[..<slash]), name: String(target[target.index(after: slash)...]), bytes: bytes,
-            mode: mode)
+        try StateFiles.writeAtomically(path: target, bytes: bytes, mode: mode)
     }
 }

@@ -130,7 +130,7 @@ struct Node: ParsableCommand {
         options.poolSize = pool
         options.ringBytes = ByteSize.parse(ringSize)!
         options.autoClaim = usePool
-        options.plans = CapturePlan.table { SyscallTable.number(named: $0, arch: .of(compat: $1)) }
+        options.plans = CapturePlan.resolvedTable()
         switch try Installation.install(root, options: options) {
         case .installed(let installation, let notes):
             log("installed at \(root.path): \(installation.poolSize) recorders, key \(installation.keyMode.rawValue)")

@@ -107,13 +107,36 @@ public struct ContainerArchive: Sendable {
     }
 
     static func ring(inEntry path: String, limit: Int = 1 << 30) throws -> [UInt8] {
+        switch try storedRing(inEntry: path, limit: limit) {
+        case .packed(let packed): return try CompressedRing.unpack(packed, limit: limit)
+        case .raw(let raw): return raw
+        }
+    }
+
+    /// The ring as `CompressedRing` stores it (an earlier version's raw
+    /// ring packed now), for `ArchiveFile`.
+    static func packedRing(inEntry path: String, limit: Int = 1 << 30) throws -> [UInt8] {
+        switch try storedRing(inEntry: path, limit: limit) {
+        case .packed(let packed): return packed
+        case .raw(let raw): return try raw.withUnsafeBytes { try CompressedRing.pack($0) }
+        }
+    }
+
+    private enum StoredRing {
+        case packed([UInt8])
+        case raw([UInt8])
+    }
+
+    /// `ring.z`, or `ring.bin` in archives of earlier versions.
+    private static func storedRing(inEntry path: String, limit: Int) throws -> StoredRing {
         do {
-            let packed = try StateFiles.readFile(
-                path + "/" + ringFileName, limit: limit, input: "archived ring", followSymlinks: false)
-            return try CompressedRing.unpack(packed, limit: limit)
+            return .packed(
+                try StateFiles.readFile(
+                    path + "/" + ringFileName, limit: limit, input: "archived ring", followSymlinks: false))
         } catch let e as FileSystemError where e.errno == ENOENT {
-            return try StateFiles.readFile(
-                path + "/" + rawRingFileName, limit: limit, input: "archived ring", followSymlinks: false)
+            return .raw(
+                try StateFiles.readFile(
+                    path + "/" + rawRingFileName, limit: limit, input: "archived ring", followSymlinks: false))
         }
     }
 
@@ -295,9 +318,7 @@ public enum ArchiveFile {
     static let header = Array("tailtrace-archive 1\n".utf8)
 
     public static func bytes(of entry: ArchiveEntry) throws -> [UInt8] {
-        let packed = try StateFiles.readFile(
-            entry.path + "/" + ContainerArchive.ringFileName, limit: 1 << 30, input: "archived ring",
-            followSymlinks: false)
+        let packed = try ContainerArchive.packedRing(inEntry: entry.path)
         let record = try StateStore.encode(entry.record)
         return header + Array("\(record.count)\n".utf8) + record + packed
     }

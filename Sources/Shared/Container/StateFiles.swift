@@ -107,6 +107,14 @@ public enum StateFiles {
         }
     }
 
+    /// The same, for a file named by its path (a bare name: in the current directory).
+    public static func writeAtomically(path: String, bytes: [UInt8], mode: mode_t = fileMode) throws {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        try writeAtomically(directory: directory, name: name, bytes: bytes, mode: mode)
+    }
+
     static func syncDirectory(_ path: String) throws {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw FileSystemError(operation: "open", path: path, errno: errno) }

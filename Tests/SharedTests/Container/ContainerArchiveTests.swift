@@ -47,6 +47,9 @@ import Testing
         try FileManager.default.removeItem(atPath: entry.path + "/ring.z")
         try Data([9, 8, 7]).write(to: URL(fileURLWithPath: entry.path + "/ring.bin"))
         #expect(try archive.ring(of: entry) == [9, 8, 7])
+        let exported = temp.path + "/old.export"
+        try Data(try ArchiveFile.bytes(of: entry)).write(to: URL(fileURLWithPath: exported))
+        #expect(try ArchiveFile.read(exported).ring == [9, 8, 7], "an earlier version's archive exports too")
 
         var packed = try [UInt8](repeating: 1, count: 1000).withUnsafeBytes { try CompressedRing.pack($0) }
         #expect(try CompressedRing.unpack(packed, limit: 1000) == [UInt8](repeating: 1, count: 1000))
