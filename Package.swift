@@ -52,7 +52,7 @@ let package = Package(
         // The hooks' policy and option parsing (OCI state on stdin → a claim).
         .target(name: "OCIHooks", dependencies: ["Shared", "TailcallPool"]),
         // Pool mode: claims named from runtime state and the Kubernetes identity.
-        .target(name: "Reconcile", dependencies: ["CTailtrace", "Shared", "TailcallPool"]),
+        .target(name: "Reconcile", dependencies: ["CTailtrace", "Shared", "TailcallPool", "KubernetesAPI"]),
         // Pods of this node from the Kubernetes API (kubeconfig or in-cluster).
         .target(
             name: "KubernetesAPI",
@@ -80,7 +80,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "Shared"]),
-        .testTarget(name: "TailcallPoolTests", dependencies: ["TailcallPool", "Shared", "BPFObjects", "CTailtrace"]),
+        .testTarget(
+            name: "TailcallPoolTests", dependencies: ["TailcallPool", "Reconcile", "KubernetesAPI", "Shared", "BPFObjects", "CTailtrace"]),
+        .testTarget(name: "OCIHooksTests", dependencies: ["OCIHooks", "Shared"]),
         .testTarget(name: "TailtraceCLITests", dependencies: ["Shared", "TestSupport"]),
         .testTarget(name: "KubernetesAPITests", dependencies: ["KubernetesAPI", "TestSupport"]),
     ]

@@ -1,25 +1,9 @@
 import CTailtrace
 import FoundationEssentials
 import Glibc
+import KubernetesAPI
 import Shared
 import TailcallPool
-
-/// Where a container sits in Kubernetes, as the API server tells.
-public struct KubernetesIdentity: Sendable, Equatable {
-    public var namespace: String
-    public var pod: String
-    public var podUID: String
-    public var container: String
-    public var labels: [String: String]
-
-    public init(namespace: String, pod: String, podUID: String, container: String, labels: [String: String]) {
-        self.namespace = namespace
-        self.pod = pod
-        self.podUID = podUID
-        self.container = container
-        self.labels = labels
-    }
-}
 
 /// What one reconcile pass did.
 public struct ReconcileReport: Sendable {
@@ -50,10 +34,17 @@ public struct Reconciler {
     /// (containerd's runc shim keeps `/run/containerd/runc` whatever its
     /// `--state` is).
     public var runcRoots = ["/run/containerd/runc"]
+    /// Every cgroup id of the cgroup2 hierarchy → its path; nil where none
+    /// is mounted (then no record is judged gone by its cgroup).
+    var hostCgroups: () -> [UInt64: String]? = {
+        (try? CgroupMount.current()).map(HostCgroups.index)
+    }
 
     public init(recorder: FlightRecorder) { self.recorder = recorder }
 
-    public func run(kubernetes: ((String) -> KubernetesIdentity?)? = nil) throws -> ReconcileReport {
+    /// One pass. `kubernetes` answers the pod container of a container id,
+    /// from the API's pods of this node (`KubernetesLookup`).
+    public func run(kubernetes: ((String) -> PodContainer?)? = nil) throws -> ReconcileReport {
         try recorder.withStateLock { locked in
             var pass = try Pass(locked, reconciler: self)
             try pass.archiveGone()
@@ -69,9 +60,10 @@ public struct Reconciler {
     private struct Pass {
         let locked: FlightRecorder.Locked
         let reconciler: Reconciler
-        let mount: CgroupMount?
-        /// Every cgroup id of the hierarchy → its path, read once per pass.
-        let cgroups: [UInt64: String]
+        /// Every cgroup id of the hierarchy → its path, read once per pass
+        /// (nil: no cgroup2 hierarchy).
+        let hostCgroups: [UInt64: String]?
+        var cgroups: [UInt64: String] { hostCgroups ?? [:] }
         var report = ReconcileReport()
 
         var recorder: FlightRecorder { locked.recorder }
@@ -81,8 +73,7 @@ public struct Reconciler {
         init(_ locked: FlightRecorder.Locked, reconciler: Reconciler) throws {
             self.locked = locked
             self.reconciler = reconciler
-            mount = try? CgroupMount.current()
-            cgroups = mount.map(HostCgroups.index) ?? [:]
+            hostCgroups = reconciler.hostCgroups()
         }
 
         /// Containers gone: their cgroup no longer exists, or their key lost
@@ -92,7 +83,7 @@ public struct Reconciler {
             report.problems += listing.problems.map(\.description)
             let claimedKeys = Set(try pool.claimedKeys().map(\.key))
             for record in listing.records where record.state == .running {
-                let cgroupGone = record.cgroupID.map { mount != nil && cgroups[$0] == nil } ?? false
+                let cgroupGone = record.cgroupID.map { hostCgroups != nil && cgroups[$0] == nil } ?? false
                 guard cgroupGone || !claimedKeys.contains(record.key) else { continue }
                 do {
                     try locked.unplug(record)
@@ -167,7 +158,7 @@ public struct Reconciler {
         }
 
         /// Namespace, pod, container and labels from the Kubernetes API.
-        mutating func enrich(_ kubernetes: (String) -> KubernetesIdentity?) throws {
+        mutating func enrich(_ kubernetes: (String) -> PodContainer?) throws {
             for var record in try store.loadAll().records {
                 guard let k8s = kubernetes(record.id) else { continue }
                 let before = record

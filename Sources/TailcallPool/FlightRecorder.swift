@@ -9,13 +9,18 @@ import Shared
 /// installation.
 public struct FlightRecorder {
     public let paths: TailtracePaths
-    public let installation: Installation
-    public var pool: Pool { Pool(installation) }
+    public let pool: Pool
+    public var installation: Installation { pool.installation }
     public var retention = ArchiveRetention()
 
     public init(paths: TailtracePaths) throws {
+        self.init(paths: paths, pool: Pool(try Installation.open(PinRoot(paths.pinRoot))))
+    }
+
+    /// Over another pool's maps (in memory, in tests).
+    init(paths: TailtracePaths, pool: Pool) {
         self.paths = paths
-        installation = try Installation.open(PinRoot(paths.pinRoot))
+        self.pool = pool
     }
 
     public var keyMode: KeyMode { installation.keyMode }
@@ -109,7 +114,7 @@ public struct FlightRecorder {
         var stopped = record
         let owned = slot.map { pool.generation(of: $0) == record.generation } ?? false
         if let slot, owned {
-            let snapshot = try RingSnapshot.capture(installation, slot: slot)
+            let snapshot = try pool.snapshot(slot: slot)
             ring = snapshot.serialized()
             // how the container's init ended, for `list`
             stopped.exitStatus = snapshot.initExit(pid: record.pid)?.status

@@ -86,6 +86,12 @@ protocol PoolMaps: Sendable {
     /// Takes a free slot's module out of the prog arrays and unpins it: the
     /// kernel frees it once nothing holds it.
     func unloadRecorder(slot: Int) throws
+    /// What the dispatcher recorded for the slots it claimed by itself (`claims`).
+    func autoClaims() throws -> [tt_claim]
+    /// The dispatcher never claims `key` again (`refused`).
+    func refuse(key: UInt64) throws
+    /// A consistent copy of slot `slot`'s ring.
+    func snapshot(ofSlot slot: Int) throws -> RingSnapshot
 }
 
 /// The pool's maps as pinned under an installation's root.
@@ -134,6 +140,15 @@ struct PinnedPoolMaps: PoolMaps {
     }
 
     func loadedSlots() -> [Int] { root.loadedSlots() }
+
+    func autoClaims() throws -> [tt_claim] {
+        let claims = try BPFMap.open(pinned: root.pin(.claims))
+        return claims.keys(UInt32.self).compactMap { claims.lookup($0, as: tt_claim.self) }
+    }
+
+    func refuse(key: UInt64) throws { try BPFMap.open(pinned: root.pin(.refused)).update(key, UInt8(1)) }
+
+    func snapshot(ofSlot slot: Int) throws -> RingSnapshot { try RingSnapshot.capture(installation, slot: slot) }
 
     func unloadRecorder(slot: Int) throws {
         for (_, array) in Self.progArrays { _ = try BPFMap.open(pinned: root.pin(array)).delete(UInt32(slot)) }
@@ -263,10 +278,10 @@ extension Pool {
     public func claimedKeys() throws -> [(key: UInt64, slot: Int)] { try maps.claimedKeys() }
 
     /// What the dispatcher recorded for slots it claimed by itself.
-    public func autoClaims() throws -> [tt_claim] {
-        let claims = try BPFMap.open(pinned: root.pin(.claims))
-        return claims.keys(UInt32.self).compactMap { claims.lookup($0, as: tt_claim.self) }
-    }
+    public func autoClaims() throws -> [tt_claim] { try maps.autoClaims() }
+
+    /// A consistent copy of slot `slot`'s ring.
+    public func snapshot(slot: Int) throws -> RingSnapshot { try maps.snapshot(ofSlot: slot) }
 
     public func status() throws -> PoolStatus {
         let loaded = maps.loadedSlots()
@@ -338,9 +353,7 @@ extension Pool {
 
 extension Pool {
     /// The dispatcher will never claim `key` again (reconcile found it is no container).
-    public func refuse(key: UInt64) throws {
-        try BPFMap.open(pinned: root.pin(.refused)).update(key, UInt8(1))
-    }
+    public func refuse(key: UInt64) throws { try maps.refuse(key: key) }
 
     /// Unloads free modules beyond `poolSize` (left by a burst of containers
     /// that loaded more on an empty pool), so the pool returns to its size.

@@ -77,7 +77,7 @@ struct Node: ParsableCommand {
                 "no container runtime found under \(hostRoot) (looked for \(NodeRuntime.sockets.flatMap(\.1).joined(separator: ", "))); give --runtime"
             )
         }
-        mode.node = nodeName ?? ProcessInfo.processInfo.environment["NODE_NAME"] ?? Reconcile.hostName()
+        mode.node = nodeName ?? ProcessInfo.processInfo.environment["NODE_NAME"] ?? KubernetesLookup.hostName()
         mode.since = RFC3339Time.now()
         log("runtime \(mode.runtime.rawValue): \(mode.reason)")
 
@@ -150,7 +150,7 @@ struct Node: ParsableCommand {
         sigaddset(&signals, SIGINT)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         let reconciler = Reconciler(recorder: recorder)
-        let kubernetes = KubernetesLookup(kubeconfig: kubeconfig, node: node ?? Reconcile.hostName())
+        let kubernetes = KubernetesLookup(kubeconfig: kubeconfig, node: node)
         while true {
             let pods = kubernetes.fetch()
             do {

@@ -36,7 +36,7 @@ struct Reconcile: ParsableCommand {
     func run() throws {
         let recorder = try global.recorder()
         let reconciler = Reconciler(recorder: recorder)
-        let kubernetes = KubernetesLookup(kubeconfig: kubeconfig, node: node ?? Self.hostName())
+        let kubernetes = KubernetesLookup(kubeconfig: kubeconfig, node: node)
         repeat {
             let pods = kubernetes.fetch()
             var report = try reconciler.run(kubernetes: pods.lookup)
@@ -62,11 +62,5 @@ struct Reconcile: ParsableCommand {
         if r.unloaded > 0 { lines.append("unloaded \(r.unloaded) free recorders beyond the pool's size") }
         if lines.isEmpty { lines.append("nothing to do") }
         return lines.joined(separator: "\n")
-    }
-
-    static func hostName() -> String {
-        var buf = [CChar](repeating: 0, count: 256)
-        gethostname(&buf, buf.count - 1)
-        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -12,7 +12,9 @@ final class MemoryPoolMaps: PoolMaps, @unchecked Sendable {
         var keys: [UInt64: tt_slot_ref] = [:]
         var free: [Int] = []
         var controls: [Int: tt_ring_ctl] = [:]
-        var claims: Set<Int> = []
+        /// The dispatcher's own claims (`claims`), by slot.
+        var claims: [Int: tt_claim] = [:]
+        var refused: Set<UInt64> = []
         var epoch = 0
         var loads = 0
         /// Runs inside the next insert, as a dispatcher claim racing it would.
@@ -40,7 +42,7 @@ final class MemoryPoolMaps: PoolMaps, @unchecked Sendable {
     func pushFree(_ slot: Int) throws { state.withLock { $0.free.append(slot) } }
     func control(ofSlot slot: Int) -> tt_ring_ctl? { state.withLock { $0.controls[slot] } }
     func setControl(ofSlot slot: Int, _ ctl: tt_ring_ctl) throws { state.withLock { $0.controls[slot] = ctl } }
-    func forgetClaim(ofSlot slot: Int) throws { _ = state.withLock { $0.claims.remove(slot) } }
+    func forgetClaim(ofSlot slot: Int) throws { _ = state.withLock { $0.claims.removeValue(forKey: slot) } }
     func keysChanged() throws { state.withLock { $0.epoch += 1 } }
     func loadedSlots() -> [Int] { state.withLock { $0.controls.keys.sorted() } }
     func loadRecorder(slot: Int) throws {
@@ -50,6 +52,32 @@ final class MemoryPoolMaps: PoolMaps, @unchecked Sendable {
         }
     }
     func unloadRecorder(slot: Int) throws { _ = state.withLock { $0.controls.removeValue(forKey: slot) } }
+    func autoClaims() throws -> [tt_claim] { state.withLock { Array($0.claims.values) } }
+    func refuse(key: UInt64) throws { _ = state.withLock { $0.refused.insert(key) } }
+    /// An empty ring of the slot's generation (the rings' contents are the
+    /// kernel tests' business).
+    func snapshot(ofSlot slot: Int) throws -> RingSnapshot {
+        RingSnapshot(
+            generation: control(ofSlot: slot)?.gen ?? 0, cellsPerCPU: 64, ncpus: 1, low: [0], high: [0], drops: 0,
+            cells: [UInt8](repeating: 0, count: 64 * Int(TT_CELL_SIZE)))
+    }
+
+    /// The dispatcher claims `key` by itself for a task of `pid` in cgroup `cgroupID`.
+    func dispatcherClaims(key: UInt64, cgroupID: UInt64, pid: UInt32) {
+        state.withLock { s in
+            let slot = s.free.removeFirst()
+            var ref = tt_slot_ref()
+            ref.slot = UInt32(slot)
+            ref.gen = s.controls[slot]?.gen ?? 0
+            s.keys[key] = ref
+            var claim = tt_claim()
+            claim.key = key
+            claim.slot = UInt32(slot)
+            claim.cgroup_id = cgroupID
+            claim.pid = pid
+            s.claims[slot] = claim
+        }
+    }
 }
 
 @Suite struct PoolTests {

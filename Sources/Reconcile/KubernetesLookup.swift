@@ -1,21 +1,26 @@
 import Foundation
+import Glibc
 import KubernetesAPI
-import Reconcile
-import Shared
-import TailcallPool
 
 /// The pods of this node, fetched once per reconcile pass. Without
 /// credentials, reconcile does the runtime part only and says so once.
-struct KubernetesLookup {
-    let kubeconfig: String?
-    let node: String
+public struct KubernetesLookup {
+    public let kubeconfig: String?
+    public let node: String
 
-    struct Result {
-        var lookup: ((String) -> KubernetesIdentity?)?
-        var problems: [String]
+    /// `node`: this node's name in Kubernetes (default: the host name).
+    public init(kubeconfig: String?, node: String?) {
+        self.kubeconfig = kubeconfig
+        self.node = node ?? Self.hostName()
     }
 
-    func fetch() -> Result {
+    public struct Result {
+        /// Container id → its pod container (nil: no Kubernetes to ask).
+        public var lookup: ((String) -> PodContainer?)?
+        public var problems: [String]
+    }
+
+    public func fetch() -> Result {
         let credentials: KubeCredentials
         do {
             credentials = try KubeCredentials.load(
@@ -31,17 +36,18 @@ struct KubernetesLookup {
         }
         switch outcome {
         case .success(let pods):
-            return Result(
-                lookup: { id in
-                    pods.container(id: id).map {
-                        KubernetesIdentity(
-                            namespace: $0.namespace, pod: $0.pod, podUID: $0.podUID, container: $0.container,
-                            labels: $0.labels)
-                    }
-                }, problems: [])
+            return Result(lookup: { pods.container(id: $0) }, problems: [])
         case .failure(let error):
             return Result(lookup: nil, problems: ["kubernetes: \(error)"])
         }
+    }
+}
+
+extension KubernetesLookup {
+    public static func hostName() -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        gethostname(&buf, buf.count - 1)
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 
