@@ -94,6 +94,8 @@ tt_uninstall() {
 		# Unpinning detaches the dispatcher even when the CLI could not.
 		[[ ! -e $PINROOT ]] || rm -rf "$PINROOT"
 	fi
+	# the baseline's installation of the hook case
+	[[ ! -e $PINROOT-base ]] || rm -rf "$PINROOT-base"
 	return 0
 }
 # Claims a recorder for cgroup DIR under NAME.

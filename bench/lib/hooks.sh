@@ -6,6 +6,9 @@
 
 PRESTART=$REPO/.build-bench/release/ocihook-prestart
 POSTSTOP=$REPO/.build-bench/release/ocihook-poststop
+# With BENCH_BASELINE, the hooks beside that build's tailtrace run in the
+# same rounds (prestart-base, poststop-base) on an installation of its own.
+BASE_DIR=$(dirname "${BENCH_BASELINE:-/nonexistent/x}")
 
 # OCI state as runtimes pass it on stdin (podman 4.3, runc): the poststop
 # state has status "stopped" and no pid.
@@ -22,8 +25,8 @@ hook_state() {
 
 # Times one hook run; records ns under hooks/CASE. Prints the exit status.
 hook_time() {
-	local case=$1 hook=$2 state=$3 out ns code
-	out=$("$TIMEIT" -i "$state" -- "$hook" --pin-root "$PINROOT" --state-dir "$STATE" 2>>"$WORK/hooks.err")
+	local case=$1 hook=$2 state=$3 pins=${4:-$PINROOT} statedir=${5:-$STATE} out ns code
+	out=$("$TIMEIT" -i "$state" -- "$hook" --pin-root "$pins" --state-dir "$statedir" 2>>"$WORK/hooks.err")
 	read -r ns code <<<"$out"
 	[[ $ns =~ ^[0-9]+$ ]] && record hooks "$case" "$ROUND" "$ns" ns
 	printf '%s\n' "${code:-1}"
@@ -39,14 +42,29 @@ bench_hooks() {
 		note hooks "skipped: tailtrace install not available (${TAILTRACE_WHY:-see install.log})"
 		return 0
 	fi
-	hooks_direct
+	local base=
+	if [[ -x $BASE_DIR/ocihook-prestart && -x $BASE_DIR/ocihook-poststop ]]; then
+		mkdir -p "$STATE-base"
+		if "$BENCH_BASELINE" install --pool 8 --pin-root "$PINROOT-base" --state-dir "$STATE-base" \
+			>"$WORK/install-base.log" 2>&1; then
+			base=1
+		else
+			note hooks "baseline hooks skipped: its install failed: $(tail -n 1 "$WORK/install-base.log")"
+		fi
+	fi
+	hooks_direct "$base"
+	if [[ -n $base ]]; then
+		"$BENCH_BASELINE" uninstall --pin-root "$PINROOT-base" >/dev/null 2>&1
+		[[ ! -e $PINROOT-base ]] || rm -rf "$PINROOT-base"
+	fi
 	hooks_podman
 	tt_uninstall
 }
 
-# prestart then poststop, HOOK_RUNS times, on one cgroup holding a sleeper.
+# prestart then poststop, HOOK_RUNS times, on one cgroup holding a sleeper;
+# with $1 set, the baseline's hooks too, in the same rounds, order rotated.
 hooks_direct() {
-	local dir bundle sleeper i id code bad=0
+	local with_base=$1 dir bundle sleeper i id code bad=0 build
 	dir=$(make_cgroup hook)
 	bundle=$WORK/bundle
 	mkdir -p "$bundle"
@@ -61,17 +79,27 @@ hooks_direct() {
 		id=tailtrace-bench-$TOKEN-$ROUND
 		hook_state "$id" creating "$sleeper" "$bundle" >"$WORK/state-pre.json"
 		hook_state "$id" stopped 0 "$bundle" >"$WORK/state-post.json"
-		code=$(hook_time prestart "$PRESTART" "$WORK/state-pre.json")
-		((code == 0)) || bad=$((bad + 1))
-		if ((ROUND == 1)); then
-			# A hook that fails open exits 0 even when it claimed nothing.
-			local claimed
-			claimed=$(tt status --output json 2>/dev/null | jq -r '.claimed // empty')
-			record hooks-check claimed-after-prestart 1 "${claimed:-?}" slots
-			[[ $claimed == 1 ]] || note hooks "after the first prestart, status says claimed=${claimed:-?} (expected 1): the hook may not have claimed"
-		fi
-		code=$(hook_time poststop "$POSTSTOP" "$WORK/state-post.json")
-		((code == 0)) || bad=$((bad + 1))
+		for build in $(rotate cur ${with_base:+base}); do
+			if [[ $build == base ]]; then
+				code=$(hook_time prestart-base "$BASE_DIR/ocihook-prestart" "$WORK/state-pre.json" "$PINROOT-base" "$STATE-base")
+			else
+				code=$(hook_time prestart "$PRESTART" "$WORK/state-pre.json")
+			fi
+			((code == 0)) || bad=$((bad + 1))
+			if ((ROUND == 1)) && [[ $build == cur ]]; then
+				# A hook that fails open exits 0 even when it claimed nothing.
+				local claimed
+				claimed=$(tt status --output json 2>/dev/null | jq -r '.claimed // empty')
+				record hooks-check claimed-after-prestart 1 "${claimed:-?}" slots
+				[[ $claimed == 1 ]] || note hooks "after the first prestart, status says claimed=${claimed:-?} (expected 1): the hook may not have claimed"
+			fi
+			if [[ $build == base ]]; then
+				code=$(hook_time poststop-base "$BASE_DIR/ocihook-poststop" "$WORK/state-post.json" "$PINROOT-base" "$STATE-base")
+			else
+				code=$(hook_time poststop "$POSTSTOP" "$WORK/state-post.json")
+			fi
+			((code == 0)) || bad=$((bad + 1))
+		done
 	done
 	((bad == 0)) || note hooks "$bad hook runs exited non-zero: $(tail -n 1 "$WORK/hooks.err")"
 	kill -KILL "$sleeper" 2>/dev/null

@@ -37,6 +37,25 @@ report_loop() {
 	echo
 }
 
+report_attribution() {
+	[[ -n $(awk -F'\t' '$1 == "attribution"' "$RAW") ]] || return 0
+	local label
+	echo "#### Per-program run time (kernel bpf_stats, ns per run, median of $ROUNDS rounds)"
+	echo
+	echo "Extra untimed runs with \`kernel.bpf_stats_enabled=1\` (which itself adds two clock reads"
+	echo "per run). A dispatcher's figure includes the recorder it tail-calls; *pread* reads"
+	echo "16 KiB blocks (a buffer payload at exit, as sysbench's sync reads)."
+	echo
+	echo "| case | tt_dispatch_enter | tt_dispatch_exit |"
+	echo "|---|---:|---:|"
+	for label in passive-getppid active-getppid active-pread passive-core-getppid active-core-getppid active-core-pread \
+		passive-base-getppid active-base-getppid active-base-pread; do
+		[[ -n $(values attribution "$label:tt_dispatch_enter") ]] || continue
+		echo "| $label | $(fmt "$(med attribution "$label:tt_dispatch_enter")") | $(fmt "$(med attribution "$label:tt_dispatch_exit")") |"
+	done
+	echo
+}
+
 report_fileio() {
 	local c s m us um
 	us=$(med fileio-sync untraced)
@@ -67,7 +86,8 @@ report_hooks() {
 	else
 		echo "| hook | p50 ms | p99 ms | runs |"
 		echo "|---|---:|---:|---:|"
-		for c in prestart poststop; do
+		for c in prestart poststop prestart-base poststop-base; do
+			[[ -n $(values hooks "$c") ]] || continue
 			echo "| $c | $(ms "$(values hooks "$c" | percentile 50)") | $(ms "$(values hooks "$c" | percentile 99)") | $(runs hooks "$c") |"
 		done
 		echo
@@ -255,6 +275,7 @@ report_all() {
 	echo "- tools: $(sysbench --version 2>/dev/null), $(strace -V 2>/dev/null | head -n 1), $(perf version 2>/dev/null)"
 	echo
 	report_loop
+	report_attribution
 	report_fileio
 	report_hooks
 	report_dump
@@ -294,6 +315,10 @@ not tests: nothing asserts a timing; the targets table only reports.
    - *strace*: `strace -f -qq -o /dev/null` (ptrace stops; N/100 calls).
    - *perf*: `perf trace -o /dev/null` (perf ring buffer; N/20 calls).
    Columns: ns per call, ratio to untraced, ns above the floor.
+   *Attribution*: after each installation's timed runs, untimed runs with
+   `kernel.bpf_stats_enabled=1` give the dispatcher programs' own run time
+   per event (a tail-called recorder counts in its dispatcher), for
+   getppid and for `pread` of 16 KiB blocks (`bench/loop.c N FILE`).
 2. **sysbench fileio**: `sysbench fileio --file-num=1 --file-total-size=1G
    --file-test-mode=seqrd --threads=1` on a private tmpfs, file prepared
    once. *sync*: one `pread` per 16 KiB block, so syscall cost shows;

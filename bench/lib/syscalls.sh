@@ -73,6 +73,7 @@ loop_measure_install() {
 		return 0
 	fi
 	for c in $(rotate "passive$suffix" "active$suffix"); do loop_measure loop "$c" "${cg[$c]}"; done
+	loop_attribution "$suffix"
 	if ((ROUND == 1)); then
 		# The active case must really record, or its figure means nothing.
 		local lines
@@ -82,6 +83,38 @@ loop_measure_install() {
 	fi
 	tt_uninstall
 	TAILTRACE=$saved
+}
+
+# The dispatcher programs' run time per event from the kernel's bpf_stats
+# (run_time_ns / run_cnt; a tail-called recorder counts in its dispatcher),
+# in untimed extra runs: getppid passive and active, and pread of 16 KiB
+# blocks active (a buffer payload at exit, as sysbench's sync reads).
+loop_attribution() {
+	local suffix=$1 label work was c
+	was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null) || { note attribution "no kernel.bpf_stats_enabled"; return 0; }
+	[[ -f $WORK/pread.dat ]] || head -c 1048576 /dev/urandom >"$WORK/pread.dat"
+	for c in "passive$suffix getppid" "active$suffix getppid" "active$suffix pread"; do
+		read -r label work <<<"$c"
+		local -A before=()
+		local name t n
+		while read -r name t n; do before[$name]="$t $n"; done < <(dispatcher_stats)
+		sysctl -qw kernel.bpf_stats_enabled=1
+		local -a args=("$((LOOP_N / 4))")
+		[[ $work == pread ]] && args+=("$WORK/pread.dat")
+		"$BENCH_DIR/in-cgroup" "${cg[$label]}" "$LOOP" "${args[@]}" >/dev/null 2>>"$WORK/loop.err"
+		sysctl -qw kernel.bpf_stats_enabled="$was"
+		while read -r name t n; do
+			local t0=0 n0=0
+			[[ -n ${before[$name]:-} ]] && read -r t0 n0 <<<"${before[$name]}"
+			((n > n0)) && record attribution "$label-$work:$name" "$ROUND" "$(awk -v t=$((t - t0)) -v n=$((n - n0)) 'BEGIN { printf "%.1f", t / n }')" ns/run
+		done < <(dispatcher_stats)
+	done
+}
+
+# "name run_time_ns run_cnt" of this installation's dispatcher programs.
+dispatcher_stats() {
+	bpftool prog show -j 2>/dev/null |
+		jq -r '.[] | select(.name == "tt_dispatch_enter" or .name == "tt_dispatch_exit") | "\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
 }
 
 bench_loop() {
