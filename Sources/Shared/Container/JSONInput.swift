@@ -5,7 +5,7 @@ import FoundationEssentials
 enum JSONInput {
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], input: String) throws -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data(bytes))
+            return try TreeJSONDecoder.decode(type, from: bytes)
         } catch let error as DecodingError {
             throw ContainerInputError(input: input, message: describe(error))
         }

@@ -130,10 +130,10 @@ public struct StateStore: Sendable {
         return try body()
     }
 
+    /// As JSONEncoder with `.sortedKeys` and `.withoutEscapingSlashes`
+    /// writes it (`TreeJSONEncoder`: cheaper to start in a hook).
     static func encode(_ record: ContainerRecord) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(record)) + [UInt8(ascii: "\n")]
+        try TreeJSONEncoder.encode(record) + [UInt8(ascii: "\n")]
     }
 }
 
