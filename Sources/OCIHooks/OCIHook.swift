@@ -92,7 +92,8 @@ public struct OCIHook {
         guard let pid = state.pid, pid > 0 else {
             throw ContainerInputError(input: "state", message: "no pid (is this a prestart or createRuntime hook?)")
         }
-        let recorder = try FlightRecorder(paths: paths)
+        var recorder = try FlightRecorder(paths: paths)
+        recorder.fault = HookFault.fromEnvironment()
         let config = try? OCIBundleConfig.load(bundle: state.bundle)
         var annotations = config?.annotations ?? [:]
         annotations.merge(state.annotations) { _, fromState in fromState }
@@ -139,7 +140,7 @@ public struct OCIHook {
     func poststop(_ state: OCIState, paths: TailtracePaths) throws {
         let id = try ContainerID.validate(state.id)
         guard let record = try paths.stateStore.load(id: id) else { return }
-        let recorder: FlightRecorder
+        var recorder: FlightRecorder
         do {
             recorder = try FlightRecorder(paths: paths)
         } catch {
@@ -147,6 +148,7 @@ public struct OCIHook {
             _ = try paths.stateStore.remove(id: id)
             throw error
         }
+        recorder.fault = HookFault.fromEnvironment()
         try recorder.unplug(record)
         // a stop is when disk space comes back: archives that failed before
         // (one stat when there are none)

@@ -12,6 +12,8 @@ public struct FlightRecorder {
     public let installation: Installation
     public var pool: Pool { Pool(installation) }
     public var retention = ArchiveRetention()
+    /// The step at which to kill this process (a test's fault injection, set by the hooks only).
+    public var fault: HookFault?
 
     public init(paths: TailtracePaths) throws {
         self.paths = paths
@@ -30,6 +32,7 @@ public struct FlightRecorder {
         try store.prepare()
         return try store.withLock {
             let claim = try pool.claim(key: record.key)
+            HookFault.afterClaim.reached(armed: fault)
             var saved = record
             saved.slot = claim.slot
             saved.generation = claim.generation
@@ -41,6 +44,7 @@ public struct FlightRecorder {
                 if !claim.adopted { try? pool.release(key: record.key) }
                 throw error
             }
+            HookFault.afterSave.reached(armed: fault)
             return (saved, claim)
         }
     }
@@ -96,43 +100,62 @@ public struct FlightRecorder {
     /// archive cannot be written (a full disk), nothing is lost: the slot is
     /// not freed, the record is saved `exited` with `archivePending` (why),
     /// and the ring is read live until a later try (`retryPendingArchives`)
-    /// succeeds; the error says so.
+    /// succeeds; the error says so. Each step is safe to repeat when an
+    /// earlier stop was killed part-way (`HookFault` names the steps).
     @discardableResult
     private func unplugHoldingLock(_ record: ContainerRecord) throws -> ArchiveEntry? {
         let store = paths.stateStore
         guard let record = try store.load(id: record.id) else { return nil }
-        // A pending archive's key is unplugged already; its slot is still its own.
-        let slot =
-            record.archivePending != nil
-            ? record.slot : try pool.unplug(key: record.key, expectedSlot: record.slot)
-        var ring: [UInt8] = []
-        var stopped = record
-        let owned = slot.map { pool.generation(of: $0) == record.generation } ?? false
-        if let slot, owned {
-            let snapshot = try RingSnapshot.capture(installation, slot: slot)
-            ring = snapshot.serialized()
-            // how the container's init ended, for `list`
-            stopped.exitStatus = snapshot.initExit(pid: record.pid)?.status
-        }
-        stopped.state = .exited
-        stopped.stoppedAt = record.stoppedAt ?? RFC3339Time.now()
-        stopped.clockOffsetNs = RFC3339Time.monotonicOffsetNs()
-        stopped.archivePending = nil
+        let fromKey = try pool.unplug(key: record.key, expectedSlot: record.slot)
+        HookFault.afterUnplug.reached(armed: fault)
+        let slot = try fromKey ?? heldSlot(of: record)
+        // Its key unplugged before (a pending archive, or a stop killed
+        // after that): its archive may be written already.
+        let archived = fromKey == nil ? try paths.archive.entry(archiving: record) : nil
         let entry: ArchiveEntry
-        do {
-            entry = try paths.archive.store(stopped, ring: ring)
-        } catch {
-            // Saved as pending either way: never left "running" with a slot
-            // that someone else may get (without its ring it holds no slot).
-            stopped.archivePending = "\(error)"
-            try store.save(stopped)
-            try store.markPendingArchives(true)
-            throw ArchivePendingError(record: stopped, reason: error)
+        if let archived {
+            entry = archived
+        } else {
+            var ring: [UInt8] = []
+            var stopped = record
+            if let slot, pool.generation(of: slot) == record.generation {
+                let snapshot = try RingSnapshot.capture(installation, slot: slot)
+                ring = snapshot.serialized()
+                // how the container's init ended, for `list`
+                stopped.exitStatus = snapshot.initExit(pid: record.pid)?.status
+            }
+            stopped.state = .exited
+            stopped.stoppedAt = record.stoppedAt ?? RFC3339Time.now()
+            stopped.clockOffsetNs = RFC3339Time.monotonicOffsetNs()
+            stopped.archivePending = nil
+            do {
+                entry = try paths.archive.store(stopped, ring: ring)
+            } catch {
+                // Saved as pending either way: never left "running" with a slot
+                // that someone else may get (without its ring it holds no slot).
+                stopped.archivePending = "\(error)"
+                try store.save(stopped)
+                try store.markPendingArchives(true)
+                throw ArchivePendingError(record: stopped, reason: error)
+            }
         }
-        if let slot, record.archivePending == nil || owned { try pool.free(slot: slot) }
+        HookFault.afterArchive.reached(armed: fault)
+        if let slot { try pool.free(slot: slot) }
+        HookFault.afterFree.reached(armed: fault)
         _ = try store.remove(id: record.id)
         _ = try? paths.archive.applyRetention(retention)
         return entry
+    }
+
+    /// The slot of a record whose key has none any more (its archive is
+    /// pending, or a stop was killed after unplugging it) while it still
+    /// holds the record's ring: its generation is the record's (`free`
+    /// changes it, so it was not freed since the claim) and no key has it.
+    private func heldSlot(of record: ContainerRecord) throws -> Int? {
+        guard record.slot >= 0, pool.generation(of: record.slot) == record.generation,
+            try !pool.claimedKeys().contains(where: { $0.slot == record.slot })
+        else { return nil }
+        return record.slot
     }
 
     /// `Locked.retryPendingArchives`, taking the state lock.
