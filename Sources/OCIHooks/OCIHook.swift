@@ -69,8 +69,8 @@ public struct OCIHook {
                 try poststop(state, paths: paths)
             }
             return 0
-        } catch let pending as ArchivePendingError {
-            log.write("\(pending)", program: program)  // traced all the same: nothing to say "untraced" about
+        } catch let said where said is ArchivePendingError || said is TraceLostError {
+            log.write("\(said)", program: program)  // traced all the same: nothing to say "untraced" about
             return 0
         } catch {
             let id = ContainerID.isValid(state.id) ? state.id : "(invalid id)"
@@ -144,9 +144,10 @@ public struct OCIHook {
         do {
             recorder = try FlightRecorder(paths: paths)
         } catch {
-            // Uninstalled meanwhile: nothing to unplug; drop the stale record.
-            _ = try paths.stateStore.remove(id: id)
-            throw error
+            // Uninstalled meanwhile, or a reboot emptied bpffs: nothing to
+            // unplug, and its ring is gone.
+            try FlightRecorder.archiveWithoutRing(id: id, paths: paths)
+            throw TraceLostError(name: record.name, reason: error)
         }
         recorder.fault = HookFault.fromEnvironment()
         try recorder.unplug(record)

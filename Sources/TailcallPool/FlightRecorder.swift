@@ -117,17 +117,13 @@ public struct FlightRecorder {
             entry = archived
         } else {
             var ring: [UInt8] = []
-            var stopped = record
+            var stopped = Self.stopped(record)
             if let slot, pool.generation(of: slot) == record.generation {
                 let snapshot = try RingSnapshot.capture(installation, slot: slot)
                 ring = snapshot.serialized()
                 // how the container's init ended, for `list`
                 stopped.exitStatus = snapshot.initExit(pid: record.pid)?.status
             }
-            stopped.state = .exited
-            stopped.stoppedAt = record.stoppedAt ?? RFC3339Time.now()
-            stopped.clockOffsetNs = RFC3339Time.monotonicOffsetNs()
-            stopped.archivePending = nil
             do {
                 entry = try paths.archive.store(stopped, ring: ring)
             } catch {
@@ -147,6 +143,31 @@ public struct FlightRecorder {
         return entry
     }
 
+    /// `record` as archived when it stops.
+    static func stopped(_ record: ContainerRecord) -> ContainerRecord {
+        var stopped = record
+        stopped.state = .exited
+        stopped.stoppedAt = record.stoppedAt ?? RFC3339Time.now()
+        stopped.clockOffsetNs = RFC3339Time.monotonicOffsetNs()
+        stopped.archivePending = nil
+        return stopped
+    }
+
+    /// Archives the record of `id` without a ring when its installation is
+    /// gone (uninstalled, or a reboot emptied bpffs: the ring went with the
+    /// pins), so `list` still shows the container stopped and `dump` says
+    /// no trace is kept. Nil when there was no record.
+    @discardableResult
+    public static func archiveWithoutRing(id: String, paths: TailtracePaths) throws -> ArchiveEntry? {
+        let store = paths.stateStore
+        return try store.withLock {
+            guard let record = try store.load(id: id) else { return nil }
+            let entry = try paths.archive.entry(archiving: record) ?? paths.archive.store(stopped(record), ring: [UInt8]())
+            _ = try store.remove(id: id)
+            return entry
+        }
+    }
+
     /// The slot of a record whose key has none any more (its archive is
     /// pending, or a stop was killed after unplugging it) while it still
     /// holds the record's ring: its generation is the record's (`free`
@@ -163,6 +184,18 @@ public struct FlightRecorder {
     public func retryPendingArchives() throws -> (archived: [ContainerRecord], problems: [String]) {
         try withStateLock { try $0.retryPendingArchives() }
     }
+}
+
+/// A container stopped after its installation went: its record is
+/// archived, its trace is lost.
+public struct TraceLostError: Error, CustomStringConvertible {
+    public let name: String
+    public let reason: any Error
+    public init(name: String, reason: any Error) {
+        self.name = name
+        self.reason = reason
+    }
+    public var description: String { "\(name): its trace is lost (\(reason)); its record is archived without it" }
 }
 
 /// A stopped container's trace could not be archived; it is kept in its

@@ -199,14 +199,15 @@ final class FaultTests: InstallationTestCase {
 
     /// e. The pins removed under running containers (what a reboot does to
     /// bpffs): hooks fail open, `list` shows the running record untraced and
-    /// the archive still dumps; `install` again works, the old record is not
+    /// the archive still dumps, a container stopping meanwhile is archived
+    /// without its (lost) ring; `install` again works, the old record is not
     /// taken for one of the new slots, and reconcile archives it.
     func testPinsRemovedUnderRunningContainers() throws {
         try t.install("--pool", "2")
         let stopped = try t.startContainer("stopped", exitCode: 7)
         let left = try t.startContainer("left", exitCode: 8)
-        XCTAssertEqual(try t.hook(.prestart, stopped).status, 0)
-        XCTAssertEqual(try t.hook(.prestart, left).status, 0)
+        let meanwhile = try t.startContainer("meanwhile", exitCode: 10)
+        for c in [stopped, left, meanwhile] { XCTAssertEqual(try t.hook(.prestart, c).status, 0) }
         try t.stop(stopped)
         XCTAssertEqual(try t.hook(.poststop, stopped).status, 0)
 
@@ -216,15 +217,25 @@ final class FaultTests: InstallationTestCase {
         XCTAssertEqual(pre.status, 0, "fails open")
         XCTAssertTrue(pre.stderr.contains("not installed there"), pre.stderr)
         XCTAssertTrue(pre.stderr.contains("container left untraced"), pre.stderr)
+        try t.stop(meanwhile)
+        let gone = try t.hook(.poststop, meanwhile)
+        XCTAssertEqual(gone.status, 0)
+        XCTAssertEqual(gone.stderr.split(separator: "\n").count, 1, gone.stderr)
+        XCTAssertTrue(gone.stderr.contains("its trace is lost"), gone.stderr)
+        XCTAssertFalse(gone.stderr.contains("untraced"), "it was traced: \(gone.stderr)")
+        let lostRecord = try XCTUnwrap(try t.records(of: meanwhile.id).first, "archived without its ring")
+        XCTAssertEqual(lostRecord["state"] as? String, "exited")
+        XCTAssertNotNil(lostRecord["archive"] as? String)
+        XCTAssertTrue(try t.tailtrace(["dump", meanwhile.id], check: false).stderr.contains("no trace is kept"))
         var states = try t.listJSON().map { "\($0["id"] ?? "?") \($0["state"] ?? "?")" }.sorted()
-        XCTAssertEqual(states, ["\(left.id) untraced", "\(stopped.id) exited"].sorted())
+        XCTAssertEqual(states, ["\(left.id) untraced", "\(stopped.id) exited", "\(meanwhile.id) exited"].sorted())
         XCTAssertEqual(try t.records(of: stopped.id).first?["exit_code"] as? Int, 7)
         XCTAssertEqual(try t.tracePIDs(stopped.id), [Int(stopped.pid)], "the archive still dumps")
 
         try t.install("--pool", "2")
         states = try t.listJSON().map { "\($0["id"] ?? "?") \($0["state"] ?? "?")" }.sorted()
         XCTAssertEqual(
-            states, ["\(left.id) untraced", "\(stopped.id) exited"].sorted(),
+            states, ["\(left.id) untraced", "\(stopped.id) exited", "\(meanwhile.id) exited"].sorted(),
             "the old record names a slot of the new installation, but not its generation")
         let dump = try t.tailtrace(["dump", left.id], check: false)
         XCTAssertEqual(dump.status, 1)
