@@ -248,7 +248,8 @@ public struct RingDecoder {
             // The recorder captures at most TT_MAX_CAPTURE bytes per payload.
             let room = max(0, Int(TT_MAX_CAPTURE) - current!.bytes.count)
             if first {
-                let data = UnsafeRawBufferPointer(start: p + FirstLayoutPayload.dataOffset, count: FirstLayoutPayload.data)
+                let data = UnsafeRawBufferPointer(
+                    start: p + FirstLayoutPayload.dataOffset, count: FirstLayoutPayload.data)
                 current!.bytes.append(contentsOf: data.prefix(min(n, room)))
             } else {
                 withUnsafeBytes(of: c.data) { current!.bytes.append(contentsOf: $0.prefix(min(n, room))) }

@@ -162,7 +162,8 @@ public struct FlightRecorder {
         let store = paths.stateStore
         return try store.withLock {
             guard let record = try store.load(id: id) else { return nil }
-            let entry = try paths.archive.entry(archiving: record) ?? paths.archive.store(stopped(record), ring: [UInt8]())
+            let entry =
+                try paths.archive.entry(archiving: record) ?? paths.archive.store(stopped(record), ring: [UInt8]())
             _ = try store.remove(id: id)
             return entry
         }

@@ -29,7 +29,9 @@ final class RingDecoderTests: XCTestCase {
             }
         }
 
-        func header(gen: UInt32, kind: tt_kind, cpu: Int, pos: UInt64, ts: UInt64, tid: UInt32, nr: UInt32, flags: Int32 = 0)
+        func header(
+            gen: UInt32, kind: tt_kind, cpu: Int, pos: UInt64, ts: UInt64, tid: UInt32, nr: UInt32, flags: Int32 = 0
+        )
             -> tt_header
         {
             var h = tt_header()
@@ -48,7 +50,8 @@ final class RingDecoderTests: XCTestCase {
         /// An enter (with payloads) or exit record at the CPU's head.
         mutating func event(
             gen: UInt32, cpu: Int, ts: UInt64, tid: UInt32, nr: UInt32, exit: Bool = false, ret: Int64 = 0,
-            args: [UInt64] = [1, 2, 3, 4, 5, 6], payload: (arg: UInt8, bytes: [UInt8], flags: Int32, kind: tt_payload_kind)? = nil
+            args: [UInt64] = [1, 2, 3, 4, 5, 6],
+            payload: (arg: UInt8, bytes: [UInt8], flags: Int32, kind: tt_payload_kind)? = nil
         ) {
             let pos = heads[cpu]
             let dataPerCell = Int(TT_PAYLOAD_DATA)
@@ -63,7 +66,9 @@ final class RingDecoderTests: XCTestCase {
                 var e = tt_enter()
                 e.h = header(gen: gen, kind: TT_KIND_ENTER, cpu: cpu, pos: pos, ts: ts, tid: tid, nr: nr)
                 withUnsafeMutableBytes(of: &e.args) { raw in
-                    for (i, a) in args.prefix(6).enumerated() { raw.storeBytes(of: a, toByteOffset: i * 8, as: UInt64.self) }
+                    for (i, a) in args.prefix(6).enumerated() {
+                        raw.storeBytes(of: a, toByteOffset: i * 8, as: UInt64.self)
+                    }
                 }
                 withUnsafeMutableBytes(of: &e.comm) { raw in
                     for (i, b) in "work".utf8.enumerated() { raw[i] = b }
@@ -75,7 +80,9 @@ final class RingDecoderTests: XCTestCase {
                 for part in 0..<parts {
                     var p = tt_payload()
                     let p0 = pos + 1 + UInt64(part)
-                    p.h = header(gen: gen, kind: TT_KIND_PAYLOAD, cpu: cpu, pos: p0, ts: ts, tid: tid, nr: nr, flags: payload.flags)
+                    p.h = header(
+                        gen: gen, kind: TT_KIND_PAYLOAD, cpu: cpu, pos: p0, ts: ts, tid: tid, nr: nr,
+                        flags: payload.flags)
                     let chunk = payload.bytes.dropFirst(part * dataPerCell).prefix(dataPerCell)
                     p.h.len = UInt16(chunk.count)
                     p.arg = payload.arg
@@ -145,7 +152,9 @@ final class RingDecoderTests: XCTestCase {
             let parts = (bytes.count + 79) / 80
             for part in 0..<parts {
                 var cell = [UInt8](repeating: 0, count: Int(TT_CELL_SIZE))
-                var h = ring.header(gen: gen, kind: TT_KIND_PAYLOAD, cpu: 0, pos: pos + UInt64(part), ts: ts, tid: 3, nr: 257, flags: flags)
+                var h = ring.header(
+                    gen: gen, kind: TT_KIND_PAYLOAD, cpu: 0, pos: pos + UInt64(part), ts: ts, tid: 3, nr: 257,
+                    flags: flags)
                 let chunk = Array(bytes.dropFirst(part * 80).prefix(80))
                 h.len = UInt16(chunk.count)
                 withUnsafeBytes(of: h) { cell.replaceSubrange(0..<40, with: $0) }
@@ -294,7 +303,9 @@ final class RingDecoderTests: XCTestCase {
             }
         }
         // Bad geometry is refused, not trusted.
-        XCTAssertTrue(RingDecoder(generation: 1, cellsPerCPU: 3, ncpus: 1).decode(cells: [], low: [0], high: [9]).0.isEmpty)
-        XCTAssertTrue(RingDecoder(generation: 1, cellsPerCPU: 64, ncpus: 2).decode(cells: [1, 2], low: [0], high: [9]).0.isEmpty)
+        XCTAssertTrue(
+            RingDecoder(generation: 1, cellsPerCPU: 3, ncpus: 1).decode(cells: [], low: [0], high: [9]).0.isEmpty)
+        XCTAssertTrue(
+            RingDecoder(generation: 1, cellsPerCPU: 64, ncpus: 2).decode(cells: [1, 2], low: [0], high: [9]).0.isEmpty)
     }
 }

@@ -5,8 +5,9 @@ import XCTest
 
 /// Issue 13's fault d: two `tailtrace reconcile` loops and a `reconcile
 /// --watch` run while 64 hook-driven containers start and stop on a pool of
-/// 16, up to 24 at once (so the pool runs dry and loads more), every eighth
-/// without its poststop (a runtime killed before it: reconcile archives it).
+/// 16, in waves of 24 plugged in at once (the pool runs dry and loads more)
+/// and then stopped at once, every eighth without its poststop (a runtime
+/// killed before it: reconcile archives it).
 final class ConcurrentReconcileTests: InstallationTestCase {
     let count = 64
     let concurrency = 24
@@ -20,8 +21,9 @@ final class ConcurrentReconcileTests: InstallationTestCase {
         let watchLog = t.tempDir + "/watch.log"
         FileManager.default.createFile(atPath: watchLog, contents: nil)
         let watch = Process()
-        watch.executableURL = URL(fileURLWithPath: TestSystem.product("tailtrace"))
-        watch.arguments = ["reconcile", "--watch", "--interval", "1"]
+        // line-buffered: SIGTERM ends it without flushing stdio
+        watch.executableURL = URL(fileURLWithPath: "/usr/bin/stdbuf")
+        watch.arguments = ["-oL", TestSystem.product("tailtrace"), "reconcile", "--watch", "--interval", "1"]
         watch.environment = t.environment
         watch.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: watchLog))
         watch.standardError = watch.standardOutput
@@ -36,50 +38,66 @@ final class ConcurrentReconcileTests: InstallationTestCase {
         // Read-only from the threads: the hooks and the CLI run as processes.
         nonisolated(unsafe) let t = self.t!
         nonisolated(unsafe) let all = containers
-        let race = Race(count: count)
+        let race = Race()
         let loops = DispatchGroup()
         for _ in 0..<2 {
             loops.enter()
             Thread {
                 defer { loops.leave() }
                 while !race.workersDone {
-                    guard let r = try? t.tailtrace(["reconcile"], check: false) else { return race.fail("reconcile: no run") }
+                    guard let r = try? t.tailtrace(["reconcile"], check: false) else {
+                        return race.fail("reconcile: no run")
+                    }
                     if r.status != 0 || !r.stderr.isEmpty { race.fail("reconcile exited \(r.status): \(r.stderr)") }
                     race.countReconcile()
                 }
             }.start()
         }
-        let workers = DispatchGroup()
-        for _ in 0..<concurrency {
-            workers.enter()
-            Thread {
-                defer { workers.leave() }
-                while let i = race.nextContainer() {
-                    let c = all[i]
-                    do {
-                        let pre = try t.hook(.prestart, c)
-                        if pre.status != 0 || !pre.stderr.isEmpty { race.fail("c\(i) prestart \(pre.status): \(pre.stderr)") }
-                        usleep(UInt32.random(in: 0...50_000))
-                        try t.stop(c)
-                        if i % 8 == 7 { continue }  // the runtime died: no poststop
-                        let post = try t.hook(.poststop, c)
-                        if post.status != 0 || !post.stderr.isEmpty { race.fail("c\(i) poststop \(post.status): \(post.stderr)") }
-                    } catch {
-                        race.fail("c\(i): \(error)")
-                    }
-                }
-            }.start()
+        // Waves of `concurrency`: all of a wave plugged in at once (more
+        // than the pool holds), then all stopped at once.
+        func inParallel(_ indices: Range<Int>, _ body: @escaping @Sendable (Int, HookDrivenContainer) throws -> Void) {
+            let wave = DispatchGroup()
+            for i in indices {
+                wave.enter()
+                Thread {
+                    defer { wave.leave() }
+                    do { try body(i, all[i]) } catch { race.fail("c\(i): \(error)") }
+                }.start()
+            }
+            wave.wait()
         }
-        workers.wait()
+        var peaks: [Int] = []
+        var loadedAtPeaks: [Int] = []
+        for first in stride(from: 0, to: count, by: concurrency) {
+            let wave = first..<min(first + concurrency, count)
+            inParallel(wave) { i, c in
+                let pre = try t.hook(.prestart, c)
+                if pre.status != 0 || !pre.stderr.isEmpty { race.fail("c\(i) prestart \(pre.status): \(pre.stderr)") }
+            }
+            let peak = try t.statusJSON()
+            peaks.append(peak["claimed"] as? Int ?? -1)
+            loadedAtPeaks.append(peak["loaded"] as? Int ?? -1)
+            inParallel(wave) { i, c in
+                usleep(UInt32.random(in: 0...200_000))
+                try t.stop(c)
+                if i % 8 == 7 { return }  // the runtime died: no poststop
+                let post = try t.hook(.poststop, c)
+                if post.status != 0 || !post.stderr.isEmpty {
+                    race.fail("c\(i) poststop \(post.status): \(post.stderr)")
+                }
+            }
+        }
         race.workersDone = true
         loops.wait()
         sleep(1)  // at least one more pass of --watch
         kill(watch.processIdentifier, SIGTERM)
         watch.waitUntilExit()
         let (failures, reconciles) = (race.failures, race.reconciles)
+        XCTAssertEqual(peaks, [24, 24, 16], "every container of a wave plugged in at once, beyond the pool")
         XCTAssertEqual(failures, [])
         XCTAssertGreaterThan(reconciles, 2, "the reconcile loops ran while containers came and went")
         let watched = (try? String(contentsOfFile: watchLog, encoding: .utf8)) ?? ""
+        XCTAssertFalse(watched.isEmpty, "reconcile --watch ran its passes")
         XCTAssertFalse(watched.contains("could not"), watched)
 
         let final = try t.tailtrace("reconcile")
@@ -94,11 +112,13 @@ final class ConcurrentReconcileTests: InstallationTestCase {
             XCTAssertEqual(try t.tracePIDs(c.id), [Int(c.pid)], "c\(i): its trace is its own")
         }
         XCTAssertEqual(byID.keys.filter { $0.hasPrefix("pool-") }, [], "every claim had its record")
-        let log = (try? String(contentsOfFile: t.tempDir + "/state/hooks.log", encoding: .utf8)) ?? ""
-        let loads = log.split(separator: "\n").filter { $0.contains("the pool was empty") }.count
+        // modules loaded beyond the pool: by a prestart on an empty pool, or
+        // by a reconcile's refill racing the wave
         print(
-            "\(count) containers, \(concurrency) at once on a pool of 16: \(reconciles) reconcile runs, "
-                + "\(loads) recorders loaded on an empty pool, \(watched.split(separator: "\n").count) lines from --watch")
+            "\(count) containers in waves of \(concurrency) on a pool of 16: claimed at the peaks \(peaks), "
+                + "loaded \(loadedAtPeaks); \(reconciles) reconcile runs, "
+                + "\(watched.split(separator: "\n").count) lines from --watch")
+        XCTAssertEqual(try t.statusJSON()["loaded"] as? Int, 16, "reconcile shrank the pool back")
         try t.checkNothingLeaked(probe: "probe")
     }
 }
@@ -106,13 +126,9 @@ final class ConcurrentReconcileTests: InstallationTestCase {
 /// What the threads of the race share, behind one lock.
 private final class Race: @unchecked Sendable {
     private let lock = NSLock()
-    private let count: Int
-    private var next = 0
     private var done = false
     private var runs = 0
     private var problems: [String] = []
-
-    init(count: Int) { self.count = count }
 
     var workersDone: Bool {
         get { lock.withLock { done } }
@@ -123,13 +139,4 @@ private final class Race: @unchecked Sendable {
 
     func fail(_ message: String) { lock.withLock { problems.append(message) } }
     func countReconcile() { lock.withLock { runs += 1 } }
-
-    /// The index of the next container to start, nil once all have been.
-    func nextContainer() -> Int? {
-        lock.withLock {
-            guard next < count else { return nil }
-            next += 1
-            return next - 1
-        }
-    }
 }

@@ -332,7 +332,9 @@ final class FaultTests: InstallationTestCase {
         try t.tailtrace("reconcile")
         let records = try t.records(of: zombieID)
         XCTAssertTrue(records.allSatisfy { $0["state"] as? String == "exited" }, "\(records)")
-        print("zombie init: prestart said \(zpre.stderr.isEmpty ? "nothing (traced)" : zpre.stderr), \(records.count) archive(s)")
+        print(
+            "zombie init: prestart said \(zpre.stderr.isEmpty ? "nothing (traced)" : zpre.stderr), \(records.count) archive(s)"
+        )
         try t.checkNothingLeaked(probe: "probe")
     }
 }

@@ -49,7 +49,8 @@ final class HookDrivenContainer {
     }
 
     enum OCIHook: String {
-        case prestart = "ocihook-prestart", poststop = "ocihook-poststop"
+        case prestart = "ocihook-prestart"
+        case poststop = "ocihook-poststop"
     }
 }
 
@@ -71,7 +72,8 @@ extension TestInstallation {
         p.arguments = ["-c", "echo $$ > '\(procs)' && read line < '\(fifo)'; exit \(exitCode)"]
         try p.run()
         let container = HookDrivenContainer(
-            id: Self.randomContainerID(), cgroup: cgroup, cgroupID: UInt64(info.st_ino), process: p, fifo: fifo, bundle: dir, exitCode: exitCode)
+            id: Self.randomContainerID(), cgroup: cgroup, cgroupID: UInt64(info.st_ino), process: p, fifo: fifo,
+            bundle: dir, exitCode: exitCode)
         try waitForProcess(p.processIdentifier, inCgroup: cgroup)
         return container
     }
@@ -132,16 +134,6 @@ extension TestInstallation {
         }
         throw TestFailure("rmdir \(dir): errno \(errno)")
     }
-
-    func statusJSON() throws -> [String: Any] {
-        let out = try tailtrace("status", "--output", "json").stdout
-        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
-    }
-
-    func listJSON() throws -> [[String: Any]] {
-        let out = try tailtrace("list", "--output", "json").stdout
-        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]])
-    }
 }
 
 /// What every fault test ends with, measured.
@@ -180,7 +172,9 @@ extension TestInstallation {
             let r = try hook(.prestart, p)
             XCTAssertEqual(r.status, 0, r.stderr, file: file, line: line)
         }
-        let claimedSlots = try listJSON().filter { $0["state"] as? String == "running" }.compactMap { $0["slot"] as? Int }
+        let claimedSlots = try listJSON().filter { $0["state"] as? String == "running" }.compactMap {
+            $0["slot"] as? Int
+        }
         XCTAssertEqual(claimedSlots.count, loaded, "every probe running in a slot", file: file, line: line)
         XCTAssertEqual(Set(claimedSlots).count, loaded, "a slot given twice: \(claimedSlots)", file: file, line: line)
         let full = try statusJSON()

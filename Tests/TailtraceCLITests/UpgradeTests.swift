@@ -26,12 +26,15 @@ final class UpgradeTests: InstallationTestCase {
     /// first layout decoded); the old running record is not running.
     func checkOldRecords(file: StaticString = #filePath, line: UInt = #line) throws {
         let states = Dictionary(
-            uniqueKeysWithValues: try t.listJSON().map { ($0["name"] as? String ?? "?", $0["state"] as? String ?? "?") })
+            uniqueKeysWithValues: try t.listJSON().map { ($0["name"] as? String ?? "?", $0["state"] as? String ?? "?") }
+        )
         XCTAssertEqual(states, ["archived": "exited", "running": "untraced"], file: file, line: line)
         let events = try t.dumpJSON("archived")
         let calls = events.compactMap { $0["syscall"] as? String }
         let start = try XCTUnwrap(
-            events.firstIndex { ($0["args"] as? [String: Any])?["filename"] as? String == "/nonexistent-archived/file" },
+            events.firstIndex {
+                ($0["args"] as? [String: Any])?["filename"] as? String == "/nonexistent-archived/file"
+            },
             "\(events.count) events from the old archive, no failing openat", file: file, line: line)
         XCTAssertEqual(
             Array(calls[start...]),
@@ -76,7 +79,8 @@ final class UpgradeTests: InstallationTestCase {
         XCTAssertTrue(install.stderr.contains("installed by another tailtrace version"), install.stderr)
         XCTAssertTrue(install.stderr.contains("uninstall and install again"), install.stderr)
         XCTAssertTrue(install.stderr.contains("keeps the state dir and the archives"), install.stderr)
-        XCTAssertTrue(try previous("status").stdout.contains("recorders: 2 loaded"), "the old installation is untouched")
+        XCTAssertTrue(
+            try previous("status").stdout.contains("recorders: 2 loaded"), "the old installation is untouched")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: archive).sorted(), archivedBefore)
         XCTAssertEqual(
             try FileManager.default.contentsOfDirectory(atPath: t.tempDir + "/state").sorted(), stateBefore)
