@@ -50,7 +50,10 @@ final class UpgradeTests: InstallationTestCase {
         XCTAssertTrue(lost.stderr.contains("running is not traced any more"), lost.stderr, file: file, line: line)
     }
 
-    func testPreviousReleasesInstallationIsReplacedAndItsArchivesRead() throws {
+    /// With the previous release's CLI: install, one container recorded and
+    /// archived, one left running (its record in the state dir); then this
+    /// version's `install` refuses, says how, and changes nothing.
+    func installAndRecordWithThePreviousRelease() throws {
         let old = try previousTailtrace()
         func previous(_ args: String...) throws -> CommandResult {
             let r = try TestSystem.run(old, args, environment: t.environment)
@@ -72,7 +75,6 @@ final class UpgradeTests: InstallationTestCase {
         XCTAssertEqual(archivedBefore.count, 1, "\(archivedBefore)")
         let stateBefore = try FileManager.default.contentsOfDirectory(atPath: t.tempDir + "/state").sorted()
 
-        // install refuses, says how, and leaves everything as it was
         let install = try t.tailtrace(["install", "--pool", "2"], check: false)
         XCTAssertEqual(install.status, 1)
         XCTAssertEqual(install.stderr.split(separator: "\n").count, 1, install.stderr)
@@ -86,23 +88,40 @@ final class UpgradeTests: InstallationTestCase {
             try FileManager.default.contentsOfDirectory(atPath: t.tempDir + "/state").sorted(), stateBefore)
         // list and dump still read what was recorded, before the old pins are replaced
         try checkOldRecords()
+    }
 
-        // tailtrace node replaces it (hooks mode: no auto-claim on this host)
+    /// After the replacement: the old records read as before, reconcile
+    /// archives the old running record (its ring went with the old pins),
+    /// and the new installation leaks nothing.
+    func checkReplaced() throws {
+        XCTAssertEqual(try t.statusJSON()["loaded"] as? Int, 2)
+        try checkOldRecords()
+        let reconcile = try t.tailtrace("reconcile").stdout
+        XCTAssertTrue(reconcile.contains("running is gone"), reconcile)
+        let after = try t.listJSON()
+        XCTAssertEqual(after.compactMap { $0["state"] as? String }, ["exited", "exited"], "\(after)")
+        try t.checkNothingLeaked(probe: "probe")
+    }
+
+    /// `tailtrace node` (the DaemonSet's restart after an upgrade) replaces it.
+    func testNodeReplacesThePreviousReleasesInstallation() throws {
+        try installAndRecordWithThePreviousRelease()
+        // hooks mode: no auto-claim of this host's other containers
         let node = try t.tailtrace(
             "node", "--once", "--pool", "2", "--runtime", "cri-o", "--host-root", t.tempDir + "/host",
             "--hook-path", "/opt/tailtrace-test/libexec")
         XCTAssertTrue(node.stdout.contains("installed by another tailtrace version; replacing it"), node.stdout)
         XCTAssertTrue(node.stdout.contains("installed at \(t.pinRoot)"), node.stdout)
-        XCTAssertEqual(try t.statusJSON()["loaded"] as? Int, 2)
+        try checkReplaced()
+    }
 
+    /// What `install`'s refusal says to do: uninstall, install again.
+    func testUninstallAndInstallAgainAsTheRefusalSays() throws {
+        try installAndRecordWithThePreviousRelease()
+        let uninstall = try t.tailtrace("uninstall")
+        XCTAssertTrue(uninstall.stdout.contains("uninstalled \(t.pinRoot)"), uninstall.stdout)
         try checkOldRecords()
-
-        // reconcile archives the old running record (its ring went with the old pins)
-        let reconcile = try t.tailtrace("reconcile").stdout
-        XCTAssertTrue(reconcile.contains("running is gone"), reconcile)
-        let after = try t.listJSON()
-        XCTAssertEqual(after.compactMap { $0["state"] as? String }, ["exited", "exited"], "\(after)")
-        XCTAssertEqual(try t.statusJSON()["claimed"] as? Int, 0)
-        try t.checkNothingLeaked(probe: "probe")
+        try t.install("--pool", "2")
+        try checkReplaced()
     }
 }
