@@ -91,7 +91,9 @@ public struct FlightRecorder {
                     problems.append("\(record.name): archive still pending: \(error)")
                 }
             }
-            if !pending.isEmpty && archived.count == pending.count { try store.markPendingArchives(false) }
+            // also when none is left: a process killed after archiving the
+            // last one, before clearing the marker, left it behind
+            if archived.count == pending.count { try store.markPendingArchives(false) }
             return (archived, problems)
         }
     }
