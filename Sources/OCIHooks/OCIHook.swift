@@ -69,8 +69,8 @@ public struct OCIHook {
                 try poststop(state, paths: paths)
             }
             return 0
-        } catch let pending as ArchivePendingError {
-            log.write("\(pending)", program: program)  // traced all the same: nothing to say "untraced" about
+        } catch let said where said is ArchivePendingError || said is TraceLostError {
+            log.write("\(said)", program: program)  // traced all the same: nothing to say "untraced" about
             return 0
         } catch {
             let id = ContainerID.isValid(state.id) ? state.id : "(invalid id)"
@@ -92,7 +92,8 @@ public struct OCIHook {
         guard let pid = state.pid, pid > 0 else {
             throw ContainerInputError(input: "state", message: "no pid (is this a prestart or createRuntime hook?)")
         }
-        let recorder = try FlightRecorder(paths: paths)
+        var recorder = try FlightRecorder(paths: paths)
+        recorder.fault = HookFault.fromEnvironment()
         let config = try? OCIBundleConfig.load(bundle: state.bundle)
         var annotations = config?.annotations ?? [:]
         annotations.merge(state.annotations) { _, fromState in fromState }
@@ -139,14 +140,16 @@ public struct OCIHook {
     func poststop(_ state: OCIState, paths: TailtracePaths) throws {
         let id = try ContainerID.validate(state.id)
         guard let record = try paths.stateStore.load(id: id) else { return }
-        let recorder: FlightRecorder
+        var recorder: FlightRecorder
         do {
             recorder = try FlightRecorder(paths: paths)
         } catch {
-            // Uninstalled meanwhile: nothing to unplug; drop the stale record.
-            _ = try paths.stateStore.remove(id: id)
-            throw error
+            // Uninstalled meanwhile, or a reboot emptied bpffs: nothing to
+            // unplug, and its ring is gone.
+            try FlightRecorder.archiveWithoutRing(id: id, paths: paths)
+            throw TraceLostError(name: record.name, reason: error)
         }
+        recorder.fault = HookFault.fromEnvironment()
         try recorder.unplug(record)
         // a stop is when disk space comes back: archives that failed before
         // (one stat when there are none)

@@ -201,6 +201,17 @@ public struct RingDecoder {
         }
     }
 
+    /// The payload cell of the first layout (install magic `ttr2`, kept in
+    /// archives as `ring.bin`): after the header `arg`, `part`, a 16-bit
+    /// `parts` where `kind` is now (so 0 there: fewer than 256 parts),
+    /// `total`, then 80 data bytes; no `size`; flag 0x8 marked a string
+    /// (it means "read again at exit" now).
+    enum FirstLayoutPayload {
+        static let dataOffset = MemoryLayout<tt_header>.size + 8
+        static let data = cellSize - dataOffset
+        static let stringFlag: Int32 = 0x8
+    }
+
     private func readPayloads(
         _ raw: UnsafeRawBufferPointer, cpu: Int, from: UInt64, to: UInt64, owner: tt_header, counts: inout Counts
     ) -> [Payload] {
@@ -217,19 +228,32 @@ public struct RingDecoder {
                 current = nil
                 continue
             }
-            let n = min(Int(c.h.len), Self.payloadData)
+            // Every payload the recorder writes has a kind; a 0 there is the
+            // first layout's (FirstLayoutPayload), in archives of earlier versions.
+            let first = c.kind == 0
+            let n = min(Int(c.h.len), first ? FirstLayoutPayload.data : Self.payloadData)
             let flags = Int32(c.h.flags)
             if c.part == 0 {
                 if let done = current { payloads.append(done) }
+                let kind =
+                    first
+                    ? (flags & FirstLayoutPayload.stringFlag != 0 ? .string : .buffer)
+                    : Payload.Kind(rawValue: c.kind) ?? .buffer
                 current = Payload(
-                    arg: Int(c.arg), bytes: [], kind: Payload.Kind(rawValue: c.kind) ?? .buffer, size: c.size,
+                    arg: Int(c.arg), bytes: [], kind: kind, size: first ? 0 : c.size,
                     truncated: flags & TT_FLAG_TRUNCATED != 0, fault: flags & TT_FLAG_FAULT != 0,
-                    atExit: flags & TT_FLAG_AT_EXIT != 0)
+                    atExit: !first && flags & TT_FLAG_AT_EXIT != 0)
             }
             guard current != nil, current!.arg == Int(c.arg) else { continue }
             // The recorder captures at most TT_MAX_CAPTURE bytes per payload.
             let room = max(0, Int(TT_MAX_CAPTURE) - current!.bytes.count)
-            withUnsafeBytes(of: c.data) { current!.bytes.append(contentsOf: $0.prefix(min(n, room))) }
+            if first {
+                let data = UnsafeRawBufferPointer(
+                    start: p + FirstLayoutPayload.dataOffset, count: FirstLayoutPayload.data)
+                current!.bytes.append(contentsOf: data.prefix(min(n, room)))
+            } else {
+                withUnsafeBytes(of: c.data) { current!.bytes.append(contentsOf: $0.prefix(min(n, room))) }
+            }
         }
         if let done = current { payloads.append(done) }
         return payloads

@@ -12,6 +12,8 @@ public struct FlightRecorder {
     public let pool: Pool
     public var installation: Installation { pool.installation }
     public var retention = ArchiveRetention()
+    /// The step at which to kill this process (a test's fault injection, set by the hooks only).
+    public var fault: HookFault?
 
     public init(paths: TailtracePaths) throws {
         self.init(paths: paths, pool: Pool(try Installation.open(PinRoot(paths.pinRoot))))
@@ -35,6 +37,7 @@ public struct FlightRecorder {
         try store.prepare()
         return try store.withLock {
             let claim = try pool.claim(key: record.key)
+            HookFault.afterClaim.reached(armed: fault)
             var saved = record
             saved.slot = claim.slot
             saved.generation = claim.generation
@@ -46,6 +49,7 @@ public struct FlightRecorder {
                 if !claim.adopted { try? pool.release(key: record.key) }
                 throw error
             }
+            HookFault.afterSave.reached(armed: fault)
             return (saved, claim)
         }
     }
@@ -92,7 +96,9 @@ public struct FlightRecorder {
                     problems.append("\(record.name): archive still pending: \(error)")
                 }
             }
-            if !pending.isEmpty && archived.count == pending.count { try store.markPendingArchives(false) }
+            // also when none is left: a process killed after archiving the
+            // last one, before clearing the marker, left it behind
+            if archived.count == pending.count { try store.markPendingArchives(false) }
             return (archived, problems)
         }
     }
@@ -101,43 +107,84 @@ public struct FlightRecorder {
     /// archive cannot be written (a full disk), nothing is lost: the slot is
     /// not freed, the record is saved `exited` with `archivePending` (why),
     /// and the ring is read live until a later try (`retryPendingArchives`)
-    /// succeeds; the error says so.
+    /// succeeds; the error says so. Each step is safe to repeat when an
+    /// earlier stop was killed part-way (`HookFault` names the steps).
     @discardableResult
     private func unplugHoldingLock(_ record: ContainerRecord) throws -> ArchiveEntry? {
         let store = paths.stateStore
         guard let record = try store.load(id: record.id) else { return nil }
-        // A pending archive's key is unplugged already; its slot is still its own.
-        let slot =
-            record.archivePending != nil
-            ? record.slot : try pool.unplug(key: record.key, expectedSlot: record.slot)
-        var ring: [UInt8] = []
-        var stopped = record
-        let owned = slot.map { pool.generation(of: $0) == record.generation } ?? false
-        if let slot, owned {
-            let snapshot = try pool.snapshot(slot: slot)
-            ring = snapshot.serialized()
-            // how the container's init ended, for `list`
-            stopped.exitStatus = snapshot.initExit(pid: record.pid)?.status
+        let fromKey = try pool.unplug(key: record.key, expectedSlot: record.slot)
+        HookFault.afterUnplug.reached(armed: fault)
+        let slot = try fromKey ?? heldSlot(of: record)
+        // Its key unplugged before (a pending archive, or a stop killed
+        // after that): its archive may be written already.
+        let archived = fromKey == nil ? try paths.archive.entry(archiving: record) : nil
+        let entry: ArchiveEntry
+        if let archived {
+            entry = archived
+        } else {
+            var ring: [UInt8] = []
+            var stopped = Self.stopped(record)
+            if let slot, pool.generation(of: slot) == record.generation {
+                let snapshot = try pool.snapshot(slot: slot)
+                ring = snapshot.serialized()
+                // how the container's init ended, for `list`
+                stopped.exitStatus = snapshot.initExit(pid: record.pid)?.status
+            }
+            do {
+                entry = try paths.archive.store(stopped, ring: ring)
+            } catch {
+                // Saved as pending either way: never left "running" with a slot
+                // that someone else may get (without its ring it holds no slot).
+                stopped.archivePending = "\(error)"
+                try store.save(stopped)
+                try store.markPendingArchives(true)
+                throw ArchivePendingError(record: stopped, reason: error)
+            }
         }
+        HookFault.afterArchive.reached(armed: fault)
+        if let slot { try pool.free(slot: slot) }
+        HookFault.afterFree.reached(armed: fault)
+        _ = try store.remove(id: record.id)
+        _ = try? paths.archive.applyRetention(retention)
+        return entry
+    }
+
+    /// `record` as archived when it stops.
+    static func stopped(_ record: ContainerRecord) -> ContainerRecord {
+        var stopped = record
         stopped.state = .exited
         stopped.stoppedAt = record.stoppedAt ?? RFC3339Time.now()
         stopped.clockOffsetNs = RFC3339Time.monotonicOffsetNs()
         stopped.archivePending = nil
-        let entry: ArchiveEntry
-        do {
-            entry = try paths.archive.store(stopped, ring: ring)
-        } catch {
-            // Saved as pending either way: never left "running" with a slot
-            // that someone else may get (without its ring it holds no slot).
-            stopped.archivePending = "\(error)"
-            try store.save(stopped)
-            try store.markPendingArchives(true)
-            throw ArchivePendingError(record: stopped, reason: error)
+        return stopped
+    }
+
+    /// Archives the record of `id` without a ring when its installation is
+    /// gone (uninstalled, or a reboot emptied bpffs: the ring went with the
+    /// pins), so `list` still shows the container stopped and `dump` says
+    /// no trace is kept. Nil when there was no record.
+    @discardableResult
+    public static func archiveWithoutRing(id: String, paths: TailtracePaths) throws -> ArchiveEntry? {
+        let store = paths.stateStore
+        return try store.withLock {
+            guard let record = try store.load(id: id) else { return nil }
+            let entry =
+                try paths.archive.entry(archiving: record) ?? paths.archive.store(stopped(record), ring: [UInt8]())
+            _ = try store.remove(id: id)
+            return entry
         }
-        if let slot, record.archivePending == nil || owned { try pool.free(slot: slot) }
-        _ = try store.remove(id: record.id)
-        _ = try? paths.archive.applyRetention(retention)
-        return entry
+    }
+
+    /// The slot of a record whose key has none any more (its archive is
+    /// pending, or a stop was killed after unplugging it) while it still
+    /// holds the record's ring: its generation is the record's (`free`
+    /// changes it, so it was not freed since the claim) and no key has it.
+    private func heldSlot(of record: ContainerRecord) throws -> Int? {
+        guard record.slot >= 0, pool.generation(of: record.slot) == record.generation,
+            try !pool.claimedKeys().contains(where: { $0.slot == record.slot })
+        else { return nil }
+        return record.slot
     }
 
     /// `Locked.retryPendingArchives`, taking the state lock.
@@ -145,6 +192,18 @@ public struct FlightRecorder {
     public func retryPendingArchives() throws -> (archived: [ContainerRecord], problems: [String]) {
         try withStateLock { try $0.retryPendingArchives() }
     }
+}
+
+/// A container stopped after its installation went: its record is
+/// archived, its trace is lost.
+public struct TraceLostError: Error, CustomStringConvertible {
+    public let name: String
+    public let reason: any Error
+    public init(name: String, reason: any Error) {
+        self.name = name
+        self.reason = reason
+    }
+    public var description: String { "\(name): its trace is lost (\(reason)); its record is archived without it" }
 }
 
 /// A stopped container's trace could not be archived; it is kept in its

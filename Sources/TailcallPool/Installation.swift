@@ -30,7 +30,8 @@ public struct InstallOptions: Sendable {
 public struct OtherVersionError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public var description: String {
-        "\(path): installed by another tailtrace version; uninstall and install again"
+        "\(path): installed by another tailtrace version; uninstall and install again "
+            + "(`tailtrace uninstall` keeps the state dir and the archives; traces still in its rings are lost)"
     }
 }
 

@@ -206,7 +206,11 @@ extension Pool {
     public func free(slot: Int) throws {
         let old = maps.control(ofSlot: slot) ?? tt_ring_ctl()
         var c = tt_ring_ctl()
-        let gen = old.gen &+ 1
+        // A freshly loaded slot (gen 0) starts at a random generation: a
+        // record left in the state dir by an installation that is gone (its
+        // pins removed, or replaced by another version) names a slot and a
+        // generation, and must not match the new installation's slot.
+        let gen = old.gen == 0 ? UInt32.random(in: 1...UInt32.max) : old.gen &+ 1
         c.gen = gen == 0 ? 1 : gen  // 0 is never a generation: records of it would match a zeroed ring
         c.enabled = 1
         try maps.setControl(ofSlot: slot, c)

@@ -15,7 +15,17 @@ public struct RecordedTraces {
         let root = PinRoot(paths.pinRoot)
         // No `install` pin, or no bpffs at all: never installed, uninstalled,
         // or rebooted. A root that is there but unreadable still fails.
-        self.init(paths: paths, installation: root.isInstalled ? try Installation.open(root) : nil)
+        // Another version's pins (not yet replaced after an upgrade) hold
+        // rings this version cannot read: as if there were none.
+        var installation: Installation?
+        if root.isInstalled {
+            do {
+                installation = try Installation.open(root)
+            } catch is OtherVersionError {
+                installation = nil
+            }
+        }
+        self.init(paths: paths, installation: installation)
     }
 
     init(paths: TailtracePaths, installation: Installation?) {

@@ -123,7 +123,7 @@ struct Node: ParsableCommand {
                 return kept
             }
         } catch let other as OtherVersionError {
-            log("\(other); replacing it (traces still in its rings are lost, archives are kept)")
+            log("\(other.path): installed by another tailtrace version; replacing it (traces still in its rings are lost, archives are kept)")
             try Installation.uninstall(root)
         }
         var options = InstallOptions()

@@ -29,7 +29,9 @@ final class RingDecoderTests: XCTestCase {
             }
         }
 
-        func header(gen: UInt32, kind: tt_kind, cpu: Int, pos: UInt64, ts: UInt64, tid: UInt32, nr: UInt32, flags: Int32 = 0)
+        func header(
+            gen: UInt32, kind: tt_kind, cpu: Int, pos: UInt64, ts: UInt64, tid: UInt32, nr: UInt32, flags: Int32 = 0
+        )
             -> tt_header
         {
             var h = tt_header()
@@ -48,7 +50,8 @@ final class RingDecoderTests: XCTestCase {
         /// An enter (with payloads) or exit record at the CPU's head.
         mutating func event(
             gen: UInt32, cpu: Int, ts: UInt64, tid: UInt32, nr: UInt32, exit: Bool = false, ret: Int64 = 0,
-            args: [UInt64] = [1, 2, 3, 4, 5, 6], payload: (arg: UInt8, bytes: [UInt8], flags: Int32, kind: tt_payload_kind)? = nil
+            args: [UInt64] = [1, 2, 3, 4, 5, 6],
+            payload: (arg: UInt8, bytes: [UInt8], flags: Int32, kind: tt_payload_kind)? = nil
         ) {
             let pos = heads[cpu]
             let dataPerCell = Int(TT_PAYLOAD_DATA)
@@ -63,7 +66,9 @@ final class RingDecoderTests: XCTestCase {
                 var e = tt_enter()
                 e.h = header(gen: gen, kind: TT_KIND_ENTER, cpu: cpu, pos: pos, ts: ts, tid: tid, nr: nr)
                 withUnsafeMutableBytes(of: &e.args) { raw in
-                    for (i, a) in args.prefix(6).enumerated() { raw.storeBytes(of: a, toByteOffset: i * 8, as: UInt64.self) }
+                    for (i, a) in args.prefix(6).enumerated() {
+                        raw.storeBytes(of: a, toByteOffset: i * 8, as: UInt64.self)
+                    }
                 }
                 withUnsafeMutableBytes(of: &e.comm) { raw in
                     for (i, b) in "work".utf8.enumerated() { raw[i] = b }
@@ -75,7 +80,9 @@ final class RingDecoderTests: XCTestCase {
                 for part in 0..<parts {
                     var p = tt_payload()
                     let p0 = pos + 1 + UInt64(part)
-                    p.h = header(gen: gen, kind: TT_KIND_PAYLOAD, cpu: cpu, pos: p0, ts: ts, tid: tid, nr: nr, flags: payload.flags)
+                    p.h = header(
+                        gen: gen, kind: TT_KIND_PAYLOAD, cpu: cpu, pos: p0, ts: ts, tid: tid, nr: nr,
+                        flags: payload.flags)
                     let chunk = payload.bytes.dropFirst(part * dataPerCell).prefix(dataPerCell)
                     p.h.len = UInt16(chunk.count)
                     p.arg = payload.arg
@@ -131,6 +138,49 @@ final class RingDecoderTests: XCTestCase {
         XCTAssertEqual(events.first?.payloads.first?.bytes, buffer)
         XCTAssertEqual(events.first?.payloads.first?.truncated, true)
         XCTAssertEqual(events.first?.payloads.first?.isString, false)
+    }
+
+    /// Archives of the previous release (install magic ttr2, `ring.bin`)
+    /// hold payload cells of the first layout: a 16-bit `parts` where
+    /// `kind` is now, no `size`, 80 data bytes from offset 48, flag 0x8 for
+    /// a string. UpgradeTests dumps a real one.
+    func testPayloadsOfTheFirstLayoutDecode() {
+        var ring = Ring(cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+        let path = Array("/nonexistent-first/file".utf8)
+        let buffer = (0..<100).map { UInt8($0) }
+        func firstLayout(_ bytes: [UInt8], arg: UInt8, flags: Int32, at pos: UInt64, ts: UInt64) -> Int {
+            let parts = (bytes.count + 79) / 80
+            for part in 0..<parts {
+                var cell = [UInt8](repeating: 0, count: Int(TT_CELL_SIZE))
+                var h = ring.header(
+                    gen: gen, kind: TT_KIND_PAYLOAD, cpu: 0, pos: pos + UInt64(part), ts: ts, tid: 3, nr: 257,
+                    flags: flags)
+                let chunk = Array(bytes.dropFirst(part * 80).prefix(80))
+                h.len = UInt16(chunk.count)
+                withUnsafeBytes(of: h) { cell.replaceSubrange(0..<40, with: $0) }
+                cell[40] = arg
+                cell[41] = UInt8(part)
+                withUnsafeBytes(of: UInt16(parts).littleEndian) { cell.replaceSubrange(42..<44, with: $0) }
+                withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { cell.replaceSubrange(44..<48, with: $0) }
+                cell.replaceSubrange(48..<48 + chunk.count, with: chunk)
+                let index = Int(pos) + part
+                ring.cells.replaceSubrange(index * Int(TT_CELL_SIZE)..<(index + 1) * Int(TT_CELL_SIZE), with: cell)
+            }
+            return parts
+        }
+        var e = tt_enter()
+        e.h = ring.header(gen: gen, kind: TT_KIND_ENTER, cpu: 0, pos: 0, ts: 10, tid: 3, nr: 257)
+        let stringCells = firstLayout(path, arg: 1, flags: 0x8, at: 1, ts: 10)
+        let bufferCells = firstLayout(buffer, arg: 2, flags: TT_FLAG_TRUNCATED, at: 1 + UInt64(stringCells), ts: 10)
+        e.payload_cells = UInt32(stringCells + bufferCells)
+        ring.put(e, cpu: 0, pos: 0)
+        ring.heads[0] = 1 + UInt64(stringCells + bufferCells)
+        let events = calls(decode(ring).0)
+        XCTAssertEqual(bufferCells, 2)
+        XCTAssertEqual(events.first?.payloads.map(\.bytes), [path, buffer])
+        XCTAssertEqual(events.first?.payloads.map(\.isString), [true, false])
+        XCTAssertEqual(events.first?.payloads.map(\.atExit), [false, false], "0x8 was the string flag then")
+        XCTAssertEqual(events.first?.payloads.map(\.truncated), [false, true])
     }
 
     func testOverwrittenRingCountsLossAndKeepsNewest() {
@@ -253,7 +303,9 @@ final class RingDecoderTests: XCTestCase {
             }
         }
         // Bad geometry is refused, not trusted.
-        XCTAssertTrue(RingDecoder(generation: 1, cellsPerCPU: 3, ncpus: 1).decode(cells: [], low: [0], high: [9]).0.isEmpty)
-        XCTAssertTrue(RingDecoder(generation: 1, cellsPerCPU: 64, ncpus: 2).decode(cells: [1, 2], low: [0], high: [9]).0.isEmpty)
+        XCTAssertTrue(
+            RingDecoder(generation: 1, cellsPerCPU: 3, ncpus: 1).decode(cells: [], low: [0], high: [9]).0.isEmpty)
+        XCTAssertTrue(
+            RingDecoder(generation: 1, cellsPerCPU: 64, ncpus: 2).decode(cells: [1, 2], low: [0], high: [9]).0.isEmpty)
     }
 }

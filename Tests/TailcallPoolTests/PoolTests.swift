@@ -100,9 +100,11 @@ final class MemoryPoolMaps: PoolMaps, @unchecked Sendable {
     @Test func claimTakesAFreeSlotWithItsNewGeneration() throws {
         let (pool, maps) = try Self.pool(size: 2)
         let claim = try pool.claim(key: 41)
-        #expect(claim == Claim(slot: 0, generation: 1, adopted: false, loadedFresh: false))
+        let gen = pool.generation(of: 0)
+        #expect(gen != 0)
+        #expect(claim == Claim(slot: 0, generation: gen, adopted: false, loadedFresh: false))
         #expect(maps.slot(ofKey: 41)?.slot == 0)
-        #expect(maps.slot(ofKey: 41)?.gen == 1)
+        #expect(maps.slot(ofKey: 41)?.gen == gen)
         #expect(maps.state.withLock { $0.epoch } == 1, "the dispatcher's cache is told")
         #expect(try pool.claim(key: 42).slot == 1)
     }
@@ -149,6 +151,15 @@ final class MemoryPoolMaps: PoolMaps, @unchecked Sendable {
         try pool.free(slot: claim.slot)
         #expect(pool.generation(of: claim.slot) == claim.generation + 1)
         #expect(maps.control(ofSlot: claim.slot)?.enabled == 1)
+    }
+
+    /// Records of an installation that is gone name slot 0..n with the
+    /// generations their slots had: a new installation's slots start
+    /// elsewhere (random; equal by chance once in 2^32).
+    @Test func aFreshSlotStartsAtARandomGeneration() throws {
+        let generations = try (0..<4).map { _ in try Self.pool(size: 1).0.generation(of: 0) }
+        #expect(!generations.contains(0))
+        #expect(Set(generations).count > 1, "\(generations)")
     }
 
     @Test func aGenerationNeverWrapsToZero() throws {

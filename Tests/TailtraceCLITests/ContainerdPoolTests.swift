@@ -71,16 +71,6 @@ class ContainerdTestCase: XCTestCase {
         throw TestFailure("containerd did not come up: \((try? String(contentsOfFile: base + "/log", encoding: .utf8)) ?? "")")
     }
 
-    func status() throws -> [String: Any] {
-        let out = try t.tailtrace("status", "--output", "json").stdout
-        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
-    }
-
-    func list() throws -> [[String: Any]] {
-        let out = try t.tailtrace("list", "--output", "json").stdout
-        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]])
-    }
-
 }
 
 /// Pool mode with `ctr run --rm --rootfs`: no hook ever runs.
@@ -107,12 +97,12 @@ final class ContainerdPoolTests: ContainerdTestCase {
         var claimed = 0
         for _ in 0..<100 where claimed == 0 {
             usleep(100_000)
-            claimed = try status()["claimed"] as? Int ?? 0
+            claimed = try t.statusJSON()["claimed"] as? Int ?? 0
         }
         XCTAssertEqual(claimed, 1, "the dispatcher claimed no slot")
         let first = try t.tailtrace("reconcile").stdout
         XCTAssertTrue(first.contains("containerd container \(id)"), first)
-        let running = try XCTUnwrap(try list().first { $0["id"] as? String == id }, "reconcile did not name it")
+        let running = try XCTUnwrap(try t.listJSON().first { $0["id"] as? String == id }, "reconcile did not name it")
         XCTAssertEqual(running["source"] as? String, "pool")
         XCTAssertEqual(running["runtime"] as? String, "containerd")
         XCTAssertEqual(running["state"] as? String, "running")
@@ -122,10 +112,10 @@ final class ContainerdPoolTests: ContainerdTestCase {
         XCTAssertEqual(ctr.terminationStatus, 6, "the container keeps its exit status")
         let second = try t.tailtrace("reconcile").stdout
         XCTAssertTrue(second.contains("\(id) is gone"), second)
-        let exited = try XCTUnwrap(try list().first { $0["id"] as? String == id })
+        let exited = try XCTUnwrap(try t.listJSON().first { $0["id"] as? String == id })
         XCTAssertEqual(exited["state"] as? String, "exited")
         XCTAssertEqual(exited["exit_code"] as? Int, 6, "how its init ended, from the exit in its ring")
-        XCTAssertEqual(try status()["claimed"] as? Int, 0)
+        XCTAssertEqual(try t.statusJSON()["claimed"] as? Int, 0)
 
         let events = try t.dumpJSON(id)
         let execve = try XCTUnwrap(
@@ -167,17 +157,17 @@ final class ContainerdPoolTests: ContainerdTestCase {
             recorded = (try? t.tailtrace("reconcile").stdout.contains("containerd container \(id)")) == true
         }
         XCTAssertTrue(recorded, "reconcile never named the container")
-        let running = try status()
+        let running = try t.statusJSON()
         XCTAssertEqual(running["claimed"] as? Int, 1, "one container, one slot: \(running)")
         XCTAssertEqual(running["auto_claims"] as? Int, 1)
         XCTAssertEqual(running["misses"] as? Int, 0)
-        XCTAssertEqual(try list().filter { $0["id"] as? String == id }.count, 1)
+        XCTAssertEqual(try t.listJSON().filter { $0["id"] as? String == id }.count, 1)
 
         FileManager.default.createFile(atPath: marker, contents: nil)
         ctr.waitUntilExit()
         XCTAssertEqual(ctr.terminationStatus, 4, "the container keeps its exit status")
         try t.tailtrace("reconcile")
-        let records = try list()
+        let records = try t.listJSON()
         XCTAssertEqual(records.count, 1, "the sub-cgroup is no container of its own: \(records)")
         XCTAssertEqual(records.first?["exit_code"] as? Int, 4)
         let events = try t.dumpJSON(id)
@@ -206,7 +196,7 @@ final class ContainerdPoolTests: ContainerdTestCase {
             statuses[i] = r?.status ?? -1
         }
         for (i, s) in statuses.enumerated() { XCTAssertEqual(s, Int32(i % 7), "\(ids[i]) did not run") }
-        let s = try status()
+        let s = try t.statusJSON()
         let claims = try XCTUnwrap(s["auto_claims"] as? Int)
         let misses = try XCTUnwrap(s["misses"] as? Int)
         XCTAssertLessThanOrEqual(claims, 8)
@@ -216,10 +206,10 @@ final class ContainerdPoolTests: ContainerdTestCase {
 
         // Reconcile archives them all (gone) and frees every slot once.
         try t.tailtrace("reconcile")
-        let after = try status()
+        let after = try t.statusJSON()
         XCTAssertEqual(after["claimed"] as? Int, 0)
         XCTAssertEqual(after["free"] as? Int, 8)
-        let archived = try list().filter { ($0["source"] as? String) == "pool" }
+        let archived = try t.listJSON().filter { ($0["source"] as? String) == "pool" }
         let slots = archived.compactMap { $0["slot"] as? Int }
         XCTAssertEqual(Set(slots).count, slots.count, "a slot was claimed twice: \(slots)")
         XCTAssertEqual(archived.count, claims)

@@ -29,7 +29,7 @@ final class KubernetesReconcileTests: ContainerdTestCase {
         var claimed = 0
         for _ in 0..<100 where claimed == 0 {
             usleep(100_000)
-            claimed = try status()["claimed"] as? Int ?? 0
+            claimed = try t.statusJSON()["claimed"] as? Int ?? 0
         }
         XCTAssertEqual(claimed, 1)
 
@@ -102,7 +102,7 @@ final class KubernetesReconcileTests: ContainerdTestCase {
         XCTAssertEqual(try select("--namespace", "shop", "--pod", "web-0", "--container", "nginx"), [id])
         XCTAssertEqual(try select("--namespace", "shop", "--label", "app=db"), [])
         XCTAssertEqual(try select("--namespace", "other"), [])
-        let record = try XCTUnwrap(try list().first { $0["id"] as? String == id })
+        let record = try XCTUnwrap(try t.listJSON().first { $0["id"] as? String == id })
         XCTAssertEqual(record["pod"] as? String, "web-0")
         XCTAssertEqual(record["container"] as? String, "nginx")
         XCTAssertEqual((record["labels"] as? [String: String])?["tier"], "front")

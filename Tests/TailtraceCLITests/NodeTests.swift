@@ -25,11 +25,6 @@ final class NodeTests: XCTestCase {
         return r
     }
 
-    func status() throws -> [String: Any] {
-        let out = try t.tailtrace("status", "--output", "json").stdout
-        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
-    }
-
     /// On a podman node: installs, writes the hooks, says why; a container
     /// started afterwards is traced; a second start keeps the installation
     /// and the trace of the container that ran before it.
@@ -40,7 +35,7 @@ final class NodeTests: XCTestCase {
         XCTAssertTrue(first.stdout.contains("tailtrace node: runtime podman: --runtime podman; it runs OCI hooks"), first.stdout)
         XCTAssertTrue(first.stdout.contains("installed at \(t.pinRoot)"), first.stdout)
         XCTAssertTrue(first.stdout.contains("ready in"), first.stdout)
-        let s = try status()
+        let s = try t.statusJSON()
         let mode = try XCTUnwrap(s["node"] as? [String: Any], "status names the node's mode")
         XCTAssertEqual(mode["runtime"] as? String, "podman")
         XCTAssertEqual(mode["pool"] as? Bool, false)
@@ -107,12 +102,12 @@ final class NodeTests: XCTestCase {
             text += String(decoding: chunk, as: UTF8.self)
         }
         XCTAssertTrue(text.contains("runtime containerd: found /run/containerd/containerd.sock"), text)
-        XCTAssertEqual(try status()["auto_claim"] as? Bool, true, "containerd runs no hooks: pool mode")
+        XCTAssertEqual(try t.statusJSON()["auto_claim"] as? Bool, true, "containerd runs no hooks: pool mode")
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 0)
         text += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertTrue(text.contains("SIGTERM: stopping; the recorder stays installed"), text)
-        XCTAssertEqual(try status()["pool_size"] as? Int, 2, "still installed after the pod ended")
+        XCTAssertEqual(try t.statusJSON()["pool_size"] as? Int, 2, "still installed after the pod ended")
     }
 }

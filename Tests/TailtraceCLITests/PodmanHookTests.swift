@@ -44,17 +44,6 @@ final class PodmanHookTests: XCTestCase {
         return try TestSystem.run("/usr/bin/podman", args, environment: t.environment)
     }
 
-    func listJSON() throws -> [[String: Any]] {
-        let out = try t.tailtrace("list", "--output", "json").stdout
-        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]])
-    }
-
-    func claimed() throws -> Int {
-        let out = try t.tailtrace("status", "--output", "json").stdout
-        let s = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
-        return try XCTUnwrap(s["claimed"] as? Int)
-    }
-
     /// An annotated container is recorded from its execve, keeps its exit
     /// status, and can be dumped by name and by short id after it exited.
     func testAnnotatedContainerIsRecordedFromExecve() throws {
@@ -63,7 +52,7 @@ final class PodmanHookTests: XCTestCase {
         let run = try podmanRun(name, "cat /etc/missing-\(t.tag); exit 7")
         XCTAssertEqual(run.status, 7, run.stderr)
 
-        let record = try XCTUnwrap(try listJSON().first { $0["name"] as? String == name }, "not listed")
+        let record = try XCTUnwrap(try t.listJSON().first { $0["name"] as? String == name }, "not listed")
         XCTAssertEqual(record["runtime"] as? String, "podman")
         XCTAssertEqual(record["source"] as? String, "hook")
         XCTAssertEqual(record["state"] as? String, "exited")
@@ -90,7 +79,7 @@ final class PodmanHookTests: XCTestCase {
 
         let byID = try t.tailtrace("dump", String(id.prefix(12)), "--output", "json").stdout
         XCTAssertTrue(byID.contains("/etc/missing-\(t.tag)"))
-        XCTAssertEqual(try claimed(), 0, "poststop returned the slot")
+        XCTAssertEqual(try t.statusJSON()["claimed"] as? Int, 0, "poststop returned the slot")
     }
 
     /// `why` of a container whose program fails three opens and then
@@ -163,7 +152,7 @@ final class PodmanHookTests: XCTestCase {
         let run = try podmanRun(name, options: ["--cgroupns=private", "--privileged"], script)
         XCTAssertEqual(run.status, 5, run.stderr)
 
-        let records = try listJSON().filter { $0["name"] as? String == name }
+        let records = try t.listJSON().filter { $0["name"] as? String == name }
         XCTAssertEqual(records.count, 1, "one container, one record")
         let record = try XCTUnwrap(records.first)
         XCTAssertEqual(record["exit_code"] as? Int, 5)
@@ -174,16 +163,16 @@ final class PodmanHookTests: XCTestCase {
             "the cat after the move was not recorded")
         let sub = try XCTUnwrap(open["cgroup_id"] as? Int, "a record from the sub-cgroup carries its id")
         XCTAssertNotEqual(sub, own)
-        XCTAssertEqual(try claimed(), 0, "poststop returned the one slot")
-        XCTAssertEqual(try listJSON().count, 1, "the sub-cgroup is no container of its own")
+        XCTAssertEqual(try t.statusJSON()["claimed"] as? Int, 0, "poststop returned the one slot")
+        XCTAssertEqual(try t.listJSON().count, 1, "the sub-cgroup is no container of its own")
     }
 
     func testUnannotatedContainerIsNotTraced() throws {
         try installWithHooks("--pool", "1")
         let name = "\(t.tag)-plain"
         XCTAssertEqual(try podmanRun(name, annotations: [], "exit 0").status, 0)
-        XCTAssertFalse(try listJSON().contains { $0["name"] as? String == name })
-        XCTAssertEqual(try claimed(), 0)
+        XCTAssertFalse(try t.listJSON().contains { $0["name"] as? String == name })
+        XCTAssertEqual(try t.statusJSON()["claimed"] as? Int, 0)
     }
 
     /// A dozen containers at once, more than the pool holds: each gets its
@@ -213,7 +202,7 @@ final class PodmanHookTests: XCTestCase {
                 XCTAssertFalse(dump.contains("/marker-\(other)\""), "\(name) holds \(other)'s calls")
             }
         }
-        XCTAssertEqual(try claimed(), 0)
+        XCTAssertEqual(try t.statusJSON()["claimed"] as? Int, 0)
     }
 
     /// Fail open: with tailtrace not installed an annotated container still

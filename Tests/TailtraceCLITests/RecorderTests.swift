@@ -400,23 +400,18 @@ final class RecorderTests: InstallationTestCase {
         try t.install("--pool", "1")
         let names = ["b1", "b2", "b3"]
         for name in names { try t.tailtrace("attach", "--cgroup", try t.makeCgroup(name), "--name", name) }
-        func status() throws -> [String: Any] {
-            try XCTUnwrap(
-                try JSONSerialization.jsonObject(with: Data(t.tailtrace("status", "--output", "json").stdout.utf8))
-                    as? [String: Any])
-        }
-        XCTAssertEqual(try status()["loaded"] as? Int, 3)
+        XCTAssertEqual(try t.statusJSON()["loaded"] as? Int, 3)
         for name in names { try t.tailtrace("detach", name) }
         let reconcile = try t.tailtrace("reconcile").stdout
         XCTAssertTrue(reconcile.contains("unloaded 2 free recorders beyond the pool's size"), reconcile)
-        let after = try status()
+        let after = try t.statusJSON()
         XCTAssertEqual(after["loaded"] as? Int, 1)
         XCTAssertEqual(after["free"] as? Int, 1)
         let slots = try FileManager.default.contentsOfDirectory(atPath: t.pinRoot + "/slots")
         XCTAssertEqual(slots.count, 1, "the surplus modules are unpinned: \(slots)")
         // and a claim still works
         try t.tailtrace("attach", "--cgroup", try t.makeCgroup("b4"), "--name", "b4")
-        XCTAssertEqual(try status()["claimed"] as? Int, 1)
+        XCTAssertEqual(try t.statusJSON()["claimed"] as? Int, 1)
     }
 }
 

@@ -106,6 +106,18 @@ final class TestInstallation {
         try? FileManager.default.removeItem(atPath: tempDir)
     }
 
+    /// `status --output json`, parsed.
+    func statusJSON() throws -> [String: Any] {
+        let out = try tailtrace("status", "--output", "json").stdout
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+    }
+
+    /// `list --output json`, parsed.
+    func listJSON() throws -> [[String: Any]] {
+        let out = try tailtrace("list", "--output", "json").stdout
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]])
+    }
+
     /// `dump --output json` as parsed objects.
     func dumpJSON(_ name: String, extra: [String] = []) throws -> [[String: Any]] {
         let out = try tailtrace(["dump", name, "--output", "json"] + extra).stdout

@@ -80,25 +80,48 @@ public struct ContainerArchive: Sendable {
         var unreadable: [(path: String, stoppedAt: UInt64)] = []
         for name in names.sorted(by: >) {
             guard let (stoppedAt, id) = Self.parse(entryName: name) else { continue }
-            let path = directory + "/" + name
             do {
-                let bytes = try StateFiles.readFile(
-                    path + "/" + Self.recordFileName, limit: StateStore.maximumRecordSize,
-                    input: "archive record", followSymlinks: false)
-                let record = try JSONInput.decode(ContainerRecord.self, from: bytes, input: path)
-                guard record.id == id else {
-                    throw ContainerInputError(input: path, message: "holds container \(record.id)")
-                }
-                listing.entries.append(
-                    ArchiveEntry(
-                        name: name, path: path, record: record, stoppedAtNanoseconds: stoppedAt,
-                        sizeBytes: Self.size(ofEntry: path)))
+                listing.entries.append(try entry(named: name, stoppedAt: stoppedAt, id: id))
             } catch {
-                listing.problems.append(StateFileProblem(path: path, message: "\(error)"))
-                unreadable.append((path, stoppedAt))
+                listing.problems.append(StateFileProblem(path: directory + "/" + name, message: "\(error)"))
+                unreadable.append((directory + "/" + name, stoppedAt))
             }
         }
         return (listing, unreadable)
+    }
+
+    private func entry(named name: String, stoppedAt: UInt64, id: String) throws -> ArchiveEntry {
+        let path = directory + "/" + name
+        let bytes = try StateFiles.readFile(
+            path + "/" + Self.recordFileName, limit: StateStore.maximumRecordSize,
+            input: "archive record", followSymlinks: false)
+        let record = try JSONInput.decode(ContainerRecord.self, from: bytes, input: path)
+        guard record.id == id else {
+            throw ContainerInputError(input: path, message: "holds container \(record.id)")
+        }
+        return ArchiveEntry(
+            name: name, path: path, record: record, stoppedAtNanoseconds: stoppedAt,
+            sizeBytes: Self.size(ofEntry: path))
+    }
+
+    /// The entry already archived for this run of the container (same id,
+    /// same start time), if any: a stop killed after its archive was
+    /// written leaves one. Reads only the records of entries of that id.
+    public func entry(archiving record: ContainerRecord) throws -> ArchiveEntry? {
+        let names: [String]
+        do {
+            names = try StateFiles.list(directory)
+        } catch let error as FileSystemError where error.errno == ENOENT {
+            return nil
+        }
+        for name in names {
+            guard let (stoppedAt, id) = Self.parse(entryName: name), id == record.id,
+                let entry = try? entry(named: name, stoppedAt: stoppedAt, id: id),
+                entry.record.startedAt == record.startedAt
+            else { continue }
+            return entry
+        }
+        return nil
     }
 
     /// The archived ring bytes of `entry`, uncompressed.
