@@ -131,7 +131,7 @@ public struct ContainerMetadata: Sendable, Equatable {
     /// metadata, and a hook must not fail a container over them.
     static func decodeLabels(_ json: String?) -> [String: String] {
         guard let json,
-            let labels = try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))
+            let labels = try? TreeJSONDecoder.decode([String: String].self, from: Array(json.utf8))
         else { return [:] }
         return labels.filter { text($0.key) != nil && (text($0.value) != nil || $0.value.isEmpty) }
     }

@@ -41,7 +41,7 @@ public enum ContainersStorage {
             var id: String
             var names: [String]?
         }
-        guard let entries = try? JSONDecoder().decode([Entry].self, from: Data(bytes)),
+        guard let entries = try? TreeJSONDecoder.decode([Entry].self, from: bytes),
             let name = entries.first(where: { $0.id == id })?.names?.first,
             ContainerID.isValidName(name)
         else { return nil }
