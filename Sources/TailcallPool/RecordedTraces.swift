@@ -57,12 +57,18 @@ public struct RecordedTraces {
     /// runs and owns its slot (read in place), else from its archive. nil
     /// when no ring was kept.
     public func trace(of record: ContainerRecord) throws -> ([TraceItem], RingDecoder.Counts)? {
+        try withTrace(of: record) { $0.items() }
+    }
+
+    /// The container's trace as `trace(of:)` finds it, decoded while `body`
+    /// iterates it (a dump streams); nil when no ring was kept.
+    public func withTrace<R>(of record: ContainerRecord, _ body: (RingTrace) throws -> R) throws -> R? {
         switch record.state {
         case .running:
             guard let installation, Pool(installation).generation(of: record.slot) == record.generation else {
                 return nil
             }
-            return try RingSnapshot.decodeLive(installation, slot: record.slot)
+            return try RingSnapshot.withLiveTrace(installation, slot: record.slot, body)
         case .untraced:
             return nil
         case .exited where record.archive == nil && record.archivePending != nil:
@@ -70,11 +76,11 @@ public struct RecordedTraces {
             guard let installation, Pool(installation).generation(of: record.slot) == record.generation else {
                 return nil
             }
-            return try RingSnapshot.decodeLive(installation, slot: record.slot)
+            return try RingSnapshot.withLiveTrace(installation, slot: record.slot, body)
         case .exited:
             guard let entry = try archiveEntry(of: record) else { return nil }
             let bytes = try paths.archive.ring(of: entry)
-            return bytes.isEmpty ? nil : try RingSnapshot(serialized: bytes).decode()
+            return bytes.isEmpty ? nil : try RingSnapshot(serialized: bytes).withTrace(body)
         }
     }
 
@@ -118,8 +124,14 @@ extension RingSnapshot {
     }
 
     /// Decodes the snapshot into syscalls, oldest first, with loss counts.
-    public func decode() -> ([TraceItem], RingDecoder.Counts) {
-        RingDecoder(generation: generation, cellsPerCPU: cellsPerCPU, ncpus: ncpus)
-            .decode(cells: cells, low: low, high: high, dropped: drops)
+    public func decode() -> ([TraceItem], RingDecoder.Counts) { withTrace { $0.items() } }
+
+    /// The snapshot's trace, decoded while `body` iterates it.
+    public func withTrace<R>(_ body: (RingTrace) throws -> R) rethrows -> R {
+        try cells.withUnsafeBytes { raw in
+            try body(
+                RingDecoder(generation: generation, cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+                    .trace(cells: raw, low: low, high: high, dropped: drops))
+        }
     }
 }

@@ -49,18 +49,21 @@ public struct RingSnapshot: Sendable {
             low: zip(valid, before).map { min($0, $1) }, high: before, drops: drops, cells: cells)
     }
 
-    /// Decodes slot `slot`'s live ring in place, without copying it: cells
-    /// up to the heads read first; afterwards, whatever was overwritten while
-    /// it was read is dropped and counted.
-    public static func decodeLive(_ installation: Installation, slot: Int) throws -> ([TraceItem], RingDecoder.Counts) {
+    /// Slot `slot`'s live ring, read in place while `body` runs, without
+    /// copying it: cells up to the heads read first; whatever the kernel
+    /// overwrites meanwhile is dropped and counted (`RingDecoder.trace`).
+    public static func withLiveTrace<R>(
+        _ installation: Installation, slot: Int, _ body: (RingTrace) throws -> R
+    ) throws -> R {
         let live = try MappedRing(installation, slot: slot)
         let high = live.heads()
         let (gen, drops) = live.generationAndDrops()
         let decoder = RingDecoder(generation: gen, cellsPerCPU: live.cellsPerCPU, ncpus: live.ncpus)
         let cells = UnsafeRawBufferPointer(start: live.ring.base, count: live.cellBytes)
-        return decoder.decode(cells: cells, low: live.oldestIntact(after: high), high: high, dropped: drops) {
-            live.oldestIntact(after: live.heads())
+        let trace = decoder.trace(cells: cells, low: live.oldestIntact(after: high), high: high, dropped: drops) {
+            live.oldestIntact(cpu: $0)
         }
+        return try withExtendedLifetime(live) { try body(trace) }
     }
 }
 
@@ -84,19 +87,23 @@ private struct MappedRing {
     }
 
     /// Cells reserved per CPU region since the claim.
-    func heads() -> [UInt64] {
+    func heads() -> [UInt64] { (0..<ncpus).map(head) }
+
+    func head(cpu: Int) -> UInt64 {
         let headsOffset = MemoryLayout<tt_ring_ctl>.offset(of: \tt_ring_ctl.heads)!
-        let stride = MemoryLayout<tt_head>.stride
-        return (0..<ncpus).map { cpu in
-            // The kernel bumps heads with atomic adds; an aligned 8-byte load is atomic on x86_64.
-            ctl.base.advanced(by: headsOffset + cpu * stride).load(as: UInt64.self)
-        }
+        // The kernel bumps heads with atomic adds; an aligned 8-byte load is atomic on x86_64.
+        return ctl.base.advanced(by: headsOffset + cpu * MemoryLayout<tt_head>.stride).load(as: UInt64.self)
     }
 
     /// Per CPU, the oldest position whose cell `heads` have not overwritten.
-    func oldestIntact(after heads: [UInt64]) -> [UInt64] {
+    func oldestIntact(after heads: [UInt64]) -> [UInt64] { heads.map(oldestIntact(head:)) }
+
+    /// A CPU's oldest position not overwritten now.
+    func oldestIntact(cpu: Int) -> UInt64 { oldestIntact(head: head(cpu: cpu)) }
+
+    private func oldestIntact(head: UInt64) -> UInt64 {
         let cpc = UInt64(cellsPerCPU)
-        return heads.map { $0 > cpc ? $0 - cpc : 0 }
+        return head > cpc ? head - cpc : 0
     }
 
     func generationAndDrops() -> (UInt32, UInt64) {

@@ -39,40 +39,47 @@ struct Dump: ParsableCommand {
         }
     }
 
-    /// The record and its trace: from an exported file, or this host's.
-    func load() throws -> (ContainerRecord, [TraceItem]) {
+    func run() throws {
         if let file {
             let (record, ring) = try ArchiveFile.read(file)
             guard !ring.isEmpty else { throw UserError("\(file) holds no trace of \(record.name)") }
-            return (record, try RingSnapshot(serialized: ring).decode().0)
+            try RingSnapshot(serialized: ring).withTrace { try show(record, $0) }
+            return
         }
-        return try recordedTrace(container, selection: selection, global: global)
+        try withRecordedTrace(container, selection: selection, global: global) { try show($0, $1) }
     }
 
-    func run() throws {
-        let (record, items) = try load()
+    /// Prints the trace as it is decoded, in batches: a 64 MiB ring is half
+    /// a million lines, and only their places in the ring are held.
+    func show(_ record: ContainerRecord, _ trace: RingTrace) throws {
         // the recording host's clock for an archive, else this one's now
         let clock = record.clockOffsetNs ?? WallClock.offsetNowNs()
-        let start = items.lazy.compactMap(\.tsNs).first
-        var filter = try reading.filter(traceStartNs: start ?? 0, wallClockOffsetNs: clock)
-        var kept = items.map { filter.admits($0) }
-        if let tail { kept = TraceFilter.tail(tail, of: items, kept: kept) }
+        var filter = try reading.filter(traceStartNs: trace.startNs ?? 0, wallClockOffsetNs: clock)
+        // --tail: one pass counts the calls the filters keep, the next prints.
+        var cut: TailCut?
+        if let tail {
+            var keptSyscalls = 0
+            for item in trace where filter.admits(item) {
+                if case .syscall = item { keptSyscalls += 1 }
+            }
+            cut = TailCut(tail, keptSyscalls: keptSyscalls)
+        }
+        func shown(_ item: TraceItem) -> Bool { filter.admits(item) && (cut?.shows(item) ?? true) }
         if summary {
             var table = TraceSummary()
-            for (item, keep) in zip(items, kept) where keep { table.add(item) }
+            for item in trace where shown(item) { table.add(item) }
             writeOut(output == .json ? table.json() : table.text())
             return
         }
-        // Written in batches: a 64 MiB ring is half a million lines.
         // Relative times count from the trace's first record, also when
         // the filters leave it out.
-        var formatter = TraceFormatter(style: output, startNs: start)
+        var formatter = TraceFormatter(style: output, startNs: trace.startNs)
         reading.configure(&formatter, wallClockOffsetNs: clock)
         formatter.containerCgroupID = record.cgroupID
         var out: [UInt8] = []
-        out.reserveCapacity(1 << 20)
-        for (item, keep) in zip(items, kept) {
-            guard keep else {
+        out.reserveCapacity(1 << 20 + 4096)
+        for item in trace {
+            guard shown(item) else {
                 formatter.track(item)
                 continue
             }
@@ -91,6 +98,14 @@ struct Dump: ParsableCommand {
 func recordedTrace(_ query: String?, selection: Selection, global: GlobalOptions) throws -> (
     ContainerRecord, [TraceItem]
 ) {
+    try withRecordedTrace(query, selection: selection, global: global) { ($0, $1.items().0) }
+}
+
+/// The container `recordedTrace` picks, and its trace decoded while `body`
+/// iterates it.
+func withRecordedTrace<R>(
+    _ query: String?, selection: Selection, global: GlobalOptions, _ body: (ContainerRecord, RingTrace) throws -> R
+) throws -> R {
     let traces = try global.traces()
     let record = try selection.pick(query, from: traces)
     if record.state == .untraced {
@@ -98,10 +113,10 @@ func recordedTrace(_ query: String?, selection: Selection, global: GlobalOptions
             "\(record.name) is not traced any more and its trace is lost: the installation at "
                 + "\(traces.paths.pinRoot) that recorded it is gone (uninstalled, or a reboot emptied bpffs)")
     }
-    guard let (items, _) = try traces.trace(of: record) else {
+    guard let result = try traces.withTrace(of: record, { try body(record, $0) }) else {
         throw UserError("no trace is kept for \(record.name)")
     }
-    return (record, items)
+    return result
 }
 
 struct Follow: ParsableCommand {
