@@ -52,21 +52,31 @@ public struct RingDecoder {
     /// the lowest position of a CPU not overwritten yet: records read from
     /// lower positions may mix two writes and are dropped (and counted),
     /// checked once after the headers are read and again after each item.
+    /// `since`: per CPU, the positions a follower read in earlier passes
+    /// (not lost; default none): the window is then [low, high) with low
+    /// at or above since. `waitingForWrites`: a record whose cells are
+    /// reserved but not all written yet (a sequence number of an earlier
+    /// lap) ends its CPU's window (`RingTrace.end`), to be read next time,
+    /// instead of being counted torn.
     public func trace(
-        cells: UnsafeRawBufferPointer, low: [UInt64], high: [UInt64], dropped: UInt64 = 0,
-        oldestIntact: ((Int) -> UInt64)? = nil
+        cells: UnsafeRawBufferPointer, low: [UInt64], high: [UInt64], since: [UInt64]? = nil, dropped: UInt64 = 0,
+        waitingForWrites: Bool = false, oldestIntact: ((Int) -> UInt64)? = nil
     ) -> RingTrace {
         var counts = Counts()
         counts.dropped = dropped
-        guard fits(cellBytes: cells.count, low: low, high: high) else {
+        guard fits(cellBytes: cells.count, low: low, high: high), (since?.count ?? ncpus) >= ncpus else {
             return RingTrace(decoder: self, cells: cells, first: [], high: [], counts: counts)
         }
         let first = (0..<ncpus).map { firstPosition(low: low[$0], high: high[$0]) }
         var keys: [RingTrace.Key] = []
         keys.reserveCapacity(min(cells.count / Self.cellSize, 1 << 22))
+        var end = high
         for cpu in 0..<ncpus {
-            counts.overwritten &+= low[cpu]
-            indexRegion(cells, cpu: cpu, from: first[cpu], to: high[cpu], into: &keys, counts: &counts)
+            let read = since?[cpu] ?? 0
+            counts.overwritten &+= low[cpu] > read ? low[cpu] - read : 0
+            end[cpu] = indexRegion(
+                cells, cpu: cpu, from: first[cpu], to: high[cpu], waitingForWrites: waitingForWrites, into: &keys,
+                counts: &counts)
         }
         if let oldestIntact {
             let valid = (0..<ncpus).map(oldestIntact)
@@ -76,19 +86,25 @@ public struct RingDecoder {
         }
         // Each CPU's region is in time order already: the sort merges runs.
         keys.sort { ($0.tsNs, $0.ref) < ($1.tsNs, $1.ref) }
-        var trace = RingTrace(decoder: self, cells: cells, first: first, high: high, counts: counts)
+        var trace = RingTrace(decoder: self, cells: cells, first: first, high: end, counts: counts)
         trace.oldestIntact = oldestIntact
         trace.pair(keys)
         return trace
     }
 
-    /// Pass one over a CPU's region: the records' keys and what is lost.
+    /// Pass one over a CPU's region: the records' keys and what is lost;
+    /// returns where it stopped (see `waitingForWrites`).
     private func indexRegion(
-        _ raw: UnsafeRawBufferPointer, cpu: Int, from: UInt64, to high: UInt64, into keys: inout [RingTrace.Key],
-        counts: inout Counts
-    ) {
+        _ raw: UnsafeRawBufferPointer, cpu: Int, from: UInt64, to high: UInt64, waitingForWrites: Bool,
+        into keys: inout [RingTrace.Key], counts: inout Counts
+    ) -> UInt64 {
+        // The kernel stores a cell's sequence number last.
+        func written(_ pos: UInt64) -> Bool {
+            cell(raw, cpu: cpu, pos: pos).loadUnaligned(as: tt_header.self).seq > pos
+        }
         var pos = from
         while pos < high {
+            if waitingForWrites && !written(pos) { return pos }
             let h = cell(raw, cpu: cpu, pos: pos).loadUnaligned(as: tt_header.self)
             let key = RingTrace.Key(tsNs: h.ts_ns, cpu: cpu, offset: pos - from)
             guard check(h, pos: pos, counts: &counts) else {
@@ -108,20 +124,22 @@ public struct RingDecoder {
                 pos += 1
                 continue
             }
-            keys.append(key)
             let payloadCells = payloadCells(raw, cpu: cpu, pos: pos, h)
+            let end = min(pos + 1 + UInt64(payloadCells ?? 0), high)
+            if waitingForWrites && !(pos + 1..<max(end, pos + 1)).allSatisfy(written) { return pos }
+            keys.append(key)
             pos += 1
             guard let payloadCells else {
                 counts.torn &+= 1
                 continue
             }
-            let end = min(pos + UInt64(payloadCells), high)
             for p in pos..<max(end, pos) {
                 let c = cell(raw, cpu: cpu, pos: p).loadUnaligned(as: tt_header.self)
                 _ = check(c, pos: p, counts: &counts)
             }
             pos += UInt64(payloadCells)
         }
+        return high
     }
 
     /// The payload cells an enter or exit record says follow it; nil when

@@ -37,6 +37,10 @@ public struct RingTrace: Sequence {
     /// Per CPU: the window's first position, and its end.
     let first: [UInt64]
     let high: [UInt64]
+
+    /// Per CPU, where the window ended: its high end, or the first record
+    /// still being written (`waitingForWrites`).
+    public var end: [UInt64] { high }
     /// Loss counts from the headers (records found overwritten while the
     /// items are decoded come on top: see `Iterator.counts`).
     public let counts: RingDecoder.Counts
@@ -162,16 +166,8 @@ public struct RingTrace: Sequence {
             let (xcpu, xpos) = place(entry.exit)
             let xp = decoder.cell(cells, cpu: xcpu, pos: xpos)
             let xh = xp.loadUnaligned(as: tt_header.self)
-            event.ret = xp.loadUnaligned(as: tt_exit.self).ret
-            event.exitTsNs = xh.ts_ns
-            for p in payloads(cpu: xcpu, pos: xpos, xh) {
-                // read again at exit: replaces what faulted at enter
-                if p.atExit, let at = event.payloads.firstIndex(where: { $0.arg == p.arg }) {
-                    event.payloads[at] = p
-                } else {
-                    event.payloads.append(p)
-                }
-            }
+            let ret = xp.loadUnaligned(as: tt_exit.self).ret
+            event.returned(ret, atNs: xh.ts_ns, payloads: payloads(cpu: xcpu, pos: xpos, xh))
         }
         return .syscall(event)
     }

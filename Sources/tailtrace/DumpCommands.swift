@@ -131,16 +131,23 @@ struct Follow: ParsableCommand {
     @Option(help: "text or json.")
     var output = OutputFormat.text
 
-    @Option(help: "Milliseconds between reads of the ring.")
-    var interval = 200
+    @Option(
+        help:
+            "Milliseconds between looks at the ring's heads while records come (nothing is decoded while they stand still; after a second without records, every 100 ms)."
+    )
+    var interval = 10
 
     @OptionGroup var reading: TraceReading
+
+    func validate() throws {
+        guard (1...10_000).contains(interval) else { throw ValidationError("--interval must be 1...10000 ms") }
+    }
 
     func run() throws {
         let recorder = try global.recorder()
         let traces = recorder.traces
         var record = try traces.find(container)
-        guard record.state == .running else {
+        guard record.state == .running, let installation = traces.installation else {
             throw UserError("\(record.name) has stopped; use `tailtrace dump \(record.name)`")
         }
         var formatter = TraceFormatter(style: output)
@@ -148,65 +155,73 @@ struct Follow: ParsableCommand {
         reading.configure(&formatter, wallClockOffsetNs: clock)
         formatter.containerCgroupID = record.cgroupID
         var filter: TraceFilter?  // once the trace's first record is known
-        var printedUpTo: UInt64 = 0  // ts_ns of the newest item printed
-        var lostSeen: UInt64 = 0
-        var awaitedUnplug = false
-        while true {
-            let current = (try? traces.paths.stateStore.load(id: record.id)) ?? nil
-            if current == nil {
-                // Stopped (or detached): the last pass reads its archive.
-                record = (try? traces.find(record.id)) ?? record
-            }
-            guard let (items, counts) = try traces.trace(of: record) else {
-                // Unplugging frees the slot (new generation) before it writes
-                // the archive and removes the state file, all under the state
-                // lock: a running record without its ring is being unplugged.
-                // Once the lock is ours, its archive is there to read.
-                if current != nil && !awaitedUnplug {
-                    awaitedUnplug = true
-                    try recorder.withStateLock { _ in }
-                    continue
-                }
-                break
-            }
+        var followed = FollowedTrace()
+        func show(_ items: [TraceItem]) throws {
             var out: [UInt8] = []
-            if counts.lost > lostSeen {
-                formatter.format(.lost(count: counts.lost - lostSeen), into: &out)
-                lostSeen = counts.lost
-            }
-            // A call is printed once its result is final: it returned, its
-            // thread moved on, it is a second old (exit_group never returns),
-            // or the container is gone.
-            var newestPerThread: [UInt32: UInt64] = [:]
-            for case .syscall(let e) in items { newestPerThread[e.tid] = e.tsNs }
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &now)  // bpf_ktime_get_ns's clock
-            let settled = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec) - 1_000_000_000
-            if filter == nil, let start = items.lazy.compactMap(\.tsNs).first {
-                filter = try reading.filter(traceStartNs: start, wallClockOffsetNs: clock)
-            }
-            var newest = printedUpTo
-            // Gaps are printed from the counts above; signals and exits are
-            // final as soon as they are recorded.
             for item in items {
-                guard let ts = item.tsNs, ts > printedUpTo else { continue }
-                if case .syscall(let e) = item {
-                    let final = e.ret != nil || newestPerThread[e.tid] != e.tsNs || e.tsNs < settled || current == nil
-                    guard final else { break }
+                if filter == nil, let start = item.tsNs {
+                    filter = try reading.filter(traceStartNs: start, wallClockOffsetNs: clock)
                 }
                 if filter?.admits(item) ?? true {
                     formatter.format(item, into: &out)
                 } else {
                     formatter.track(item)
                 }
-                newest = ts
             }
-            printedUpTo = newest
             writeOut(out)
-            guard let current else { break }
-            record = current
-            usleep(UInt32(max(interval, 10)) * 1000)
         }
+        // Each pass decodes only the cells reserved since the last; the
+        // heads are plain loads from the mapped ring_ctl, so an idle
+        // container costs a look at them per interval.
+        let live = try LiveRing(installation, slot: record.slot)
+        var seen: [UInt64]?  // per CPU, the positions decoded (nil: none yet, the whole ring first)
+        var dropsSeen: UInt64 = 0
+        var stateCheckedNs = Self.nowNs()
+        var movedNs = stateCheckedNs  // when records last came
+        while live.generation == record.generation {
+            let heads = live.heads()
+            if heads != seen {
+                movedNs = Self.nowNs()
+                var pass = followed
+                let (end, drops) = live.withTrace(
+                    since: seen, upTo: heads, dropsSince: dropsSeen, waitingForWrites: true
+                ) { trace in
+                    for item in trace { pass.add(item) }
+                    return (trace.end, trace.counts.dropped)
+                }
+                // Unplugged meanwhile: the cells may be the next container's;
+                // the archive has this pass.
+                guard live.generation == record.generation else { break }
+                followed = pass
+                seen = end
+                dropsSeen &+= drops
+            }
+            let now = Self.nowNs()
+            if !followed.isEmpty { try show(followed.takeFinal(settledBeforeNs: now &- 1_000_000_000)) }
+            // Unplugging bumps the generation; a state file gone without
+            // that (an unplug that failed half way) is looked at once a second.
+            if now &- stateCheckedNs > 1_000_000_000 {
+                stateCheckedNs = now
+                if (try? traces.paths.stateStore.load(id: record.id)) ?? nil == nil { break }
+            }
+            usleep(UInt32(now &- movedNs > 1_000_000_000 ? max(interval, 100) : interval) * 1000)
+        }
+        // Unplugging frees the slot (new generation) before it writes the
+        // archive and removes the state file, all under the state lock:
+        // once the lock is ours, the archive holds the rest of the trace.
+        try recorder.withStateLock { _ in }
+        record = (try? traces.find(record.id)) ?? record
+        _ = try? traces.withTrace(of: record, since: seen, dropsSince: dropsSeen) { trace in
+            for item in trace { followed.add(item) }
+        }
+        try show(followed.takeFinal(settledBeforeNs: 0, ended: true))
+    }
+
+    /// CLOCK_MONOTONIC, the records' clock (bpf_ktime_get_ns).
+    private static func nowNs() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 }
 
