@@ -62,11 +62,19 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The CLI too (with Foundation, which async-http-client and Yams
+        // pull in, and its libraries named): start-up is 7.5 instead of 15 ms
+        // here, which every attach, detach and dump pays.
         .executableTarget(
             name: "tailtrace",
             dependencies: [
                 "CTailtrace", "Shared", "TraceFormat", "TailcallPool", "Reconcile", "KubernetesAPI", "BPFObjects",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            linkerSettings: staticStdlib + [
+                .linkedLibrary("CoreFoundation"), .linkedLibrary("_FoundationICU"),
+                .linkedLibrary("FoundationInternationalization"), .linkedLibrary("dispatch"),
+                .linkedLibrary("BlocksRuntime"), .linkedLibrary("stdc++"),
             ]
         ),
         .executableTarget(
