@@ -176,6 +176,7 @@ struct Follow: ParsableCommand {
         let live = try LiveRing(installation, slot: record.slot)
         var seen: [UInt64]?  // per CPU, the positions decoded (nil: none yet, the whole ring first)
         var dropsSeen: UInt64 = 0
+        let statePath = try traces.paths.stateStore.path(ofID: record.id)
         var stateCheckedNs = Self.nowNs()
         var movedNs = stateCheckedNs  // when records last came
         while live.generation == record.generation {
@@ -199,10 +200,10 @@ struct Follow: ParsableCommand {
             let now = Self.nowNs()
             if !followed.isEmpty { try show(followed.takeFinal(settledBeforeNs: now &- 1_000_000_000)) }
             // Unplugging bumps the generation; a state file gone without
-            // that (an unplug that failed half way) is looked at once a second.
+            // that (an unplug that failed half way) is looked for once a second.
             if now &- stateCheckedNs > 1_000_000_000 {
                 stateCheckedNs = now
-                if (try? traces.paths.stateStore.load(id: record.id)) ?? nil == nil { break }
+                if access(statePath, F_OK) != 0 && errno == ENOENT { break }
             }
             usleep(UInt32(now &- movedNs > 1_000_000_000 ? max(interval, 100) : interval) * 1000)
         }

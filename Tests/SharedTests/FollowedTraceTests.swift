@@ -16,7 +16,8 @@ final class FollowedTraceTests: XCTestCase {
     func ring() -> (Ring, cuts: [[UInt64]]) {
         var ring = Ring(cellsPerCPU: 64, ncpus: 2)
         var cuts: [[UInt64]] = [ring.heads]
-        func at(_ cpu: Int, _ ts: UInt64, _ tid: UInt32, _ nr: UInt32, exit: Bool = false, ret: Int64 = 0,
+        func at(
+            _ cpu: Int, _ ts: UInt64, _ tid: UInt32, _ nr: UInt32, exit: Bool = false, ret: Int64 = 0,
             payload: (arg: UInt8, bytes: [UInt8], flags: Int32, kind: tt_payload_kind)? = nil
         ) {
             ring.event(gen: gen, cpu: cpu, ts: ts, tid: tid, nr: nr, exit: exit, ret: ret, payload: payload)
