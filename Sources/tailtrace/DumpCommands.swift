@@ -6,6 +6,7 @@ import TraceFormat
 
 struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "dump",
         abstract: "Print a container's last syscalls, oldest first (also after it stopped).")
 
     @OptionGroup var global: GlobalOptions
@@ -121,6 +122,7 @@ func withRecordedTrace<R>(
 
 struct Follow: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "follow",
         abstract: "Print a container's syscalls as they happen, until it stops or you interrupt.")
 
     @OptionGroup var global: GlobalOptions
@@ -337,6 +339,7 @@ struct TraceReading: ParsableArguments {
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Write a stopped container's archived trace as one file, for `tailtrace dump --file` anywhere.")
 
     @OptionGroup var global: GlobalOptions
