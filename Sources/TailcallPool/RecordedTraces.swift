@@ -68,26 +68,30 @@ public struct RecordedTraces {
     ) throws -> R? {
         switch record.state {
         case .running:
-            guard let installation, Pool(installation).generation(of: record.slot) == record.generation else {
-                return nil
-            }
-            let live = try LiveRing(installation, slot: record.slot)
-            return try live.withTrace(since: since, upTo: live.heads(), dropsSince: dropsSince, body)
+            return try liveTrace(of: record, since: since, dropsSince: dropsSince, body)
         case .untraced:
             return nil
         case .exited where record.archive == nil && record.archivePending != nil:
             // not archived yet: still in its slot
-            guard let installation, Pool(installation).generation(of: record.slot) == record.generation else {
-                return nil
-            }
-            let live = try LiveRing(installation, slot: record.slot)
-            return try live.withTrace(since: since, upTo: live.heads(), dropsSince: dropsSince, body)
+            return try liveTrace(of: record, since: since, dropsSince: dropsSince, body)
         case .exited:
             guard let entry = try archiveEntry(of: record) else { return nil }
             let bytes = try paths.archive.ring(of: entry)
             return bytes.isEmpty
                 ? nil : try RingSnapshot(serialized: bytes).withTrace(since: since, dropsSince: dropsSince, body)
         }
+    }
+
+    /// The record's ring read in place, while its slot still holds it (the
+    /// record's generation).
+    private func liveTrace<R>(
+        of record: ContainerRecord, since: [UInt64]?, dropsSince: UInt64, _ body: (RingTrace) throws -> R
+    ) throws -> R? {
+        guard let installation, Pool(installation).generation(of: record.slot) == record.generation else {
+            return nil
+        }
+        let live = try LiveRing(installation, slot: record.slot)
+        return try live.withTrace(since: since, upTo: live.heads(), dropsSince: dropsSince, body)
     }
 
     /// The archive entry a stopped record names, if it is still there.
