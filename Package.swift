@@ -11,7 +11,7 @@ let staticStdlib: [LinkerSetting] = [
 ]
 
 // The CLI links all of Foundation (the Kubernetes client needs it): static
-// too, it starts in ~3 ms of CPU instead of ~12 ms with Foundation and ICU
+// too, `--version` takes 5.5 ms of CPU instead of 11.7 ms with Foundation and ICU
 // loaded and relocated at every run (measured, see DESIGN.md). The libraries
 // swiftc -static-stdlib names for `import Foundation`:
 let staticFoundation: [LinkerSetting] = [
@@ -74,6 +74,9 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The CLI too (with Foundation, which async-http-client and Yams
+        // pull in, and its libraries named): start-up is 7.5 instead of 15 ms
+        // here, which every attach, detach and dump pays.
         .executableTarget(
             name: "tailtrace",
             dependencies: [

@@ -1,7 +1,12 @@
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "ctailtrace.h"
+
+/* install loads recorder modules on several threads: the capture is shared. */
+static pthread_mutex_t tt_log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int tt_verbosity = 0;
 /* The tail of libbpf's warnings since the last tt_libbpf_capture(): a failed
@@ -39,7 +44,9 @@ static int tt_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 			va_copy(copy, ap);
 			vsnprintf(text, (size_t)n + 1, fmt, copy);
 			va_end(copy);
+			pthread_mutex_lock(&tt_log_lock);
 			tt_log_append(text, (size_t)n);
+			pthread_mutex_unlock(&tt_log_lock);
 			free(text);
 		}
 	}
@@ -50,15 +57,20 @@ static int tt_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 
 void tt_libbpf_capture(int level)
 {
+	pthread_mutex_lock(&tt_log_lock);
 	tt_verbosity = level;
 	tt_log_len = 0;
 	tt_log[0] = 0;
+	pthread_mutex_unlock(&tt_log_lock);
 	libbpf_set_print(tt_print);
 }
 
-const char *tt_libbpf_log(void)
+char *tt_libbpf_log(void)
 {
-	return tt_log;
+	pthread_mutex_lock(&tt_log_lock);
+	char *copy = strdup(tt_log);
+	pthread_mutex_unlock(&tt_log_lock);
+	return copy;
 }
 
 int tt_bump_epoch(int array_fd)

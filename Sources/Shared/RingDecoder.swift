@@ -36,58 +36,123 @@ public struct RingDecoder {
         self.ncpus = ncpus
     }
 
-    /// One enter or exit record with its payloads, or a signal or process exit.
-    struct Record {
-        var exit: Bool
-        var header: tt_header
-        /// A signal or process exit: not part of a syscall.
-        var other: TraceItem? = nil
-        var args: [UInt64] = []
-        var comm = ""
-        var cgroupID: UInt64 = 0
-        var ret: Int64 = 0
-        var payloads: [Payload] = []
-        var order: Int  // position in the CPU's region, for stable sorting
-    }
-
     /// Decodes `cells` (cellsPerCPU * ncpus cells); per CPU only positions in
     /// [low, high) are read.
     public func decode(cells: [UInt8], low: [UInt64], high: [UInt64], dropped: UInt64 = 0) -> ([TraceItem], Counts) {
-        cells.withUnsafeBytes { decode(cells: $0, low: low, high: high, dropped: dropped) }
+        cells.withUnsafeBytes { trace(cells: $0, low: low, high: high, dropped: dropped).items() }
     }
 
-    /// Decodes cells in place, e.g. a ring mapped from the kernel while it is
-    /// written. `validAfterRead`, called once every cell is read, tells per
-    /// CPU the lowest position not overwritten meanwhile: records read from
-    /// lower positions may mix two writes and are dropped (and counted).
-    public func decode(
-        cells: UnsafeRawBufferPointer, low: [UInt64], high: [UInt64], dropped: UInt64 = 0,
-        validAfterRead: (() -> [UInt64])? = nil
-    ) -> ([TraceItem], Counts) {
+    /// Reads every cell header in [low, high) per CPU once (checks, loss
+    /// counts, the CPUs merged by time, enters paired with exits) and keeps
+    /// 16 bytes per item; the items themselves are decoded from `cells` when
+    /// the trace is iterated, so a dump writes as it decodes. `cells` must
+    /// stay valid while the trace is used.
+    ///
+    /// `oldestIntact(cpu)`, for a ring the kernel writes meanwhile, tells
+    /// the lowest position of a CPU not overwritten yet: records read from
+    /// lower positions may mix two writes and are dropped (and counted),
+    /// checked once after the headers are read and again after each item.
+    /// `since`: per CPU, the positions a follower read in earlier passes
+    /// (not lost; default none): the window is then [low, high) with low
+    /// at or above since. `waitingForWrites`: a record whose cells are
+    /// reserved but not all written yet (a sequence number of an earlier
+    /// lap) ends its CPU's window (`RingTrace.end`), to be read next time,
+    /// instead of being counted torn.
+    public func trace(
+        cells: UnsafeRawBufferPointer, low: [UInt64], high: [UInt64], since: [UInt64]? = nil, dropped: UInt64 = 0,
+        waitingForWrites: Bool = false, oldestIntact: ((Int) -> UInt64)? = nil
+    ) -> RingTrace {
         var counts = Counts()
         counts.dropped = dropped
-        var records: [Record] = []
-        guard fits(cellBytes: cells.count, low: low, high: high) else { return ([], counts) }
-        records.reserveCapacity(min(cells.count / Self.cellSize, 1 << 22))
+        guard fits(cellBytes: cells.count, low: low, high: high), (since?.count ?? ncpus) >= ncpus else {
+            return RingTrace(decoder: self, cells: cells, first: [], high: [], counts: counts)
+        }
+        let first = (0..<ncpus).map { firstPosition(low: low[$0], high: high[$0]) }
+        var keys: [RingTrace.Key] = []
+        keys.reserveCapacity(min(cells.count / Self.cellSize, 1 << 22))
+        var end = high
         for cpu in 0..<ncpus {
-            decodeRegion(cells, cpu: cpu, low: low[cpu], high: high[cpu], into: &records, counts: &counts)
+            let read = since?[cpu] ?? 0
+            counts.overwritten &+= low[cpu] > read ? low[cpu] - read : 0
+            end[cpu] = indexRegion(
+                cells, cpu: cpu, from: first[cpu], to: high[cpu], waitingForWrites: waitingForWrites, into: &keys,
+                counts: &counts)
         }
-        if let valid = validAfterRead?(), valid.count >= ncpus {
-            let before = records.count
-            records.removeAll { UInt64($0.order) < valid[Int($0.header.cpu) < ncpus ? Int($0.header.cpu) : 0] }
-            counts.overwritten &+= UInt64(before - records.count)
+        if let oldestIntact {
+            let valid = (0..<ncpus).map(oldestIntact)
+            let before = keys.count
+            keys.removeAll { first[$0.cpu] &+ $0.offset < valid[$0.cpu] }
+            counts.overwritten &+= UInt64(before - keys.count)
         }
-        // Merge the CPUs' records by time: sort plain keys, not the records
-        // (moving records costs a retain and release of their arrays).
-        var keys = records.indices.map { i in
-            (ts: records[i].header.ts_ns, cpu: records[i].header.cpu, order: records[i].order, index: i)
+        // Each CPU's region is in time order already: the sort merges runs.
+        keys.sort { ($0.tsNs, $0.ref) < ($1.tsNs, $1.ref) }
+        var trace = RingTrace(decoder: self, cells: cells, first: first, high: end, counts: counts)
+        trace.oldestIntact = oldestIntact
+        trace.pair(keys)
+        return trace
+    }
+
+    /// Pass one over a CPU's region: the records' keys and what is lost;
+    /// returns where it stopped (see `waitingForWrites`).
+    private func indexRegion(
+        _ raw: UnsafeRawBufferPointer, cpu: Int, from: UInt64, to high: UInt64, waitingForWrites: Bool,
+        into keys: inout [RingTrace.Key], counts: inout Counts
+    ) -> UInt64 {
+        // The kernel stores a cell's sequence number last.
+        func written(_ pos: UInt64) -> Bool {
+            cell(raw, cpu: cpu, pos: pos).loadUnaligned(as: tt_header.self).seq > pos
         }
-        keys.sort { ($0.ts, $0.cpu, $0.order) < ($1.ts, $1.cpu, $1.order) }
-        var items: [TraceItem] = []
-        items.reserveCapacity(records.count / 2 + 2)
-        if counts.lost > 0 { items.append(.lost(count: counts.lost)) }
-        items.append(contentsOf: pair(records, inOrder: keys.lazy.map(\.index)))
-        return (items, counts)
+        var pos = from
+        while pos < high {
+            if waitingForWrites && !written(pos) { return pos }
+            let h = cell(raw, cpu: cpu, pos: pos).loadUnaligned(as: tt_header.self)
+            let key = RingTrace.Key(tsNs: h.ts_ns, cpu: cpu, offset: pos - from)
+            guard check(h, pos: pos, counts: &counts) else {
+                pos += 1
+                continue
+            }
+            let kind = Int32(h.kind)
+            if kind == TT_KIND_SIGNAL.rawValue || kind == TT_KIND_PROC_EXIT.rawValue {
+                keys.append(key)
+                pos += 1
+                continue
+            }
+            guard kind == TT_KIND_ENTER.rawValue || kind == TT_KIND_EXIT.rawValue else {
+                // A payload whose event cell was overwritten, or garbage.
+                counts.overwritten &+= kind == TT_KIND_PAYLOAD.rawValue ? 1 : 0
+                counts.torn &+= kind == TT_KIND_PAYLOAD.rawValue ? 0 : 1
+                pos += 1
+                continue
+            }
+            let payloadCells = payloadCells(raw, cpu: cpu, pos: pos, h)
+            let end = min(pos + 1 + UInt64(payloadCells ?? 0), high)
+            if waitingForWrites && !(pos + 1..<max(end, pos + 1)).allSatisfy(written) { return pos }
+            keys.append(key)
+            pos += 1
+            guard let payloadCells else {
+                counts.torn &+= 1
+                continue
+            }
+            for p in pos..<max(end, pos) {
+                let c = cell(raw, cpu: cpu, pos: p).loadUnaligned(as: tt_header.self)
+                _ = check(c, pos: p, counts: &counts)
+            }
+            pos += UInt64(payloadCells)
+        }
+        return high
+    }
+
+    /// The payload cells an enter or exit record says follow it; nil when
+    /// more than one event can reserve (corrupt).
+    func payloadCells(_ raw: UnsafeRawBufferPointer, cpu: Int, pos: UInt64, _ h: tt_header) -> Int? {
+        let p = cell(raw, cpu: cpu, pos: pos)
+        let n: Int
+        if Int32(h.kind) == TT_KIND_EXIT.rawValue {
+            n = Int(p.loadUnaligned(as: tt_exit.self).payload_cells)
+        } else {
+            n = Int(p.loadUnaligned(as: tt_enter.self).payload_cells)
+        }
+        return n > Self.maxPayloadCells ? nil : n
     }
 
     /// The process exits in the ring, oldest first, found from the cell
@@ -127,14 +192,14 @@ public struct RingDecoder {
         high > low && high - low > UInt64(cellsPerCPU) ? high - UInt64(cellsPerCPU) : low
     }
 
-    private func cell(_ raw: UnsafeRawBufferPointer, cpu: Int, pos: UInt64) -> UnsafeRawPointer {
+    func cell(_ raw: UnsafeRawBufferPointer, cpu: Int, pos: UInt64) -> UnsafeRawPointer {
         let index = cpu * cellsPerCPU + Int(pos & UInt64(cellsPerCPU - 1))
         return raw.baseAddress!.advanced(by: index * Self.cellSize)
     }
 
     /// A cell is usable when it holds the position it is read at and the
     /// current generation.
-    private func check(_ h: tt_header, pos: UInt64, counts: inout Counts) -> Bool {
+    func check(_ h: tt_header, pos: UInt64, counts: inout Counts) -> Bool {
         if h.seq != pos &+ 1 {
             counts.torn &+= 1
             return false
@@ -144,61 +209,6 @@ public struct RingDecoder {
             return false
         }
         return true
-    }
-
-    private func decodeRegion(
-        _ raw: UnsafeRawBufferPointer, cpu: Int, low: UInt64, high: UInt64, into records: inout [Record],
-        counts: inout Counts
-    ) {
-        counts.overwritten &+= low
-        var pos = firstPosition(low: low, high: high)
-        while pos < high {
-            let p = cell(raw, cpu: cpu, pos: pos)
-            let h = p.loadUnaligned(as: tt_header.self)
-            guard check(h, pos: pos, counts: &counts) else {
-                pos += 1
-                continue
-            }
-            let kind = Int32(h.kind)
-            if kind == TT_KIND_SIGNAL.rawValue || kind == TT_KIND_PROC_EXIT.rawValue {
-                var r = Record(exit: false, header: h, order: Int(truncatingIfNeeded: pos))
-                r.other = Self.other(p, h)
-                records.append(r)
-                pos += 1
-                continue
-            }
-            guard kind == TT_KIND_ENTER.rawValue || kind == TT_KIND_EXIT.rawValue else {
-                // A payload whose event cell was overwritten, or garbage.
-                counts.overwritten &+= kind == TT_KIND_PAYLOAD.rawValue ? 1 : 0
-                counts.torn &+= kind == TT_KIND_PAYLOAD.rawValue ? 0 : 1
-                pos += 1
-                continue
-            }
-            var r = Record(exit: kind == TT_KIND_EXIT.rawValue, header: h, order: Int(truncatingIfNeeded: pos))
-            let payloadCells: Int
-            if r.exit {
-                let x = p.loadUnaligned(as: tt_exit.self)
-                r.ret = x.ret
-                r.cgroupID = x.cgroup_id
-                payloadCells = Int(x.payload_cells)
-            } else {
-                let e = p.loadUnaligned(as: tt_enter.self)
-                r.args = withUnsafeBytes(of: e.args) { Array($0.bindMemory(to: UInt64.self)) }
-                r.comm = withUnsafeBytes(of: e.comm) { Self.cString($0) }
-                r.cgroupID = e.cgroup_id
-                payloadCells = Int(e.payload_cells)
-            }
-            pos += 1
-            if payloadCells > Self.maxPayloadCells {
-                counts.torn &+= 1
-                records.append(r)
-                continue
-            }
-            let end = min(pos + UInt64(payloadCells), high)
-            r.payloads = readPayloads(raw, cpu: cpu, from: pos, to: end, owner: h, counts: &counts)
-            pos = max(pos + UInt64(payloadCells), pos)
-            records.append(r)
-        }
     }
 
     /// The payload cell of the first layout (install magic `ttr2`, kept in
@@ -212,7 +222,7 @@ public struct RingDecoder {
         static let stringFlag: Int32 = 0x8
     }
 
-    private func readPayloads(
+    func readPayloads(
         _ raw: UnsafeRawBufferPointer, cpu: Int, from: UInt64, to: UInt64, owner: tt_header, counts: inout Counts
     ) -> [Payload] {
         var payloads: [Payload] = []
@@ -257,79 +267,6 @@ public struct RingDecoder {
         }
         if let done = current { payloads.append(done) }
         return payloads
-    }
-
-    /// Joins each exit to the latest unanswered enter of the same thread and
-    /// syscall. An exit whose enter was lost becomes an event with no args.
-    /// Signals and process exits keep their place in time among the syscalls.
-    private func pair(_ records: [Record], inOrder order: some Sequence<Int>) -> [TraceItem] {
-        let order = Array(order)
-        var events: [SyscallEvent] = []
-        var others: [(before: Int, item: TraceItem)] = []
-        var open: [UInt32: Int] = [:]  // tid -> index of its unanswered enter
-        // tid -> whether its enter records are i386 calls (orphan exits carry no reliable flag)
-        var threadCompat: [UInt32: Bool] = [:]
-        var threadComm: [UInt32: String] = [:]  // for exits whose enter was not recorded
-        // In time order: an exit without its enter (a new thread's return
-        // from clone) takes the comm of the thread's next enter, not of
-        // whichever CPU region is stored first.
-        for index in order where !records[index].exit && records[index].other == nil {
-            let r = records[index]
-            if Int32(r.header.flags) & TT_FLAG_COMPAT != 0 { threadCompat[r.header.tid] = true }
-            if threadComm[r.header.tid] == nil { threadComm[r.header.tid] = r.comm }
-        }
-        events.reserveCapacity(records.count / 2 + 1)
-        for index in order {
-            let r = records[index]
-            let h = r.header
-            if let other = r.other {
-                others.append((events.count, other))
-                continue
-            }
-            let compat = Int32(h.flags) & TT_FLAG_COMPAT != 0
-            if !r.exit {
-                open[h.tid] = events.count
-                events.append(
-                    SyscallEvent(
-                        tsNs: h.ts_ns, cpu: Int(h.cpu), pid: h.pid, tid: h.tid, comm: r.comm, nr: Int(h.nr),
-                        compat: compat, args: r.args, ret: nil, payloads: r.payloads, cgroupID: r.cgroupID))
-                continue
-            }
-            if let i = open[h.tid], events[i].nr == Int(h.nr), events[i].ret == nil {
-                events[i].ret = r.ret
-                events[i].exitTsNs = h.ts_ns
-                for p in r.payloads {
-                    // read again at exit: replaces what faulted at enter
-                    if p.atExit, let at = events[i].payloads.firstIndex(where: { $0.arg == p.arg }) {
-                        events[i].payloads[at] = p
-                    } else {
-                        events[i].payloads.append(p)
-                    }
-                }
-                open[h.tid] = nil
-            } else {
-                // The recorder reads TS_COMPAT at exit only for calls with an
-                // exit payload: take the architecture from the thread's last enter.
-                events.append(
-                    SyscallEvent(
-                        tsNs: h.ts_ns, cpu: Int(h.cpu), pid: h.pid, tid: h.tid, comm: threadComm[h.tid] ?? "",
-                        nr: Int(h.nr), compat: compat || threadCompat[h.tid] == true, args: [], ret: r.ret,
-                        payloads: r.payloads, cgroupID: r.cgroupID, exitTsNs: h.ts_ns))
-            }
-        }
-        guard !others.isEmpty else { return events.map { .syscall($0) } }
-        var items: [TraceItem] = []
-        items.reserveCapacity(events.count + others.count)
-        var next = 0
-        for (i, event) in events.enumerated() {
-            while next < others.count && others[next].before == i {
-                items.append(others[next].item)
-                next += 1
-            }
-            items.append(.syscall(event))
-        }
-        items.append(contentsOf: others[next...].map(\.item))
-        return items
     }
 
     /// A signal or process-exit cell as an item.

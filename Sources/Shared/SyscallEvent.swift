@@ -99,6 +99,23 @@ public struct SyscallEvent: Sendable, Equatable {
     }
 }
 
+extension SyscallEvent {
+    /// Completes the call with its exit record: the return value, when, and
+    /// the payloads read at exit (a payload read again at exit replaces the
+    /// one that faulted at enter).
+    public mutating func returned(_ ret: Int64, atNs: UInt64, payloads exitPayloads: [Payload]) {
+        self.ret = ret
+        exitTsNs = atNs
+        for p in exitPayloads {
+            if p.atExit, let at = payloads.firstIndex(where: { $0.arg == p.arg }) {
+                payloads[at] = p
+            } else {
+                payloads.append(p)
+            }
+        }
+    }
+}
+
 /// A signal the kernel delivered to a traced task (strace's `--- SIG... ---`).
 public struct SignalEvent: Sendable, Equatable {
     public enum Disposition: UInt32, Sendable {

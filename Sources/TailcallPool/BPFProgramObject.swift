@@ -105,7 +105,11 @@ enum BPFLog {
         tt_libbpf_capture(debug.isEmpty || debug == "0" ? 0 : 2)
     }
 
-    static func captured() -> String { String(cString: tt_libbpf_log()) }
+    static func captured() -> String {
+        guard let log = tt_libbpf_log() else { return "" }
+        defer { free(log) }
+        return String(cString: log)
+    }
 }
 
 /// The kernel refused to load a program: which one, why (the verifier's last

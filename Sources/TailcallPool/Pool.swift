@@ -57,6 +57,80 @@ public struct Pool: Sendable {
     func loadRecorder(slot: Int) throws {
         try maps.loadRecorder(slot: slot)
     }
+
+    /// Loads the modules of `slots` as `loadRecorder` does, on one thread
+    /// per CPU (4 at most): the kernel verifies each program load in the
+    /// calling thread, most of install's time, and the modules share only
+    /// maps the first module made. The first error is thrown once every
+    /// thread stopped; modules loaded stay loaded.
+    func loadRecorders(_ slots: Range<Int>) throws {
+        let threads = min(max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1), 4, max(slots.count, 1))
+        let loads = ConcurrentLoads(pool: self, slots: slots)
+        var started: [pthread_t] = []
+        for _ in 1..<threads {
+            var thread = pthread_t()
+            let context = Unmanaged.passRetained(loads).toOpaque()
+            let rc = pthread_create(
+                &thread, nil,
+                { context in
+                    Unmanaged<ConcurrentLoads>.fromOpaque(context!).takeRetainedValue().run()
+                    return nil
+                }, context)
+            if rc == 0 {
+                started.append(thread)
+            } else {
+                Unmanaged<ConcurrentLoads>.fromOpaque(context).release()  // this thread does its share
+            }
+        }
+        loads.run()
+        for thread in started { pthread_join(thread, nil) }
+        if let error = loads.firstError { throw error }
+    }
+}
+
+/// The slots `Pool.loadRecorders` has left to load, taken one at a time by
+/// its threads; its state is behind `lock`.
+private final class ConcurrentLoads: @unchecked Sendable {
+    let pool: Pool
+    private var next: Int
+    private let end: Int
+    private var error: (any Error)?
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init(pool: Pool, slots: Range<Int>) {
+        self.pool = pool
+        next = slots.lowerBound
+        end = slots.upperBound
+        pthread_mutex_init(lock, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
+
+    var firstError: (any Error)? { locked { error } }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return body()
+    }
+
+    /// Loads slots until none is left or one failed.
+    func run() {
+        while let slot = locked({ () -> Int? in
+            guard error == nil, next < end else { return nil }
+            defer { next += 1 }
+            return next
+        }) {
+            do {
+                try pool.loadRecorder(slot: slot)
+            } catch {
+                locked { if self.error == nil { self.error = error } }
+            }
+        }
+    }
 }
 
 /// What the pool does to the pinned maps, and nothing else: the narrow

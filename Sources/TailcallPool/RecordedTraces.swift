@@ -67,25 +67,41 @@ public struct RecordedTraces {
     /// runs and owns its slot (read in place), else from its archive. nil
     /// when no ring was kept.
     public func trace(of record: ContainerRecord) throws -> ([TraceItem], RingDecoder.Counts)? {
+        try withTrace(of: record) { $0.items() }
+    }
+
+    /// The container's trace as `trace(of:)` finds it, decoded while `body`
+    /// iterates it (a dump streams); nil when no ring was kept. `since` and
+    /// `dropsSince`: what a follower read before (see `LiveRing.withTrace`).
+    public func withTrace<R>(
+        of record: ContainerRecord, since: [UInt64]? = nil, dropsSince: UInt64 = 0, _ body: (RingTrace) throws -> R
+    ) throws -> R? {
         switch record.state {
         case .running:
-            guard let installation, Pool(installation).generation(of: record.slot) == record.generation else {
-                return nil
-            }
-            return try RingSnapshot.decodeLive(installation, slot: record.slot)
+            return try liveTrace(of: record, since: since, dropsSince: dropsSince, body)
         case .untraced:
             return nil
         case .exited where record.archive == nil && record.archivePending != nil:
             // not archived yet: still in its slot
-            guard let installation, Pool(installation).generation(of: record.slot) == record.generation else {
-                return nil
-            }
-            return try RingSnapshot.decodeLive(installation, slot: record.slot)
+            return try liveTrace(of: record, since: since, dropsSince: dropsSince, body)
         case .exited:
             guard let entry = try archiveEntry(of: record) else { return nil }
             let bytes = try paths.archive.ring(of: entry)
-            return bytes.isEmpty ? nil : try RingSnapshot(serialized: bytes).decode()
+            return bytes.isEmpty
+                ? nil : try RingSnapshot(serialized: bytes).withTrace(since: since, dropsSince: dropsSince, body)
         }
+    }
+
+    /// The record's ring read in place, while its slot still holds it (the
+    /// record's generation).
+    private func liveTrace<R>(
+        of record: ContainerRecord, since: [UInt64]?, dropsSince: UInt64, _ body: (RingTrace) throws -> R
+    ) throws -> R? {
+        guard let installation, Pool(installation).generation(of: record.slot) == record.generation else {
+            return nil
+        }
+        let live = try LiveRing(installation, slot: record.slot)
+        return try live.withTrace(since: since, upTo: live.heads(), dropsSince: dropsSince, body)
     }
 
     /// The archive entry a stopped record names, if it is still there.
@@ -128,8 +144,19 @@ extension RingSnapshot {
     }
 
     /// Decodes the snapshot into syscalls, oldest first, with loss counts.
-    public func decode() -> ([TraceItem], RingDecoder.Counts) {
-        RingDecoder(generation: generation, cellsPerCPU: cellsPerCPU, ncpus: ncpus)
-            .decode(cells: cells, low: low, high: high, dropped: drops)
+    public func decode() -> ([TraceItem], RingDecoder.Counts) { withTrace { $0.items() } }
+
+    /// The snapshot's trace, decoded while `body` iterates it; `since`:
+    /// per CPU, the positions a follower read before (from the live ring).
+    public func withTrace<R>(
+        since: [UInt64]? = nil, dropsSince: UInt64 = 0, _ body: (RingTrace) throws -> R
+    ) rethrows -> R {
+        var low = low
+        if let since, since.count == low.count { low = zip(low, since).map { max($0, $1) } }
+        return try cells.withUnsafeBytes { raw in
+            try body(
+                RingDecoder(generation: generation, cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+                    .trace(cells: raw, low: low, high: high, since: since, dropped: drops &- dropsSince))
+        }
     }
 }

@@ -34,7 +34,7 @@ public struct RingSnapshot: Sendable {
     /// Copies slot `slot`'s ring. Positions written while copying are left
     /// out: a cell at position p shares its memory with p ± cellsPerCPU.
     public static func capture(_ installation: Installation, slot: Int) throws -> RingSnapshot {
-        let live = try MappedRing(installation, slot: slot)
+        let live = try LiveRing(installation, slot: slot)
         let before = live.heads()
         let count = live.cellBytes
         let cells = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -48,32 +48,19 @@ public struct RingSnapshot: Sendable {
             generation: gen, cellsPerCPU: live.cellsPerCPU, ncpus: live.ncpus,
             low: zip(valid, before).map { min($0, $1) }, high: before, drops: drops, cells: cells)
     }
-
-    /// Decodes slot `slot`'s live ring in place, without copying it: cells
-    /// up to the heads read first; afterwards, whatever was overwritten while
-    /// it was read is dropped and counted.
-    public static func decodeLive(_ installation: Installation, slot: Int) throws -> ([TraceItem], RingDecoder.Counts) {
-        let live = try MappedRing(installation, slot: slot)
-        let high = live.heads()
-        let (gen, drops) = live.generationAndDrops()
-        let decoder = RingDecoder(generation: gen, cellsPerCPU: live.cellsPerCPU, ncpus: live.ncpus)
-        let cells = UnsafeRawBufferPointer(start: live.ring.base, count: live.cellBytes)
-        return decoder.decode(cells: cells, low: live.oldestIntact(after: high), high: high, dropped: drops) {
-            live.oldestIntact(after: live.heads())
-        }
-    }
 }
 
-/// A slot's ring and control block, mapped from the kernel while it writes.
-private struct MappedRing {
+/// A slot's ring and control block, mapped from the kernel while it writes:
+/// what `follow` watches (heads and generation are plain loads, no syscall).
+public final class LiveRing {
     let ring: MappedRegion
     let ctl: MappedRegion
     let cellsPerCPU: Int
-    let ncpus: Int
+    public let ncpus: Int
     /// Bytes of cells (the mapping is rounded up to whole pages).
     let cellBytes: Int
 
-    init(_ installation: Installation, slot: Int) throws {
+    public init(_ installation: Installation, slot: Int) throws {
         let root = installation.root
         cellBytes = installation.ringCells * Int(TT_CELL_SIZE)
         ring = try MappedRegion(map: try BPFMap.open(pinned: root.slotPin(slot, .ring)), length: cellBytes)
@@ -84,20 +71,52 @@ private struct MappedRing {
     }
 
     /// Cells reserved per CPU region since the claim.
-    func heads() -> [UInt64] {
+    public func heads() -> [UInt64] { (0..<ncpus).map(head) }
+
+    func head(cpu: Int) -> UInt64 {
         let headsOffset = MemoryLayout<tt_ring_ctl>.offset(of: \tt_ring_ctl.heads)!
-        let stride = MemoryLayout<tt_head>.stride
-        return (0..<ncpus).map { cpu in
-            // The kernel bumps heads with atomic adds; an aligned 8-byte load is atomic on x86_64.
-            ctl.base.advanced(by: headsOffset + cpu * stride).load(as: UInt64.self)
-        }
+        // The kernel bumps heads with atomic adds; an aligned 8-byte load is atomic on x86_64.
+        return ctl.base.advanced(by: headsOffset + cpu * MemoryLayout<tt_head>.stride).load(as: UInt64.self)
     }
 
-    /// Per CPU, the oldest position whose cell `heads` have not overwritten.
-    func oldestIntact(after heads: [UInt64]) -> [UInt64] {
-        let cpc = UInt64(cellsPerCPU)
-        return heads.map { $0 > cpc ? $0 - cpc : 0 }
+    /// The ring's trace up to `high` (per CPU), read in place while `body`
+    /// runs; `since`: what a follower read before, not decoded again, and
+    /// `dropsSince` the drops it already counted; `waitingForWrites`:
+    /// records still being written end the window (`RingTrace.end`).
+    /// Whatever the kernel overwrites meanwhile is dropped and counted
+    /// (`RingDecoder.trace`).
+    public func withTrace<R>(
+        since: [UInt64]? = nil, upTo high: [UInt64], dropsSince: UInt64 = 0, waitingForWrites: Bool = false,
+        _ body: (RingTrace) throws -> R
+    ) rethrows -> R {
+        let (gen, drops) = generationAndDrops()
+        let decoder = RingDecoder(generation: gen, cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+        let cells = UnsafeRawBufferPointer(start: ring.base, count: cellBytes)
+        var low = oldestIntact(after: high)
+        if let since { low = zip(low, since).map { max($0, $1) } }
+        let trace = decoder.trace(
+            cells: cells, low: low, high: high, since: since, dropped: drops &- dropsSince,
+            waitingForWrites: waitingForWrites
+        ) { [self] in oldestIntact(cpu: $0) }  // keeps the mapping while the trace is read
+        return try body(trace)
     }
+
+    /// Drops the kernel counted since the claim.
+    public var drops: UInt64 { generationAndDrops().1 }
+
+    /// Per CPU, the oldest position whose cell `heads` have not overwritten.
+    func oldestIntact(after heads: [UInt64]) -> [UInt64] { heads.map(oldestIntact(head:)) }
+
+    /// A CPU's oldest position not overwritten now.
+    func oldestIntact(cpu: Int) -> UInt64 { oldestIntact(head: head(cpu: cpu)) }
+
+    private func oldestIntact(head: UInt64) -> UInt64 {
+        let cpc = UInt64(cellsPerCPU)
+        return head > cpc ? head - cpc : 0
+    }
+
+    /// The slot's generation: a new one once the container is unplugged.
+    public var generation: UInt32 { generationAndDrops().0 }
 
     func generationAndDrops() -> (UInt32, UInt64) {
         (

@@ -4,6 +4,27 @@ import Shared
 // through String: the formatter writes every line into one [UInt8] so that a
 // dump of millions of records makes no allocation per field.
 
+/// Writes `2026-12-01T11:52:00.123456Z` for nanoseconds since the epoch
+/// (UTC, microseconds, truncated like the relative times), keeping the text
+/// of the last second: a dump's records share it by the thousand.
+struct RFC3339Writer: Sendable {
+    private var second = Int64.min
+    private var prefix: [UInt8] = []
+
+    mutating func append(_ ns: Int64, to out: inout [UInt8]) {
+        let micros = ns >= 0 ? ns / 1000 : (ns - 999) / 1000
+        let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+        if seconds != second {
+            prefix.removeAll(keepingCapacity: true)
+            prefix.appendRFC3339Second(seconds)
+            second = seconds
+        }
+        out.append(contentsOf: prefix)
+        out.appendDecimal(UInt64(micros - seconds * 1_000_000), width: 6)
+        out.append(UInt8(ascii: "Z"))
+    }
+}
+
 private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
 /// The lower-case hex digit of 0...15.
@@ -77,11 +98,9 @@ extension Array where Element == UInt8 {
         }
     }
 
-    /// `2026-12-01T11:52:00.123456Z` for nanoseconds since the epoch (UTC,
-    /// microseconds, truncated like the relative times).
-    mutating func appendRFC3339(_ ns: Int64) {
-        let micros = ns >= 0 ? ns / 1000 : (ns - 999) / 1000
-        let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+    /// `2026-12-01T11:52:00.` for seconds since the epoch (UTC): the part of
+    /// an RFC 3339 time that `RFC3339Writer` keeps from record to record.
+    mutating func appendRFC3339Second(_ seconds: Int64) {
         let c = RFC3339Time.civil(seconds: seconds)
         appendDecimal(UInt64(clamping: c.year), width: 4)
         append(UInt8(ascii: "-"))
@@ -95,8 +114,6 @@ extension Array where Element == UInt8 {
         append(UInt8(ascii: ":"))
         appendDecimal(UInt64(c.second), width: 2)
         append(UInt8(ascii: "."))
-        appendDecimal(UInt64(micros - seconds * 1_000_000), width: 6)
-        append(UInt8(ascii: "Z"))
     }
 
     /// C octal notation (`0644`, `0`), as file modes are written.

@@ -73,18 +73,30 @@ public struct TraceFilter: Sendable {
     /// syscalls, and the signals and exits among them (from the first of
     /// those syscalls on). Returns the new marks.
     public static func tail(_ n: Int, of items: [TraceItem], kept: [Bool]) -> [Bool] {
-        var kept = kept
-        var remaining = n
-        var start = items.endIndex
-        while start > items.startIndex && remaining > 0 {
-            start -= 1
-            if kept[start], case .syscall = items[start] { remaining -= 1 }
+        var keptSyscalls = 0
+        for (item, keep) in zip(items, kept) where keep {
+            if case .syscall = item { keptSyscalls += 1 }
         }
-        for i in items.startIndex..<start where kept[i] {
-            if case .lost = items[i] { continue }
-            kept[i] = false
-        }
-        return kept
+        var cut = TailCut(n, keptSyscalls: keptSyscalls)
+        return zip(items, kept).map { $1 && cut.shows($0) }
+    }
+}
+
+/// `--tail N` as the kept items go by, oldest first, once their syscalls
+/// are counted: the gaps, and everything from the first of the last `n`
+/// syscalls on.
+public struct TailCut: Sendable {
+    /// Kept syscalls before the last n (negative: fewer than n, all shown).
+    private let skipped: Int
+    private var seen = 0
+
+    public init(_ n: Int, keptSyscalls: Int) { skipped = keptSyscalls - n }
+
+    /// Whether the next kept item is shown.
+    public mutating func shows(_ item: TraceItem) -> Bool {
+        if case .lost = item { return true }
+        if case .syscall = item { seen += 1 }
+        return seen > skipped
     }
 }
 

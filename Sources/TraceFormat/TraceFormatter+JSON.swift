@@ -39,14 +39,14 @@ import Shared
 extension TraceFormatter {
     /// `{"ts_ns":…,"cpu":…,"pid":…,"tid":…,"comm":…` and `cgroup_id` for a
     /// task in another cgroup than the container's: every record's start.
-    func appendJSONHead(
+    mutating func appendJSONHead(
         tsNs: UInt64, cpu: Int, pid: UInt32, tid: UInt32, comm: String, cgroupID: UInt64, into out: inout [UInt8]
     ) {
         out.appendASCII("{\"ts_ns\":")
         out.appendDecimal(tsNs)
         if let offset = wallClockOffsetNs {
             out.appendASCII(",\"time\":\"")
-            out.appendRFC3339(Int64(clamping: tsNs) &+ offset)
+            wallClockTimes.append(Int64(clamping: tsNs) &+ offset, to: &out)
             out.append(UInt8(ascii: "\""))
         }
         out.appendASCII(",\"cpu\":")
@@ -63,7 +63,7 @@ extension TraceFormatter {
         }
     }
 
-    func appendJSON(
+    mutating func appendJSON(
         _ e: SyscallEvent, _ sig: SyscallSignature, _ names: DescriptorNamesOfCall, into out: inout [UInt8]
     ) {
         appendJSONHead(

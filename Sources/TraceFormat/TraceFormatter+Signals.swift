@@ -109,7 +109,7 @@ extension TraceFormatter {
         }
     }
 
-    func appendJSON(_ s: SignalEvent, into out: inout [UInt8]) {
+    mutating func appendJSON(_ s: SignalEvent, into out: inout [UInt8]) {
         appendJSONHead(
             tsNs: s.tsNs, cpu: s.cpu, pid: s.pid, tid: s.tid, comm: s.comm, cgroupID: s.cgroupID, into: &out)
         out.appendASCII(",\"event\":\"signal\",\"signal\":\"")
@@ -181,7 +181,7 @@ extension TraceFormatter {
         }
     }
 
-    func appendJSON(_ x: ProcessExit, into out: inout [UInt8]) {
+    mutating func appendJSON(_ x: ProcessExit, into out: inout [UInt8]) {
         appendJSONHead(
             tsNs: x.tsNs, cpu: x.cpu, pid: x.pid, tid: x.tid, comm: x.comm, cgroupID: x.cgroupID, into: &out)
         out.appendASCII(",\"event\":\"exit\"")

@@ -43,6 +43,7 @@ public struct TraceFormatter: Sendable {
     /// to turn record times into wall-clock times: JSON records then carry
     /// `"time"` (RFC 3339, UTC, microseconds). Nil: unknown, no wall clock.
     public var wallClockOffsetNs: Int64?
+    var wallClockTimes = RFC3339Writer()
     /// The local time zone's offset east of UTC for absolute text times.
     public var utcOffsetSeconds = 0
     /// strace -y: when set, the first fd argument and returned fds are

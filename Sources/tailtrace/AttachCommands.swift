@@ -6,6 +6,7 @@ import TailcallPool
 
 struct Attach: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "attach",
         abstract: "Trace an existing cgroup v2 by hand: claim a recorder for it.")
 
     @OptionGroup var global: GlobalOptions
@@ -67,6 +68,7 @@ struct Attach: ParsableCommand {
 
 struct Detach: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "detach",
         abstract: "Stop tracing a container: archive its trace and return its recorder to the pool.")
 
     @OptionGroup var global: GlobalOptions

@@ -6,6 +6,7 @@ import TraceFormat
 
 struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "dump",
         abstract: "Print a container's last syscalls, oldest first (also after it stopped).")
 
     @OptionGroup var global: GlobalOptions
@@ -39,40 +40,47 @@ struct Dump: ParsableCommand {
         }
     }
 
-    /// The record and its trace: from an exported file, or this host's.
-    func load() throws -> (ContainerRecord, [TraceItem]) {
+    func run() throws {
         if let file {
             let (record, ring) = try ArchiveFile.read(file)
             guard !ring.isEmpty else { throw UserError("\(file) holds no trace of \(record.name)") }
-            return (record, try RingSnapshot(serialized: ring).decode().0)
+            try RingSnapshot(serialized: ring).withTrace { try show(record, $0) }
+            return
         }
-        return try recordedTrace(container, selection: selection, global: global)
+        try withRecordedTrace(container, selection: selection, global: global) { try show($0, $1) }
     }
 
-    func run() throws {
-        let (record, items) = try load()
+    /// Prints the trace as it is decoded, in batches: a 64 MiB ring is half
+    /// a million lines, and only their places in the ring are held.
+    func show(_ record: ContainerRecord, _ trace: RingTrace) throws {
         // the recording host's clock for an archive, else this one's now
         let clock = record.clockOffsetNs ?? WallClock.offsetNowNs()
-        let start = items.lazy.compactMap(\.tsNs).first
-        var filter = try reading.filter(traceStartNs: start ?? 0, wallClockOffsetNs: clock)
-        var kept = items.map { filter.admits($0) }
-        if let tail { kept = TraceFilter.tail(tail, of: items, kept: kept) }
+        var filter = try reading.filter(traceStartNs: trace.startNs ?? 0, wallClockOffsetNs: clock)
+        // --tail: one pass counts the calls the filters keep, the next prints.
+        var cut: TailCut?
+        if let tail {
+            var keptSyscalls = 0
+            for item in trace where filter.admits(item) {
+                if case .syscall = item { keptSyscalls += 1 }
+            }
+            cut = TailCut(tail, keptSyscalls: keptSyscalls)
+        }
+        func shown(_ item: TraceItem) -> Bool { filter.admits(item) && (cut?.shows(item) ?? true) }
         if summary {
             var table = TraceSummary()
-            for (item, keep) in zip(items, kept) where keep { table.add(item) }
+            for item in trace where shown(item) { table.add(item) }
             writeOut(output == .json ? table.json() : table.text())
             return
         }
-        // Written in batches: a 64 MiB ring is half a million lines.
         // Relative times count from the trace's first record, also when
         // the filters leave it out.
-        var formatter = TraceFormatter(style: output, startNs: start)
+        var formatter = TraceFormatter(style: output, startNs: trace.startNs)
         reading.configure(&formatter, wallClockOffsetNs: clock)
         formatter.containerCgroupID = record.cgroupID
         var out: [UInt8] = []
-        out.reserveCapacity(1 << 20)
-        for (item, keep) in zip(items, kept) {
-            guard keep else {
+        out.reserveCapacity(1 << 20 + 4096)
+        for item in trace {
+            guard shown(item) else {
                 formatter.track(item)
                 continue
             }
@@ -91,6 +99,14 @@ struct Dump: ParsableCommand {
 func recordedTrace(_ query: String?, selection: Selection, global: GlobalOptions) throws -> (
     ContainerRecord, [TraceItem]
 ) {
+    try withRecordedTrace(query, selection: selection, global: global) { ($0, $1.items().0) }
+}
+
+/// The container `recordedTrace` picks, and its trace decoded while `body`
+/// iterates it.
+func withRecordedTrace<R>(
+    _ query: String?, selection: Selection, global: GlobalOptions, _ body: (ContainerRecord, RingTrace) throws -> R
+) throws -> R {
     let traces = try global.traces()
     let record = try selection.pick(query, from: traces)
     if record.state == .untraced {
@@ -98,14 +114,15 @@ func recordedTrace(_ query: String?, selection: Selection, global: GlobalOptions
             "\(record.name) is not traced any more and its trace is lost: the installation at "
                 + "\(traces.paths.pinRoot) that recorded it is gone (uninstalled, or a reboot emptied bpffs)")
     }
-    guard let (items, _) = try traces.trace(of: record) else {
+    guard let result = try traces.withTrace(of: record, { try body(record, $0) }) else {
         throw UserError("no trace is kept for \(record.name)")
     }
-    return (record, items)
+    return result
 }
 
 struct Follow: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "follow",
         abstract: "Print a container's syscalls as they happen, until it stops or you interrupt.")
 
     @OptionGroup var global: GlobalOptions
@@ -116,16 +133,23 @@ struct Follow: ParsableCommand {
     @Option(help: "text or json.")
     var output = OutputFormat.text
 
-    @Option(help: "Milliseconds between reads of the ring.")
-    var interval = 200
+    @Option(
+        help:
+            "Milliseconds between looks at the ring's heads while records come (nothing is decoded while they stand still; after a second without records, every 100 ms)."
+    )
+    var interval = 10
 
     @OptionGroup var reading: TraceReading
+
+    func validate() throws {
+        guard (1...10_000).contains(interval) else { throw ValidationError("--interval must be 1...10000 ms") }
+    }
 
     func run() throws {
         let recorder = try global.recorder()
         let traces = recorder.traces
         var record = try traces.find(container)
-        guard record.state == .running else {
+        guard record.state == .running, let installation = traces.installation else {
             throw UserError("\(record.name) has stopped; use `tailtrace dump \(record.name)`")
         }
         var formatter = TraceFormatter(style: output)
@@ -133,65 +157,74 @@ struct Follow: ParsableCommand {
         reading.configure(&formatter, wallClockOffsetNs: clock)
         formatter.containerCgroupID = record.cgroupID
         var filter: TraceFilter?  // once the trace's first record is known
-        var printedUpTo: UInt64 = 0  // ts_ns of the newest item printed
-        var lostSeen: UInt64 = 0
-        var awaitedUnplug = false
-        while true {
-            let current = (try? traces.paths.stateStore.load(id: record.id)) ?? nil
-            if current == nil {
-                // Stopped (or detached): the last pass reads its archive.
-                record = (try? traces.find(record.id)) ?? record
-            }
-            guard let (items, counts) = try traces.trace(of: record) else {
-                // Unplugging frees the slot (new generation) before it writes
-                // the archive and removes the state file, all under the state
-                // lock: a running record without its ring is being unplugged.
-                // Once the lock is ours, its archive is there to read.
-                if current != nil && !awaitedUnplug {
-                    awaitedUnplug = true
-                    try recorder.withStateLock { _ in }
-                    continue
-                }
-                break
-            }
+        var followed = FollowedTrace()
+        func show(_ items: [TraceItem]) throws {
             var out: [UInt8] = []
-            if counts.lost > lostSeen {
-                formatter.format(.lost(count: counts.lost - lostSeen), into: &out)
-                lostSeen = counts.lost
-            }
-            // A call is printed once its result is final: it returned, its
-            // thread moved on, it is a second old (exit_group never returns),
-            // or the container is gone.
-            var newestPerThread: [UInt32: UInt64] = [:]
-            for case .syscall(let e) in items { newestPerThread[e.tid] = e.tsNs }
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &now)  // bpf_ktime_get_ns's clock
-            let settled = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec) - 1_000_000_000
-            if filter == nil, let start = items.lazy.compactMap(\.tsNs).first {
-                filter = try reading.filter(traceStartNs: start, wallClockOffsetNs: clock)
-            }
-            var newest = printedUpTo
-            // Gaps are printed from the counts above; signals and exits are
-            // final as soon as they are recorded.
             for item in items {
-                guard let ts = item.tsNs, ts > printedUpTo else { continue }
-                if case .syscall(let e) = item {
-                    let final = e.ret != nil || newestPerThread[e.tid] != e.tsNs || e.tsNs < settled || current == nil
-                    guard final else { break }
+                if filter == nil, let start = item.tsNs {
+                    filter = try reading.filter(traceStartNs: start, wallClockOffsetNs: clock)
                 }
                 if filter?.admits(item) ?? true {
                     formatter.format(item, into: &out)
                 } else {
                     formatter.track(item)
                 }
-                newest = ts
             }
-            printedUpTo = newest
             writeOut(out)
-            guard let current else { break }
-            record = current
-            usleep(UInt32(max(interval, 10)) * 1000)
         }
+        // Each pass decodes only the cells reserved since the last; the
+        // heads are plain loads from the mapped ring_ctl, so an idle
+        // container costs a look at them per interval.
+        let live = try LiveRing(installation, slot: record.slot)
+        var seen: [UInt64]?  // per CPU, the positions decoded (nil: none yet, the whole ring first)
+        var dropsSeen: UInt64 = 0
+        let statePath = try traces.paths.stateStore.path(ofID: record.id)
+        var stateCheckedNs = Self.nowNs()
+        var movedNs = stateCheckedNs  // when records last came
+        while live.generation == record.generation {
+            let heads = live.heads()
+            if heads != seen {
+                movedNs = Self.nowNs()
+                var pass = followed
+                let (end, drops) = live.withTrace(
+                    since: seen, upTo: heads, dropsSince: dropsSeen, waitingForWrites: true
+                ) { trace in
+                    for item in trace { pass.add(item) }
+                    return (trace.end, trace.counts.dropped)
+                }
+                // Unplugged meanwhile: the cells may be the next container's;
+                // the archive has this pass.
+                guard live.generation == record.generation else { break }
+                followed = pass
+                seen = end
+                dropsSeen &+= drops
+            }
+            let now = Self.nowNs()
+            if !followed.isEmpty { try show(followed.takeFinal(settledBeforeNs: now &- 1_000_000_000)) }
+            // Unplugging bumps the generation; a state file gone without
+            // that (an unplug that failed half way) is looked for once a second.
+            if now &- stateCheckedNs > 1_000_000_000 {
+                stateCheckedNs = now
+                if access(statePath, F_OK) != 0 && errno == ENOENT { break }
+            }
+            usleep(UInt32(now &- movedNs > 1_000_000_000 ? max(interval, 100) : interval) * 1000)
+        }
+        // Unplugging frees the slot (new generation) before it writes the
+        // archive and removes the state file, all under the state lock:
+        // once the lock is ours, the archive holds the rest of the trace.
+        try recorder.withStateLock { _ in }
+        record = (try? traces.find(record.id)) ?? record
+        _ = try? traces.withTrace(of: record, since: seen, dropsSince: dropsSeen) { trace in
+            for item in trace { followed.add(item) }
+        }
+        try show(followed.takeFinal(settledBeforeNs: 0, ended: true))
+    }
+
+    /// CLOCK_MONOTONIC, the records' clock (bpf_ktime_get_ns).
+    private static func nowNs() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 }
 
@@ -306,6 +339,7 @@ struct TraceReading: ParsableArguments {
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Write a stopped container's archived trace as one file, for `tailtrace dump --file` anywhere.")
 
     @OptionGroup var global: GlobalOptions

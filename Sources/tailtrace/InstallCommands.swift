@@ -9,6 +9,7 @@ import TraceFormat
 
 struct Install: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "install",
         abstract: "Load the dispatcher and a pool of recorders, and pin them (stays attached after exit).")
 
     @OptionGroup var global: GlobalOptions
@@ -102,6 +103,7 @@ extension KeyMode: ExpressibleByArgument {}
 
 struct Uninstall: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "uninstall",
         abstract: "Archive running traces, detach the dispatcher and remove every pin.",
         discussion: """
             On a Kubernetes node: delete the DaemonSet, then run `tailtrace uninstall --host-root /host \
@@ -141,7 +143,8 @@ struct Uninstall: ParsableCommand {
 }
 
 struct Status: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Pool and memory figures of the installation.")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Pool and memory figures of the installation.")
 
     @OptionGroup var global: GlobalOptions
 

@@ -57,7 +57,8 @@ struct Selection: ParsableArguments {
 }
 
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Traced containers, running and stopped.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "Traced containers, running and stopped.")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: Selection

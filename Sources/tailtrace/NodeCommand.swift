@@ -15,6 +15,7 @@ import TraceFormat
 /// tailtrace version cannot be read by this one and are replaced.
 struct Node: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "node",
         abstract: "Run as a node's tailtrace pod: install or keep the recorder, the hooks, name containers until SIGTERM.",
         discussion: """
             The runtime is found from its socket under --host-root: CRI-O and podman run OCI \

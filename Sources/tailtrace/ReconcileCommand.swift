@@ -6,6 +6,7 @@ import TailcallPool
 
 struct Reconcile: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reconcile",
         abstract:
             "Name the recorders the dispatcher claimed (pool mode), archive the traces of stopped containers, refill the pool.",
         discussion: """

@@ -7,6 +7,7 @@ import TraceFormat
 /// show, cut down to what a crash report needs (see `TraceEnding`).
 struct Why: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "why",
         abstract: "Why a container stopped: how its processes ended, the fatal signals, its last failed calls and "
             + "its last syscalls.",
         discussion: """

@@ -107,15 +107,19 @@ report_hooks() {
 	fi
 }
 
+# True when the run recorded figures of SECTION; else says it was skipped.
+recorded_or_skipped() {
+	[[ -n $(awk -F'\t' -v s="$1" '$1 == s' "$RAW") ]] && return 0
+	echo "skipped (see notes)."
+	echo
+	return 1
+}
+
 report_dump() {
 	local k lines t
 	echo "### 4. Dump speed (median of $DUMP_RUNS runs, whole process: start-up + read + decode + format)"
 	echo
-	if [[ -z $(awk -F'\t' '$1 == "dump"' "$RAW") ]]; then
-		echo "skipped (see notes)."
-		echo
-		return
-	fi
+	recorded_or_skipped dump || return
 	echo "| output-ring bytes | records (lines) | seconds | records/s |"
 	echo "|---|---:|---:|---:|"
 	for k in $(awk -F'\t' '$1 == "dump-lines" { print $2 }' "$RAW"); do
@@ -123,6 +127,19 @@ report_dump() {
 		t=$(med dump "$k")
 		echo "| $k | $lines | $(awk -v t="$t" 'BEGIN { if (t != "") printf "%.3f", t / 1e9 }') | $(awk -v n="$lines" -v t="$t" 'BEGIN { if (t > 0) printf "%.0f", n / (t / 1e9) }') |"
 	done
+	echo
+}
+
+report_follow() {
+	echo "### 4b. Follow (one run: $FOLLOW_CALLS marked calls $FOLLOW_EVERY ms apart, after $FOLLOW_IDLE s without calls)"
+	echo
+	recorded_or_skipped follow || return
+	echo "| figure | value |"
+	echo "|---|---:|"
+	echo "| call to printed line, p50 | $(ms "$(values follow latency | percentile 50)") ms |"
+	echo "| call to printed line, p99 | $(ms "$(values follow latency | percentile 99)") ms |"
+	echo "| call to printed line, max | $(ms "$(values follow latency | percentile 100)") ms |"
+	echo "| follower CPU time while idle | $(fmt "$(med follow-idle cpu)" 3) % of one CPU |"
 	echo
 }
 
@@ -279,6 +296,7 @@ report_all() {
 	report_fileio
 	report_hooks
 	report_dump
+	report_follow
 	report_memory
 	report_targets
 	report_notes
@@ -333,6 +351,11 @@ not tests: nothing asserts a timing; the targets table only reports.
 4. **Dump**: a cgroup's ring filled past capacity by one getppid loop per
    CPU, then `tailtrace dump --output json|text > /dev/null` timed as a whole
    process; records = output lines (one per syscall).
+   **Follow** (4b): `tailtrace follow --output json` of a cgroup that makes
+   no calls (the follower's time on CPU meanwhile, `/proc/<pid>/task/*/schedstat`), then
+   `bench/marker.c` in the cgroup: openat calls of a path holding their
+   CLOCK_MONOTONIC time; `bench/follow-latency.py` reads follow's lines as
+   they come and takes each line's arrival minus that time.
 5. **Memory and scale**: `tailtrace status --output json` `memory_bytes`,
    and an independent sum of `memlock` (fdinfo, via bpftool) of the maps and
    programs pinned under the pin root, for pools of 16 and 32 recorders,

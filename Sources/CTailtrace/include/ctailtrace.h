@@ -16,8 +16,9 @@
  * warnings (a failed load's verifier log among them); messages up to `level`
  * (0 warn, 1 info, 2 debug) also go to stderr. */
 void tt_libbpf_capture(int level);
-/* The warnings captured since tt_libbpf_capture (the last 64 KiB). */
-const char *tt_libbpf_log(void);
+/* A copy (free it) of the warnings captured since tt_libbpf_capture (the
+ * last 64 KiB), or NULL without memory. */
+char *tt_libbpf_log(void);
 /* Atomically adds 1 to the first u32 of a BPF_F_MMAPABLE array. */
 int tt_bump_epoch(int array_fd);
 /* BPF_MAP_TYPE_QUEUE pop/push of a u32 (no key). */
