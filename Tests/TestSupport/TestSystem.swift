@@ -79,13 +79,19 @@ enum TestSystem {
         throw XCTSkip("no cgroup v2 hierarchy is mounted on this machine")
     }
 
+    /// The directory of the workloads of this test process, removed when it exits.
+    static let workloadDirectory: String = {
+        atexit { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "tailtrace-test-bin-\(getpid())") }
+        return NSTemporaryDirectory() + "tailtrace-test-bin-\(getpid())"
+    }()
+
     /// Test workloads compiled from testdata/ once per test run.
     static func workload(_ name: String = "workload", flags: [String] = []) throws -> String {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("testdata/\(name).c").path
         // In a directory of its own so the process name (comm) is the workload's.
-        let dir = NSTemporaryDirectory() + "tailtrace-test-bin-\(getpid())"
+        let dir = workloadDirectory
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let binary = dir + "/" + name
         if !FileManager.default.isExecutableFile(atPath: binary) {
