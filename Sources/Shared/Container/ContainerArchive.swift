@@ -55,9 +55,33 @@ public struct ContainerArchive: Sendable {
             throw error
         }
         try StateFiles.syncDirectory(directory)
+        let size = UInt64(recordBytes.count + packed.count)
+        if let usage = readUsage() { writeUsage(entries: usage.entries + 1, bytes: usage.bytes + size) }
         return ArchiveEntry(
-            name: name, path: final, record: archived, stoppedAtNanoseconds: nanoseconds,
-            sizeBytes: UInt64(recordBytes.count + packed.count))
+            name: name, path: final, record: archived, stoppedAtNanoseconds: nanoseconds, sizeBytes: size)
+    }
+
+    /// `.usage`: "<entries> <bytes>", the entries and their bytes as last
+    /// counted, so that the retention check of every poststop need not stat
+    /// every entry (six syscalls each: 1 GiB keeps ~20,000 of them). Trusted
+    /// only while the directory holds exactly that many entries; any other
+    /// count (an entry removed by hand) makes the next check count again.
+    /// Writers hold the state lock.
+    private static let usageFileName = ".usage"
+
+    private func readUsage() -> (entries: Int, bytes: UInt64)? {
+        guard
+            let bytes = try? StateFiles.readFile(
+                directory + "/" + Self.usageFileName, limit: 64, input: "archive usage", followSymlinks: false)
+        else { return nil }
+        let fields = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace)
+        guard fields.count == 2, let entries = Int(fields[0]), let total = UInt64(fields[1]) else { return nil }
+        return (entries, total)
+    }
+
+    private func writeUsage(entries: Int, bytes: UInt64) {
+        try? StateFiles.writeAtomically(
+            directory: directory, name: Self.usageFileName, bytes: Array("\(entries) \(bytes)\n".utf8), durable: false)
     }
 
     /// All entries, newest first. Unreadable entries are reported and skipped.
@@ -193,6 +217,7 @@ public struct ContainerArchive: Sendable {
                 removed.append(entry)
             }
         }
+        if !removed.isEmpty { unlink(directory + "/" + Self.usageFileName) }  // counted again next time
         // An entry whose record cannot be read is kept for inspection until
         // it is too old.
         for (path, stoppedAt) in unreadable where age(stoppedAt) > retention.maximumAge {
@@ -211,17 +236,19 @@ public struct ContainerArchive: Sendable {
         } catch let error as FileSystemError where error.errno == ENOENT {
             return false
         }
-        var total: UInt64 = 0
+        var entries: [String] = []
         for name in names {
             guard let (stoppedAt, _) = Self.parse(entryName: name) else {
                 if name.hasPrefix(".") && name.hasSuffix(".tmp") { return true }
                 continue
             }
             if now > stoppedAt && (now - stoppedAt) / 1_000_000_000 > retention.maximumAge { return true }
-            total += Self.size(ofEntry: directory + "/" + name)
-            if total > retention.maximumBytes { return true }
+            entries.append(name)
         }
-        return false
+        if let usage = readUsage(), usage.entries == entries.count { return usage.bytes > retention.maximumBytes }
+        let total = entries.reduce(UInt64(0)) { $0 + Self.size(ofEntry: directory + "/" + $1) }
+        writeUsage(entries: entries.count, bytes: total)
+        return total > retention.maximumBytes
     }
 
     private func removeStaleTemporaries(now: UInt64) {

@@ -114,6 +114,37 @@ import Testing
         #expect(try archive.entries().entries.map(\.record.id) == ["c5"])
     }
 
+    /// The retention check counts the entries' bytes once and keeps the
+    /// count in `.usage`, kept up by each store; a count that no longer
+    /// matches the directory (an entry removed by hand) is counted again.
+    @Test func retentionCountsTheBytesOnceAndAgainWhenEntriesChangeBehindIt() throws {
+        let temp = TemporaryDirectory()
+        let archive = ContainerArchive(directory: temp.path)
+        let ring = [UInt8](repeating: 0xcd, count: 10_000)
+        func store(_ index: Int) throws -> UInt64 {
+            try archive.store(
+                sampleRecord(id: "u\(index)", name: "u\(index)"), ring: ring, stoppedAt: Self.start + UInt64(index) * Self.second
+            ).sizeBytes
+        }
+        func usage() -> String? { try? String(contentsOfFile: temp.path + "/.usage", encoding: .utf8) }
+        let size = try store(0)
+        let roomy = ArchiveRetention(maximumBytes: size * 4, maximumAge: 86400)
+        let now = Self.start + 10 * Self.second
+        #expect(try archive.applyRetention(roomy, now: now).isEmpty)
+        #expect(usage() == "1 \(size)\n", "counted by the first check")
+        for index in 1...3 { _ = try store(index) }
+        #expect(usage() == "4 \(4 * size)\n", "kept up by each store, without a count")
+        #expect(try archive.applyRetention(roomy, now: now).isEmpty)
+        _ = try store(4)
+        #expect(try archive.applyRetention(roomy, now: now).map(\.record.id) == ["u0"], "over by the kept count")
+        #expect(usage() == nil, "counted again after a removal")
+        // An entry removed by hand: the stale count is not trusted.
+        try StateFiles.writeAtomically(directory: temp.path, name: ".usage", bytes: Array("4 999999999\n".utf8))
+        try FileManager.default.removeItem(atPath: try #require(archive.entries().entries.last).path)
+        #expect(try archive.applyRetention(roomy, now: now).isEmpty)
+        #expect(usage() == "3 \(3 * size)\n")
+    }
+
     @Test func strayFilesAndStaleTemporaries() throws {
         let temp = TemporaryDirectory()
         let archive = ContainerArchive(directory: temp.path)
