@@ -289,7 +289,7 @@ private struct KeyedValues<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func contains(_ key: Key) -> Bool { members[key.stringValue] != nil }
 
-    func member(_ key: Key) throws -> ValueDecoder {
+    func member(_ key: any CodingKey) throws -> ValueDecoder {
         guard let value = members[key.stringValue] else {
             throw DecodingError.keyNotFound(
                 key,
@@ -321,7 +321,8 @@ private struct KeyedValues<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
         try member(key).unkeyedContainer()
     }
-    func superDecoder() throws -> any Decoder { try member(Key(stringValue: "super")!) }
+    // "super" need not be one of Key's cases (a CodingKeys enum has none)
+    func superDecoder() throws -> any Decoder { try member(AnyKey(stringValue: "super")) }
     func superDecoder(forKey key: Key) throws -> any Decoder { try member(key) }
 }
 
@@ -499,7 +500,9 @@ private struct KeyedNodes<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let node: Node
     let codingPath: [any CodingKey]
 
-    func encoder(_ key: Key) -> ValueEncoder { ValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key]) }
+    func encoder(_ key: any CodingKey) -> ValueEncoder {
+        ValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key])
+    }
 
     mutating func encodeNil(forKey key: Key) { encoder(key).encodeNil() }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try encoder(key).encode(value) }
@@ -509,7 +512,7 @@ private struct KeyedNodes<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
         encoder(key).unkeyedContainer()
     }
-    mutating func superEncoder() -> any Encoder { encoder(Key(stringValue: "super")!) }
+    mutating func superEncoder() -> any Encoder { encoder(AnyKey(stringValue: "super")) }
     mutating func superEncoder(forKey key: Key) -> any Encoder { encoder(key) }
 }
 

@@ -85,6 +85,37 @@ import Testing
         }
     }
 
+    /// superEncoder()/superDecoder() use the key "super", which a CodingKeys
+    /// enum need not have.
+    struct WithSuper: Codable, Equatable {
+        var id: String
+        var base: Int
+        enum CodingKeys: String, CodingKey { case id }
+        init(id: String, base: Int) {
+            self.id = id
+            self.base = base
+        }
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            id = try c.decode(String.self, forKey: .id)
+            base = try Int(from: c.superDecoder())
+        }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try base.encode(to: c.superEncoder())
+        }
+    }
+
+    @Test func superKeysNeedNoCaseOfTheirOwn() throws {
+        let value = WithSuper(id: "a", base: 7)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let ours = try TreeJSONEncoder.encode(value)
+        #expect(String(decoding: ours, as: UTF8.self) == String(decoding: try encoder.encode(value), as: UTF8.self))
+        #expect(try TreeJSONDecoder.decode(WithSuper.self, from: ours) == value)
+    }
+
     @Test func invalidUTF8AndDeepNestingAreRefused() {
         #expect(throws: DecodingError.self) { try TreeJSONDecoder.decode(String.self, from: [0x22, 0xff, 0x22]) }
         let deep = Array(String(repeating: "[", count: 600).utf8) + Array(String(repeating: "]", count: 600).utf8)
