@@ -187,13 +187,13 @@ report_memory() {
 # The issue's targets next to what this run measured; not assertions. Loop
 # targets are given on wall time and on the thread's CPU time.
 report_targets() {
-	local s k r rc sa ss json1 ms
+	local s k r rc sa ss json1
 	sa=$(med fileio-sync active); ss=$(med fileio-sync untraced)
 	json1=$(for k in $(awk -F'\t' '$1 == "dump-lines" && $2 ~ /^json/ { print $2 }' "$RAW"); do
 		awk -v n="$(med dump-lines "$k")" -v t="$(med dump "$k")" 'BEGIN { if (t > 0) printf "%.0f\n", n / (t / 1e9) }'
 	done | sort -g | tail -n 1)
 	# milliseconds of percentile $3 of section $1 case $2
-	ms() { awk -v v="$(values "$1" "$2" | percentile "$3")" 'BEGIN { if (v != "") printf "%.2f", v / 1e6 }'; }
+	pms() { ms "$(values "$1" "$2" | percentile "$3")"; }
 	echo "### Targets of issue 14 (reported, not asserted)"
 	echo
 	echo "| target | measured (wall) | | measured (CPU) | |"
@@ -209,15 +209,15 @@ report_targets() {
 	done
 	echo "| getppid active <= floor + 100 ns | ${rw[0]} | ${rw[1]} | ${rw[2]} | ${rw[3]} |"
 	r=$(ratio "$sa" "$ss"); echo "| sysbench sync active >= 0.85x untraced | ${r:+${r}x} | $(target "$r" '>=' 0.85) | | |"
-	r=$(ms hooks prestart 50); echo "| prestart p50 <= 2.5 ms | ${r:+$r ms} | $(target "$r" '<=' 2.5) | | |"
-	r=$(ms hooks prestart 99); echo "| prestart p99 <= 4 ms | ${r:+$r ms} | $(target "$r" '<=' 4) | | |"
-	r=$(ms hooks poststop 50); echo "| poststop p50 <= 4 ms | ${r:+$r ms} | $(target "$r" '<=' 4) | | |"
-	r=$(ms attach-latency attach 50); echo "| attach p50 <= 5 ms | ${r:+$r ms} | $(target "$r" '<=' 5) | | |"
-	r=$(ms attach-latency detach 50); echo "| detach p50 <= 10 ms | ${r:+$r ms} | $(target "$r" '<=' 10) | | |"
+	r=$(pms hooks prestart 50); echo "| prestart p50 <= 2.5 ms | ${r:+$r ms} | $(target "$r" '<=' 2.5) | | |"
+	r=$(pms hooks prestart 99); echo "| prestart p99 <= 4 ms | ${r:+$r ms} | $(target "$r" '<=' 4) | | |"
+	r=$(pms hooks poststop 50); echo "| poststop p50 <= 4 ms | ${r:+$r ms} | $(target "$r" '<=' 4) | | |"
+	r=$(pms attach-latency attach 50); echo "| attach p50 <= 5 ms | ${r:+$r ms} | $(target "$r" '<=' 5) | | |"
+	r=$(pms attach-latency detach 50); echo "| detach p50 <= 10 ms | ${r:+$r ms} | $(target "$r" '<=' 10) | | |"
 	r=$(awk -v v="$(med scale-install "pool$((SCALE_N + 1))")" 'BEGIN { if (v != "") printf "%.1f", v / 1e9 }')
 	echo "| install --pool $((SCALE_N + 1)) <= 8 s | ${r:+$r s} | $(target "$r" '<=' 8) | | |"
 	echo "| dump JSON >= 2,500,000 records/s | $json1 | $(target "$json1" '>=' 2500000) | | |"
-	r=$(ms follow latency 99); echo "| follow: syscall to line p99 <= 100 ms | ${r:+$r ms} | $(target "$r" '<=' 100) | | |"
+	r=$(pms follow latency 99); echo "| follow: syscall to line p99 <= 100 ms | ${r:+$r ms} | $(target "$r" '<=' 100) | | |"
 	r=$(med follow-idle cpu); echo "| follow: idle followed container ~0 CPU | ${r:+$r %} | | | |"
 	echo
 }
