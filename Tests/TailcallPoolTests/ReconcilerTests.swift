@@ -33,10 +33,11 @@ final class ReconcileFixture {
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }
 
-    func pass(kubernetes: ((String) -> PodContainer?)? = nil) throws -> ReconcileReport {
+    /// `hierarchy`: false as on a host with no cgroup2 mount.
+    func pass(hierarchy: Bool = true, kubernetes: ((String) -> PodContainer?)? = nil) throws -> ReconcileReport {
         var reconciler = Reconciler(recorder: recorder)
         reconciler.runcRoots = [runcRoot]
-        let cgroups = self.cgroups
+        let cgroups = hierarchy ? self.cgroups : nil
         reconciler.hostCgroups = { cgroups }
         return try reconciler.run(kubernetes: kubernetes)
     }
@@ -97,10 +98,7 @@ final class ReconcileFixture {
         _ = try f.plugged(id: "kept", key: 21, cgroupPath: "/ctr/kept")
         _ = try f.plugged(id: "lost", key: 22, cgroupPath: "/ctr/lost")
         _ = try f.recorder.pool.unplug(key: 22)
-        var reconciler = Reconciler(recorder: f.recorder)
-        reconciler.runcRoots = [f.runcRoot]
-        reconciler.hostCgroups = { nil }
-        let report = try reconciler.run()
+        let report = try f.pass(hierarchy: false)
         #expect(report.archived.map(\.id) == ["lost"])
         #expect(try f.records.map(\.id) == ["kept"])
     }
