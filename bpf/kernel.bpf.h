@@ -87,8 +87,7 @@ struct pt_regs {
  * - "btf" (default): the current task is a typed kernel pointer
  *   (bpf_get_current_task_btf, kernel 5.11), so its fields are direct loads
  *   that the verifier turns into exception-handled PROBE_MEM loads, with no
- *   helper calls; payload chunks are written with bpf_loop (5.17); ring
- *   heads move with an atomic fetch-and-add (BPF_FETCH, 5.12). On a VM with
+ *   helper calls; payload chunks are written with bpf_loop (5.17). On a VM with
  *   retpolines and SRSO "Safe RET" mitigations every helper call costs
  *   40-70 ns, so this path makes almost none.
  * - "core" (TT_VARIANT_CORE, kernels 5.10-5.16): the task is read with

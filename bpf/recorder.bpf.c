@@ -7,9 +7,9 @@
  *
  * Writing an event: plan the payloads the syscall carries, read them from
  * user memory into per-CPU scratch, then reserve all cells of the event at
- * once (one atomic add on this CPU's head) so the event cell and its payload
- * cells are contiguous even if another task's syscall on this CPU runs
- * in between, and write them. The sequence number of a cell is stored last;
+ * once (one add on this CPU's head) so the event cell and its payload
+ * cells are contiguous, and write them; an exit may go into its enter's
+ * cell instead (complete_enter). The sequence number of a cell is stored last;
  * x86 keeps stores in order, barrier() keeps the compiler from reordering.
  */
 #include "kernel.bpf.h"
@@ -70,9 +70,9 @@ struct scratch {
 	__u8 data[TT_MAX_PAYLOADS][STRIDE];
 };
 
-/* Separate scratch for enter and exit: the kernel does not nest a program
- * on one CPU (bpf_prog->active), but sys_exit of another task may run
- * while this task's sys_enter program is preempted. Shared by every slot. */
+/* Scratch by side (`which`: 0 enter, 1 exit), per CPU; tracepoint programs
+ * run with preemption disabled, so one event uses a CPU's entry at a time.
+ * Shared by every slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 2);
@@ -359,20 +359,17 @@ static __always_inline struct tt_head *head_of(struct tt_ring_ctl *ctl, __u32 cp
 	return &ctl->heads[cpu & (TT_MAX_CPUS - 1)];
 }
 
-/* Reserve n cells on this CPU; returns the first position (0-based). */
+/* Reserve n cells on this CPU; returns the first position (0-based). A
+ * plain add: the region is this CPU's, and the kernel runs tracepoint
+ * programs with preemption disabled (syscall tracepoints, faultable since
+ * 6.13, disable it for BPF probes themselves), so no other writer of this
+ * head runs meanwhile; a locked add would cost for nothing. */
 static __always_inline __u64 reserve(struct tt_ring_ctl *ctl, __u32 cpu, __u32 n)
 {
 	struct tt_head *h = head_of(ctl, cpu);
-#ifdef TT_VARIANT_CORE
-	/* No BPF_FETCH before kernel 5.12. A plain add is safe: the region is
-	 * this CPU's, and syscall tracepoints run their programs with preemption
-	 * disabled on these kernels, so no other writer of this head runs. */
 	__u64 pos = h->head;
 	h->head = pos + n;
 	return pos;
-#else
-	return __sync_fetch_and_add(&h->head, n);
-#endif
 }
 
 static __always_inline void *cell_at(__u32 cpu, __u64 pos)
@@ -441,7 +438,9 @@ long write_chunk(__u64 part, struct chunk_ctx *x)
 	p->kind = x->kind;
 	p->total = x->len;
 	p->size = x->size;
-	bpf_probe_read_kernel(p->data, TT_PAYLOAD_DATA, &x->s->data[cap][off]);
+	/* map value to map value, bounds known: plain loads and stores, no
+	 * helper call (on a VM with retpolines each costs tens of ns) */
+	__builtin_memcpy(p->data, &x->s->data[cap][off], TT_PAYLOAD_DATA);
 	barrier();
 	p->h.seq = x->pos + part + 1;
 	return 0;
@@ -559,6 +558,48 @@ static __always_inline struct scratch *plan_payloads(struct tt_ring_ctl *ctl, __
 	return s->ev.ncap ? s : 0;
 }
 
+/*
+ * One record per syscall (see TT_SEQ_DONE): the exit of tid's syscall nr is
+ * written into its enter's cell when that enter is still this CPU's newest
+ * record. On one CPU nothing else writes the region meanwhile: the kernel
+ * runs syscall-tracepoint programs with preemption disabled (bpf_trace_run;
+ * since 6.13, where these tracepoints may fault, the BPF probe disables it
+ * itself). The exit's payloads go into cells reserved right after the
+ * enter's, with the enter's time (their owner), and the done bit is stored
+ * last, after every field a reader takes from a done cell. Returns 1 when
+ * written.
+ */
+static __always_inline int complete_enter(struct tt_ring_ctl *ctl, __u32 cpu, __u32 gen, __u32 tid, __u32 nr,
+					  __u16 flags, __s64 ret, __u64 ts, struct scratch *s)
+{
+	struct tt_head *hd = head_of(ctl, cpu);
+	__u64 open = hd->open;
+	if (!open)
+		return 0;
+	struct tt_enter *e = cell_at(cpu, open - 1);
+	if (!e || e->h.seq != open || e->h.gen != gen || e->h.tid != tid || e->h.nr != nr ||
+	    (e->h.flags & TT_FLAG_COMPAT) != flags || hd->head != open + e->payload_cells)
+		return 0;
+	__u64 dt = ts - e->h.ts_ns;
+	if (dt >> 32)
+		return 0;
+	hd->open = 0;
+	__u32 cells = 0;
+	if (s) {
+		cells = s->ev.cells;
+		struct chunk_ctx x = { .s = s, .pos = reserve(ctl, cpu, cells), .cpu = cpu };
+		fill_header(&x.proto, gen, TT_KIND_PAYLOAD, flags, e->h.ts_ns, e->h.pid, tid, nr, cpu);
+		write_payloads(&x, 1);
+		count_payloads(ctl, cpu, &s->ev);
+	}
+	e->exit_payload_cells = cells;
+	e->exit_dt_ns = dt;
+	e->ret = ret;
+	barrier();
+	e->h.seq = open | TT_SEQ_DONE;
+	return 1;
+}
+
 static __always_inline int record(__u64 *ctx, int is_exit)
 {
 	__u32 zero = 0;
@@ -592,6 +633,8 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 	__u32 gen = ctl->gen;
 	__u64 ts = bpf_ktime_get_ns();
 	__u16 flags = compat ? TT_FLAG_COMPAT : 0;
+	if (is_exit && complete_enter(ctl, cpu, gen, tid, nr, flags, ret, ts, s))
+		return 0;
 	__u64 pos = reserve(ctl, cpu, 1 + payload_cells);
 
 	struct tt_enter *e = cell_at(cpu, pos);
@@ -611,10 +654,12 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 		__builtin_memcpy(e->args, args, sizeof(args));
 		tt_task_comm(task, e->comm);
 		e->cgroup_id = tt_task_cgroup_id(task);
-		e->payload_cells = payload_cells;
+		e->payload_cells = payload_cells; /* exit fields: stale until TT_SEQ_DONE */
 	}
 	barrier();
 	e->h.seq = pos + 1;
+	if (!is_exit)
+		head_of(ctl, cpu)->open = pos + 1;
 
 	if (s) {
 		struct chunk_ctx x = { .s = s, .pos = pos + 1, .cpu = cpu };

@@ -109,15 +109,28 @@ struct tt_header {
 	__u16 len;   /* payload: bytes of data in this cell */
 };
 
+/*
+ * One record per syscall: when a syscall's exit runs on the CPU of its
+ * enter and the enter is still that CPU's newest record, the recorder
+ * writes the exit into the enter's cell (ret, its time, the exit's payload
+ * cells, which follow the enter's) and then sets TT_SEQ_DONE in the cell's
+ * seq; otherwise the exit is a cell of its own (struct tt_exit). Readers
+ * ignore the exit fields of a cell without the bit. The fields were
+ * padding (zero) in earlier layouts, so their archives read unchanged.
+ */
+#define TT_SEQ_DONE (1ULL << 63)
+
 struct tt_enter {
 	struct tt_header h;
 	__u64 args[6];
 	char comm[TT_COMM_LEN];
-	__u32 payload_cells; /* cells reserved right after this one for payloads */
-	__u32 _pad;
+	__u16 payload_cells; /* cells reserved right after this one for the enter's payloads */
+	__u16 exit_payload_cells; /* TT_SEQ_DONE: cells after those, for the exit's payloads */
+	__u32 exit_dt_ns;    /* TT_SEQ_DONE: exit time - enter time (below 2^32 ns, else no merge) */
 	__u64 cgroup_id;     /* the task's own cgroup v2 id (a container's subtree shares its ring) */
-	__u64 _reserved;
+	__s64 ret;           /* TT_SEQ_DONE: the return value */
 };
+_Static_assert(sizeof(struct tt_enter) == TT_CELL_SIZE, "an enter is one cell");
 
 struct tt_exit {
 	struct tt_header h;
@@ -173,7 +186,8 @@ struct tt_head {
 	__u64 head;     /* cells reserved in this region since the slot was claimed */
 	__u64 payloads; /* payloads written from this CPU */
 	__u64 faults;   /* of those, payloads that could not be read (at enter nor at exit) */
-	__u64 _pad[5];
+	__u64 open;     /* position + 1 of the newest enter written here (0: none): where an exit may merge */
+	__u64 _pad[4];
 };
 
 /* Control block of one recorder (array map "ring_ctl", one entry, mmapable). */
@@ -238,7 +252,7 @@ enum tt_stat {
 
 /* What `tailtrace install` set up, pinned as the one-entry array "install"
  * under the pin root so every later command reads the same settings. */
-#define TT_INSTALL_MAGIC 0x74747233u /* "ttr3": bump on layout changes (pins, structs) */
+#define TT_INSTALL_MAGIC 0x74747234u /* "ttr4": bump on layout changes (pins, structs, cells) */
 struct tt_install {
 	__u32 magic;
 	__u32 key_mode;       /* enum tt_key_mode */

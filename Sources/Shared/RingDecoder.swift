@@ -26,6 +26,8 @@ public struct RingDecoder {
     public let ncpus: Int
 
     static let cellSize = Int(TT_CELL_SIZE)
+    /// In an enter's seq: the cell holds the call's exit too (`TT_SEQ_DONE`).
+    static let seqDone: UInt64 = 1 << 63
     static let payloadData = Int(TT_PAYLOAD_DATA)
     /// Most payload cells one event can reserve.
     static let maxPayloadCells = Int(TT_MAX_PAYLOADS) * ((Int(TT_MAX_CAPTURE) + payloadData - 1) / payloadData)
@@ -52,31 +54,56 @@ public struct RingDecoder {
     /// the lowest position of a CPU not overwritten yet: records read from
     /// lower positions may mix two writes and are dropped (and counted),
     /// checked once after the headers are read and again after each item.
-    /// `since`: per CPU, the positions a follower read in earlier passes
-    /// (not lost; default none): the window is then [low, high) with low
-    /// at or above since. `waitingForWrites`: a record whose cells are
-    /// reserved but not all written yet (a sequence number of an earlier
-    /// lap) ends its CPU's window (`RingTrace.end`), to be read next time,
-    /// instead of being counted torn.
+    /// `since`: where a follower's earlier passes stopped (not lost;
+    /// default none): the window is then [low, high) with low at or above
+    /// `since.read`, and the enters it holds open that got their exit in
+    /// place come first, as exits of their own (`RingCursor`).
+    /// `waitingForWrites`: a record whose cells are reserved but not all
+    /// written yet (a sequence number of an earlier lap) ends its CPU's
+    /// window (`RingTrace.cursor`), to be read next time, instead of being
+    /// counted torn.
     public func trace(
-        cells: UnsafeRawBufferPointer, low: [UInt64], high: [UInt64], since: [UInt64]? = nil, dropped: UInt64 = 0,
+        cells: UnsafeRawBufferPointer, low: [UInt64], high: [UInt64], since: RingCursor? = nil, dropped: UInt64 = 0,
         waitingForWrites: Bool = false, oldestIntact: ((Int) -> UInt64)? = nil
     ) -> RingTrace {
         var counts = Counts()
         counts.dropped = dropped
-        guard fits(cellBytes: cells.count, low: low, high: high), (since?.count ?? ncpus) >= ncpus else {
+        guard fits(cellBytes: cells.count, low: low, high: high),
+            (since?.read.count ?? ncpus) >= ncpus, (since?.open.count ?? ncpus) >= ncpus
+        else {
             return RingTrace(decoder: self, cells: cells, first: [], high: [], counts: counts)
         }
-        let first = (0..<ncpus).map { firstPosition(low: low[$0], high: high[$0]) }
+        var first = (0..<ncpus).map { firstPosition(low: low[$0], high: high[$0]) }
         var keys: [RingTrace.Key] = []
         keys.reserveCapacity(min(cells.count / Self.cellSize, 1 << 22))
         var end = high
+        var open = [UInt64](repeating: 0, count: ncpus)
+        var completed: [RingTrace.Completion] = []
         for cpu in 0..<ncpus {
-            let read = since?[cpu] ?? 0
+            let read = since?.read[cpu] ?? 0
             counts.overwritten &+= low[cpu] > read ? low[cpu] - read : 0
-            end[cpu] = indexRegion(
-                cells, cpu: cpu, from: first[cpu], to: high[cpu], waitingForWrites: waitingForWrites, into: &keys,
+            var stop = high[cpu]
+            var completedEnd: UInt64 = 0
+            if let held = since?.open[cpu], held != 0 {
+                switch reopen(cells, cpu: cpu, pos: held - 1, windowStart: first[cpu], high: high[cpu]) {
+                case .completed(let completion):
+                    completed.append(completion)
+                    // its exit's payload cells, right after the enter's, are
+                    // its own (and may lie past the heads read before)
+                    completedEnd = completion.end
+                    first[cpu] = max(first[cpu], min(completion.end, high[cpu]))
+                case .open(let waiting):
+                    open[cpu] = held
+                    if waiting { stop = first[cpu] }
+                case .gone:
+                    break
+                }
+            }
+            let (stopped, lastOpen) = indexRegion(
+                cells, cpu: cpu, from: first[cpu], to: stop, waitingForWrites: waitingForWrites, into: &keys,
                 counts: &counts)
+            end[cpu] = max(stopped, completedEnd)
+            if stopped > first[cpu] { open[cpu] = lastOpen }
         }
         if let oldestIntact {
             let valid = (0..<ncpus).map(oldestIntact)
@@ -88,23 +115,56 @@ public struct RingDecoder {
         keys.sort { ($0.tsNs, $0.ref) < ($1.tsNs, $1.ref) }
         var trace = RingTrace(decoder: self, cells: cells, first: first, high: end, counts: counts)
         trace.oldestIntact = oldestIntact
+        trace.open = open
+        trace.completed = completed
         trace.pair(keys)
         return trace
     }
 
+    enum Reopened {
+        /// It holds its exit now.
+        case completed(RingTrace.Completion)
+        /// Still open and its CPU's newest record; `waiting`: its exit is
+        /// being written in place (its payload cells start the window).
+        case open(waiting: Bool)
+        /// Overwritten, or records came after it: its exit is a record of
+        /// its own.
+        case gone
+    }
+
+    /// What became of an enter a follower decoded open at `pos`.
+    private func reopen(_ raw: UnsafeRawBufferPointer, cpu: Int, pos: UInt64, windowStart: UInt64, high: UInt64)
+        -> Reopened
+    {
+        let h = cell(raw, cpu: cpu, pos: pos).loadUnaligned(as: tt_header.self)
+        guard h.gen == generation, h.seq & ~Self.seqDone == pos &+ 1, Int32(h.kind) == TT_KIND_ENTER.rawValue,
+            let n = payloadCells(raw, cpu: cpu, pos: pos, h)
+        else { return .gone }
+        let end = pos + 1 + UInt64(n.own)
+        if h.seq & Self.seqDone != 0 { return .completed(.init(cpu: cpu, pos: pos, end: end + UInt64(n.exit))) }
+        guard windowStart == end else { return .gone }
+        if windowStart >= high { return .open(waiting: false) }
+        let next = cell(raw, cpu: cpu, pos: windowStart).loadUnaligned(as: tt_header.self)
+        let ownPayload = Int32(next.kind) == TT_KIND_PAYLOAD.rawValue && next.tid == h.tid && next.ts_ns == h.ts_ns
+        return ownPayload ? .open(waiting: true) : .gone
+    }
+
     /// Pass one over a CPU's region: the records' keys and what is lost;
-    /// returns where it stopped (see `waitingForWrites`).
+    /// returns where it stopped (see `waitingForWrites`) and, when the
+    /// window ends with an enter still without its exit, its position + 1
+    /// (else 0).
     private func indexRegion(
         _ raw: UnsafeRawBufferPointer, cpu: Int, from: UInt64, to high: UInt64, waitingForWrites: Bool,
         into keys: inout [RingTrace.Key], counts: inout Counts
-    ) -> UInt64 {
+    ) -> (stopped: UInt64, open: UInt64) {
         // The kernel stores a cell's sequence number last.
         func written(_ pos: UInt64) -> Bool {
-            cell(raw, cpu: cpu, pos: pos).loadUnaligned(as: tt_header.self).seq > pos
+            cell(raw, cpu: cpu, pos: pos).loadUnaligned(as: tt_header.self).seq & ~Self.seqDone > pos
         }
         var pos = from
+        var open: (pos: UInt64, end: UInt64) = (0, 0)
         while pos < high {
-            if waitingForWrites && !written(pos) { return pos }
+            if waitingForWrites && !written(pos) { return (pos, open.end == pos ? open.pos : 0) }
             let h = cell(raw, cpu: cpu, pos: pos).loadUnaligned(as: tt_header.self)
             let key = RingTrace.Key(tsNs: h.ts_ns, cpu: cpu, offset: pos - from)
             guard check(h, pos: pos, counts: &counts) else {
@@ -125,11 +185,16 @@ public struct RingDecoder {
                 continue
             }
             let payloadCells = payloadCells(raw, cpu: cpu, pos: pos, h)
-            let end = min(pos + 1 + UInt64(payloadCells ?? 0), high)
-            if waitingForWrites && !(pos + 1..<max(end, pos + 1)).allSatisfy(written) { return pos }
+            let total = UInt64(payloadCells.map { $0.own + $0.exit } ?? 0)
+            let end = min(pos + 1 + total, high)
+            if waitingForWrites && !(pos + 1..<max(end, pos + 1)).allSatisfy(written) {
+                return (pos, open.end == pos ? open.pos : 0)
+            }
             keys.append(key)
+            let stillOpen = kind == TT_KIND_ENTER.rawValue && h.seq & Self.seqDone == 0
+            open = stillOpen ? (pos + 1, pos + 1 + total) : (0, 0)
             pos += 1
-            guard let payloadCells else {
+            guard payloadCells != nil else {
                 counts.torn &+= 1
                 continue
             }
@@ -137,22 +202,24 @@ public struct RingDecoder {
                 let c = cell(raw, cpu: cpu, pos: p).loadUnaligned(as: tt_header.self)
                 _ = check(c, pos: p, counts: &counts)
             }
-            pos += UInt64(payloadCells)
+            pos += total
         }
-        return high
+        return (max(pos, high), open.end == max(pos, high) ? open.pos : 0)
     }
 
-    /// The payload cells an enter or exit record says follow it; nil when
+    /// The payload cells an enter or exit record says follow it: its own
+    /// and, for an enter holding its exit, the exit's after them; nil when
     /// more than one event can reserve (corrupt).
-    func payloadCells(_ raw: UnsafeRawBufferPointer, cpu: Int, pos: UInt64, _ h: tt_header) -> Int? {
+    func payloadCells(_ raw: UnsafeRawBufferPointer, cpu: Int, pos: UInt64, _ h: tt_header) -> (own: Int, exit: Int)? {
         let p = cell(raw, cpu: cpu, pos: pos)
-        let n: Int
+        let n: (own: Int, exit: Int)
         if Int32(h.kind) == TT_KIND_EXIT.rawValue {
-            n = Int(p.loadUnaligned(as: tt_exit.self).payload_cells)
+            n = (Int(p.loadUnaligned(as: tt_exit.self).payload_cells), 0)
         } else {
-            n = Int(p.loadUnaligned(as: tt_enter.self).payload_cells)
+            let e = p.loadUnaligned(as: tt_enter.self)
+            n = (Int(e.payload_cells), h.seq & Self.seqDone != 0 ? Int(e.exit_payload_cells) : 0)
         }
-        return n > Self.maxPayloadCells ? nil : n
+        return n.own > Self.maxPayloadCells || n.exit > Self.maxPayloadCells ? nil : n
     }
 
     /// The process exits in the ring, oldest first, found from the cell
@@ -198,9 +265,10 @@ public struct RingDecoder {
     }
 
     /// A cell is usable when it holds the position it is read at and the
-    /// current generation.
+    /// current generation (only an enter may hold its exit too).
     func check(_ h: tt_header, pos: UInt64, counts: inout Counts) -> Bool {
-        if h.seq != pos &+ 1 {
+        let seq = h.seq & ~Self.seqDone
+        if seq != pos &+ 1 || (seq != h.seq && Int32(h.kind) != TT_KIND_ENTER.rawValue) {
             counts.torn &+= 1
             return false
         }

@@ -24,8 +24,8 @@ public struct RingTrace: Sequence {
     }
 
     /// One item: a signal or process exit (`first` alone), an enter with
-    /// its exit or without (never returned), or an exit whose enter was not
-    /// recorded.
+    /// its exit (`exit`; `first` itself when the enter's cell holds it) or
+    /// without (never returned), or an exit whose enter was not recorded.
     struct Entry {
         static let none = UInt64.max
         var first: UInt64
@@ -38,9 +38,21 @@ public struct RingTrace: Sequence {
     let first: [UInt64]
     let high: [UInt64]
 
-    /// Per CPU, where the window ended: its high end, or the first record
-    /// still being written (`waitingForWrites`).
-    public var end: [UInt64] { high }
+    /// An enter decoded open in an earlier pass that holds its exit now:
+    /// at `pos`, its cells (the exit's payloads included) up to `end`.
+    struct Completion {
+        var cpu: Int
+        var pos: UInt64
+        var end: UInt64
+    }
+
+    /// Where the next pass of a follower starts: per CPU where the window
+    /// ended (its high end, or the first record still being written,
+    /// `waitingForWrites`) and the enter it leaves open.
+    public var cursor: RingCursor { RingCursor(read: high, open: open) }
+    var open: [UInt64] = []
+    /// Exits written in place into enters of earlier passes: items first.
+    var completed: [Completion] = []
     /// Loss counts from the headers (records found overwritten while the
     /// items are decoded come on top: see `Iterator.counts`).
     public let counts: RingDecoder.Counts
@@ -67,7 +79,7 @@ public struct RingTrace: Sequence {
     }
 
     /// Items in the trace, the gap at its start not counted.
-    public var count: Int { entries.count }
+    public var count: Int { completed.count + entries.count }
 
     /// Every item, decoded at once (for readers that go back and forth),
     /// and the counts with the records overwritten while they were read.
@@ -109,6 +121,9 @@ public struct RingTrace: Sequence {
         for key in keys {
             let h = header(key.ref)
             switch UInt32(h.kind) {
+            case TT_KIND_ENTER.rawValue where h.seq & RingDecoder.seqDone != 0:
+                open[h.tid] = nil
+                entries.append(Entry(first: key.ref, exit: key.ref))
             case TT_KIND_ENTER.rawValue:
                 open[h.tid] = (entries.count, h.nr)
                 entries.append(Entry(first: key.ref))
@@ -162,7 +177,9 @@ public struct RingTrace: Sequence {
             comm: withUnsafeBytes(of: e.comm) { RingDecoder.cString($0) }, nr: Int(h.nr), compat: compat,
             args: withUnsafeBytes(of: e.args) { Array($0.bindMemory(to: UInt64.self)) }, ret: nil,
             payloads: payloads(cpu: cpu, pos: pos, h), cgroupID: e.cgroup_id)
-        if entry.exit != Entry.none {
+        if entry.exit == entry.first {
+            event.returned(e.ret, atNs: h.ts_ns &+ UInt64(e.exit_dt_ns), payloads: payloads(cpu: cpu, pos: pos, h, ofExit: true))
+        } else if entry.exit != Entry.none {
             let (xcpu, xpos) = place(entry.exit)
             let xp = decoder.cell(cells, cpu: xcpu, pos: xpos)
             let xh = xp.loadUnaligned(as: tt_header.self)
@@ -172,6 +189,20 @@ public struct RingTrace: Sequence {
         return .syscall(event)
     }
 
+    /// The exit an enter of an earlier pass holds now, as an exit of its own.
+    func item(_ c: Completion) -> TraceItem {
+        let p = decoder.cell(cells, cpu: c.cpu, pos: c.pos)
+        let h = p.loadUnaligned(as: tt_header.self)
+        let e = p.loadUnaligned(as: tt_enter.self)
+        let atNs = h.ts_ns &+ UInt64(e.exit_dt_ns)
+        return .syscall(
+            SyscallEvent(
+                tsNs: atNs, cpu: Int(h.cpu), pid: h.pid, tid: h.tid,
+                comm: withUnsafeBytes(of: e.comm) { RingDecoder.cString($0) }, nr: Int(h.nr),
+                compat: Int32(h.flags) & TT_FLAG_COMPAT != 0, args: [], ret: e.ret,
+                payloads: payloads(cpu: c.cpu, pos: c.pos, h, ofExit: true), cgroupID: e.cgroup_id, exitTsNs: atNs))
+    }
+
     private func comm(ofEnter ref: UInt64) -> String {
         let (cpu, pos) = place(ref)
         let e = decoder.cell(cells, cpu: cpu, pos: pos).loadUnaligned(as: tt_enter.self)
@@ -179,12 +210,18 @@ public struct RingTrace: Sequence {
     }
 
     /// The payloads that follow the record at `pos` (checked when the
-    /// headers were read: counted there, not again).
-    private func payloads(cpu: Int, pos: UInt64, _ h: tt_header) -> [Payload] {
-        guard let n = decoder.payloadCells(cells, cpu: cpu, pos: pos, h), n > 0 else { return [] }
+    /// headers were read: counted there, not again); `ofExit`: those of the
+    /// exit an enter's cell holds, after the enter's own.
+    private func payloads(cpu: Int, pos: UInt64, _ h: tt_header, ofExit: Bool = false) -> [Payload] {
+        guard let n = decoder.payloadCells(cells, cpu: cpu, pos: pos, h) else { return [] }
+        let count = UInt64(ofExit ? n.exit : n.own)
+        guard count > 0 else { return [] }
+        let from = pos + 1 + (ofExit ? UInt64(n.own) : 0)
         var counted = RingDecoder.Counts()
-        let end = Swift.min(pos + 1 + UInt64(n), high[cpu])
-        return decoder.readPayloads(cells, cpu: cpu, from: pos + 1, to: end, owner: h, counts: &counted)
+        // The recorder writes an exit's payload cells before the done bit:
+        // they are there even past a window cut before (each still checked).
+        let end = ofExit ? from + count : Swift.min(from + count, high[cpu])
+        return decoder.readPayloads(cells, cpu: cpu, from: from, to: end, owner: h, counts: &counted)
     }
 }
 
@@ -194,6 +231,7 @@ extension RingTrace {
     /// `.lost` item in its place, counted in `counts`.
     public struct Iterator: IteratorProtocol {
         let trace: RingTrace
+        var completion = 0
         var index = -1  // -1: the gap at the start
         var overwritten: UInt64 = 0
         public private(set) var counts: RingDecoder.Counts
@@ -208,12 +246,26 @@ extension RingTrace {
                 index = 0
                 if counts.lost > 0 { return .lost(count: counts.lost) }
             }
+            while completion < trace.completed.count {
+                let c = trace.completed[completion]
+                completion += 1
+                let item = trace.item(c)
+                if let oldestIntact = trace.oldestIntact, c.pos < oldestIntact(c.cpu) {
+                    overwritten += 1
+                    continue
+                }
+                if overwritten > 0 {
+                    completion -= 1  // this one again after the gap
+                    return gap()
+                }
+                return item
+            }
             while index < trace.entries.count {
                 let entry = trace.entries[index]
                 index += 1
                 let item = trace.item(entry)
                 if let oldestIntact = trace.oldestIntact, !trace.intact(entry, oldestIntact) {
-                    overwritten += entry.exit == Entry.none ? 1 : 2
+                    overwritten += entry.exit == Entry.none || entry.exit == entry.first ? 1 : 2
                     continue
                 }
                 if overwritten > 0 {

@@ -74,7 +74,7 @@ public struct RecordedTraces {
     /// iterates it (a dump streams); nil when no ring was kept. `since` and
     /// `dropsSince`: what a follower read before (see `LiveRing.withTrace`).
     public func withTrace<R>(
-        of record: ContainerRecord, since: [UInt64]? = nil, dropsSince: UInt64 = 0, _ body: (RingTrace) throws -> R
+        of record: ContainerRecord, since: RingCursor? = nil, dropsSince: UInt64 = 0, _ body: (RingTrace) throws -> R
     ) throws -> R? {
         switch record.state {
         case .running:
@@ -95,7 +95,7 @@ public struct RecordedTraces {
     /// The record's ring read in place, while its slot still holds it (the
     /// record's generation).
     private func liveTrace<R>(
-        of record: ContainerRecord, since: [UInt64]?, dropsSince: UInt64, _ body: (RingTrace) throws -> R
+        of record: ContainerRecord, since: RingCursor?, dropsSince: UInt64, _ body: (RingTrace) throws -> R
     ) throws -> R? {
         guard let installation, Pool(installation).generation(of: record.slot) == record.generation else {
             return nil
@@ -149,10 +149,10 @@ extension RingSnapshot {
     /// The snapshot's trace, decoded while `body` iterates it; `since`:
     /// per CPU, the positions a follower read before (from the live ring).
     public func withTrace<R>(
-        since: [UInt64]? = nil, dropsSince: UInt64 = 0, _ body: (RingTrace) throws -> R
+        since: RingCursor? = nil, dropsSince: UInt64 = 0, _ body: (RingTrace) throws -> R
     ) rethrows -> R {
         var low = low
-        if let since, since.count == low.count { low = zip(low, since).map { max($0, $1) } }
+        if let since, since.read.count == low.count { low = zip(low, since.read).map { max($0, $1) } }
         return try cells.withUnsafeBytes { raw in
             try body(
                 RingDecoder(generation: generation, cellsPerCPU: cellsPerCPU, ncpus: ncpus)

@@ -82,18 +82,18 @@ public final class LiveRing {
     /// The ring's trace up to `high` (per CPU), read in place while `body`
     /// runs; `since`: what a follower read before, not decoded again, and
     /// `dropsSince` the drops it already counted; `waitingForWrites`:
-    /// records still being written end the window (`RingTrace.end`).
+    /// records still being written end the window (`RingTrace.cursor`).
     /// Whatever the kernel overwrites meanwhile is dropped and counted
     /// (`RingDecoder.trace`).
     public func withTrace<R>(
-        since: [UInt64]? = nil, upTo high: [UInt64], dropsSince: UInt64 = 0, waitingForWrites: Bool = false,
+        since: RingCursor? = nil, upTo high: [UInt64], dropsSince: UInt64 = 0, waitingForWrites: Bool = false,
         _ body: (RingTrace) throws -> R
     ) rethrows -> R {
         let (gen, drops) = generationAndDrops()
         let decoder = RingDecoder(generation: gen, cellsPerCPU: cellsPerCPU, ncpus: ncpus)
         let cells = UnsafeRawBufferPointer(start: ring.base, count: cellBytes)
         var low = oldestIntact(after: high)
-        if let since { low = zip(low, since).map { max($0, $1) } }
+        if let since { low = zip(low, since.read).map { max($0, $1) } }
         let trace = decoder.trace(
             cells: cells, low: low, high: high, since: since, dropped: drops &- dropsSince,
             waitingForWrites: waitingForWrites

@@ -172,25 +172,28 @@ struct Follow: ParsableCommand {
             }
             writeOut(out)
         }
-        // Each pass decodes only the cells reserved since the last; the
-        // heads are plain loads from the mapped ring_ctl, so an idle
-        // container costs a look at them per interval.
+        // Each pass decodes only the cells reserved since the last, and
+        // looks again at the enters it left open (RingCursor); the heads
+        // are plain loads from the mapped ring_ctl, so an idle container
+        // costs a look at them (and at an open cell) per interval.
         let live = try LiveRing(installation, slot: record.slot)
-        var seen: [UInt64]?  // per CPU, the positions decoded (nil: none yet, the whole ring first)
+        var seen: RingCursor?  // where the passes stand (nil: none yet, the whole ring first)
         var dropsSeen: UInt64 = 0
         let statePath = try traces.paths.stateStore.path(ofID: record.id)
         var stateCheckedNs = Self.nowNs()
         var movedNs = stateCheckedNs  // when records last came
         while live.generation == record.generation {
             let heads = live.heads()
-            if heads != seen {
-                movedNs = Self.nowNs()
+            let moved = heads != seen?.read
+            // An open call's exit may come in place, without moving a head.
+            if moved || seen?.open.contains(where: { $0 != 0 }) == true {
+                if moved { movedNs = Self.nowNs() }
                 var pass = followed
                 let (end, drops) = live.withTrace(
                     since: seen, upTo: heads, dropsSince: dropsSeen, waitingForWrites: true
                 ) { trace in
                     for item in trace { pass.add(item) }
-                    return (trace.end, trace.counts.dropped)
+                    return (trace.cursor, trace.counts.dropped)
                 }
                 // Unplugged meanwhile: the cells may be the next container's;
                 // the archive has this pass.

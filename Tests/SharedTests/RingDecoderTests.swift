@@ -54,8 +54,7 @@ final class RingDecoderTests: XCTestCase {
             payload: (arg: UInt8, bytes: [UInt8], flags: Int32, kind: tt_payload_kind)? = nil
         ) {
             let pos = heads[cpu]
-            let dataPerCell = Int(TT_PAYLOAD_DATA)
-            let parts = payload.map { max(1, ($0.bytes.count + dataPerCell - 1) / dataPerCell) } ?? 0
+            let parts = payload.map { Self.parts($0.bytes) } ?? 0
             if exit {
                 var x = tt_exit()
                 x.h = header(gen: gen, kind: TT_KIND_EXIT, cpu: cpu, pos: pos, ts: ts, tid: tid, nr: nr)
@@ -73,30 +72,69 @@ final class RingDecoderTests: XCTestCase {
                 withUnsafeMutableBytes(of: &e.comm) { raw in
                     for (i, b) in "work".utf8.enumerated() { raw[i] = b }
                 }
-                e.payload_cells = UInt32(parts)
+                e.payload_cells = UInt16(parts)
                 put(e, cpu: cpu, pos: pos)
             }
-            if let payload {
-                for part in 0..<parts {
-                    var p = tt_payload()
-                    let p0 = pos + 1 + UInt64(part)
-                    p.h = header(
-                        gen: gen, kind: TT_KIND_PAYLOAD, cpu: cpu, pos: p0, ts: ts, tid: tid, nr: nr,
-                        flags: payload.flags)
-                    let chunk = payload.bytes.dropFirst(part * dataPerCell).prefix(dataPerCell)
-                    p.h.len = UInt16(chunk.count)
-                    p.arg = payload.arg
-                    p.part = UInt8(part)
-                    p.parts = UInt8(parts)
-                    p.kind = UInt8(payload.kind.rawValue)
-                    p.total = UInt32(payload.bytes.count)
-                    withUnsafeMutableBytes(of: &p.data) { raw in
-                        for (i, b) in chunk.enumerated() { raw[i] = b }
-                    }
-                    put(p, cpu: cpu, pos: p0)
-                }
-            }
+            if let payload { putPayload(payload, gen: gen, cpu: cpu, at: pos + 1, ts: ts, tid: tid, nr: nr) }
             heads[cpu] = pos + 1 + UInt64(parts)
+        }
+
+        static func parts(_ bytes: [UInt8]) -> Int {
+            max(1, (bytes.count + Int(TT_PAYLOAD_DATA) - 1) / Int(TT_PAYLOAD_DATA))
+        }
+
+        /// A payload's cells from `first` on, owned by the event of time `ts`.
+        mutating func putPayload(
+            _ payload: (arg: UInt8, bytes: [UInt8], flags: Int32, kind: tt_payload_kind), gen: UInt32, cpu: Int,
+            at first: UInt64, ts: UInt64, tid: UInt32, nr: UInt32
+        ) {
+            let dataPerCell = Int(TT_PAYLOAD_DATA)
+            let parts = Self.parts(payload.bytes)
+            for part in 0..<parts {
+                var p = tt_payload()
+                let p0 = first + UInt64(part)
+                p.h = header(
+                    gen: gen, kind: TT_KIND_PAYLOAD, cpu: cpu, pos: p0, ts: ts, tid: tid, nr: nr, flags: payload.flags)
+                let chunk = payload.bytes.dropFirst(part * dataPerCell).prefix(dataPerCell)
+                p.h.len = UInt16(chunk.count)
+                p.arg = payload.arg
+                p.part = UInt8(part)
+                p.parts = UInt8(parts)
+                p.kind = UInt8(payload.kind.rawValue)
+                p.total = UInt32(payload.bytes.count)
+                withUnsafeMutableBytes(of: &p.data) { raw in
+                    for (i, b) in chunk.enumerated() { raw[i] = b }
+                }
+                put(p, cpu: cpu, pos: p0)
+            }
+        }
+
+        func enter(cpu: Int, pos: UInt64) -> tt_enter {
+            let index = cpu * cellsPerCPU + Int(pos % UInt64(cellsPerCPU))
+            return cells.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * Int(TT_CELL_SIZE), as: tt_enter.self) }
+        }
+
+        /// The exit of the enter at `pos`, the CPU's newest record, written
+        /// into its cell as the recorder does it (`TT_SEQ_DONE`): the exit's
+        /// payload cells after the enter's, then the fields, the done bit
+        /// last; `done: false` stops before the bit (an exit being written).
+        mutating func complete(
+            cpu: Int, at pos: UInt64, ts: UInt64, ret: Int64,
+            payload: (arg: UInt8, bytes: [UInt8], flags: Int32, kind: tt_payload_kind)? = nil, done: Bool = true
+        ) {
+            var e = enter(cpu: cpu, pos: pos)
+            precondition(heads[cpu] == pos + 1 + UInt64(e.payload_cells), "not the CPU's newest record")
+            let parts = payload.map { Self.parts($0.bytes) } ?? 0
+            if let payload {
+                putPayload(payload, gen: e.h.gen, cpu: cpu, at: heads[cpu], ts: e.h.ts_ns, tid: e.h.tid, nr: e.h.nr)
+            }
+            heads[cpu] += UInt64(parts)
+            guard done else { return }
+            e.exit_payload_cells = UInt16(parts)
+            e.exit_dt_ns = UInt32(ts - e.h.ts_ns)
+            e.ret = ret
+            e.h.seq |= 1 << 63
+            put(e, cpu: cpu, pos: pos)
         }
     }
 
@@ -172,7 +210,7 @@ final class RingDecoderTests: XCTestCase {
         e.h = ring.header(gen: gen, kind: TT_KIND_ENTER, cpu: 0, pos: 0, ts: 10, tid: 3, nr: 257)
         let stringCells = firstLayout(path, arg: 1, flags: 0x8, at: 1, ts: 10)
         let bufferCells = firstLayout(buffer, arg: 2, flags: TT_FLAG_TRUNCATED, at: 1 + UInt64(stringCells), ts: 10)
-        e.payload_cells = UInt32(stringCells + bufferCells)
+        e.payload_cells = UInt16(stringCells + bufferCells)
         ring.put(e, cpu: 0, pos: 0)
         ring.heads[0] = 1 + UInt64(stringCells + bufferCells)
         let events = calls(decode(ring).0)
@@ -277,6 +315,38 @@ final class RingDecoderTests: XCTestCase {
 
     /// Random bytes and lying headers never crash the decoder, and nothing
     /// it returns exceeds the ring's bounds.
+    /// One record per syscall: an exit written into its enter's cell
+    /// decodes as the pair it stands for, with the exit's payloads after
+    /// the enter's and its own time; a cell with the bit that is not an
+    /// enter is corrupt.
+    func testExitWrittenIntoItsEnterDecodesAsThePair() {
+        var ring = Ring(cellsPerCPU: cellsPerCPU, ncpus: ncpus)
+        let path = Array("/etc/hostname".utf8)
+        let data = (0..<100).map { UInt8($0) }
+        ring.event(gen: gen, cpu: 0, ts: 100, tid: 5, nr: 257, payload: (1, path, 0, TT_PAYLOAD_STRING))
+        ring.complete(cpu: 0, at: 0, ts: 140, ret: 3)
+        ring.event(gen: gen, cpu: 0, ts: 200, tid: 5, nr: 0)
+        ring.complete(cpu: 0, at: 2, ts: 260, ret: 100, payload: (1, data, 0, TT_PAYLOAD_BUFFER))
+        ring.event(gen: gen, cpu: 0, ts: 300, tid: 5, nr: 39)
+        let (items, counts) = decode(ring)
+        XCTAssertEqual(counts, RingDecoder.Counts())
+        let events = calls(items)
+        XCTAssertEqual(events.map(\.nr), [257, 0, 39])
+        XCTAssertEqual(events.map(\.ret), [3, 100, nil])
+        XCTAssertEqual(events.map(\.exitTsNs), [140, 260, nil])
+        XCTAssertEqual(events[0].payloads, [Payload(arg: 1, bytes: path, isString: true)])
+        XCTAssertEqual(events[1].payloads.map(\.bytes), [data])
+        XCTAssertEqual(events[1].args, [1, 2, 3, 4, 5, 6])
+
+        var bad = ring
+        var p = tt_payload()
+        p.h = ring.header(gen: gen, kind: TT_KIND_PAYLOAD, cpu: 1, pos: 0, ts: 1, tid: 1, nr: 1)
+        p.h.seq |= 1 << 63
+        bad.put(p, cpu: 1, pos: 0)
+        bad.heads[1] = 1
+        XCTAssertEqual(decode(bad).1.torn, 1)
+    }
+
     func testGarbageNeverCrashes() {
         var generator = SystemRandomNumberGenerator()
         for round in 0..<300 {

@@ -111,10 +111,17 @@ loop_attribution() {
 	done
 }
 
-# "name run_time_ns run_cnt" of this installation's dispatcher programs.
+# "name run_time_ns run_cnt" of this installation's dispatcher programs,
+# found through the links pinned under its pin root: programs of the same
+# name from other installations (tests running meanwhile) are not ours.
 dispatcher_stats() {
-	bpftool prog show -j 2>/dev/null |
-		jq -r '.[] | select(.name == "tt_dispatch_enter" or .name == "tt_dispatch_exit") | "\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
+	local link id
+	for link in link_sys_enter link_sys_exit; do
+		id=$(bpftool link show pinned "$PINROOT/$link" -j 2>/dev/null | jq -r '.prog_id // empty') || continue
+		[[ -n $id ]] || continue
+		bpftool prog show id "$id" -j 2>/dev/null |
+			jq -r '"\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
+	done
 }
 
 bench_loop() {
