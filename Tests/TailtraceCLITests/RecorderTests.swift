@@ -338,6 +338,18 @@ final class RecorderTests: InstallationTestCase {
         XCTAssertTrue(status.contains("\"claimed\":0"), status)
     }
 
+    /// `tailtrace follow NAME --output json` running, its stdout a pipe.
+    func startFollow(_ name: String, interval: Int) throws -> (Process, Pipe) {
+        let follow = Process()
+        follow.executableURL = URL(fileURLWithPath: TestSystem.product("tailtrace"))
+        follow.arguments = ["follow", name, "--output", "json", "--interval", String(interval)]
+        follow.environment = t.environment
+        let out = Pipe()
+        follow.standardOutput = out
+        try follow.run()
+        return (follow, out)
+    }
+
     /// follow prints calls as they become final and ends when the container
     /// is detached, printing the rest from the archive.
     func testFollowStreamsUntilDetach() throws {
@@ -345,13 +357,7 @@ final class RecorderTests: InstallationTestCase {
         try t.install("--pool", "1")
         let cg = try t.makeCgroup("a")
         try t.tailtrace("attach", "--cgroup", cg, "--name", "live")
-        let follow = Process()
-        follow.executableURL = URL(fileURLWithPath: TestSystem.product("tailtrace"))
-        follow.arguments = ["follow", "live", "--output", "json", "--interval", "50"]
-        follow.environment = t.environment
-        let out = Pipe()
-        follow.standardOutput = out
-        try follow.run()
+        let (follow, out) = try startFollow("live", interval: 50)
         usleep(300_000)
         try t.run(inCgroup: cg, [workload, "first"])
         usleep(1_500_000)  // exit_group never returns: it is printed once a second old
@@ -380,13 +386,7 @@ final class RecorderTests: InstallationTestCase {
         let writer = open(fifo, O_RDWR)  // a FIFO opened read-write does not wait for a reader
         XCTAssertGreaterThanOrEqual(writer, 0)
         defer { close(writer) }
-        let follow = Process()
-        follow.executableURL = URL(fileURLWithPath: TestSystem.product("tailtrace"))
-        follow.arguments = ["follow", "blocked", "--output", "json", "--interval", "20"]
-        follow.environment = t.environment
-        let out = Pipe()
-        follow.standardOutput = out
-        try follow.run()
+        let (follow, out) = try startFollow("blocked", interval: 20)
         let procs = t.cgroup2 + "/" + cg + "/cgroup.procs"
         let reader = Process()
         reader.executableURL = URL(fileURLWithPath: "/bin/sh")
