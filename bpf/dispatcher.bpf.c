@@ -102,6 +102,15 @@ struct {
 	__type(value, struct tt_last);
 } last SEC(".maps");
 
+/* the current task's cgroup id, for the recorder a tail call enters
+ * (struct tt_current; the recorders declare the same map and share it) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tt_current);
+} current SEC(".maps");
+
 /* preloaded, reset slots waiting for a container */
 struct {
 	__uint(type, BPF_MAP_TYPE_QUEUE);
@@ -281,11 +290,13 @@ static __always_inline int claim_for(__u64 key, int may_claim, __u32 *slot)
  * happen at enter only: an exit always follows an enter of the same task. */
 static __always_inline int dispatch(__u64 *ctx, void *recorders, int may_claim)
 {
-	__u64 key = container_key(tt_task());
+	struct task_struct *task = tt_task();
+	__u64 key = container_key(task);
 	__u32 zero = 0;
 	__u32 *e = bpf_map_lookup_elem(&epoch, &zero);
 	struct tt_last *l = bpf_map_lookup_elem(&last, &zero);
-	if (!e || !l)
+	struct tt_current *cur = bpf_map_lookup_elem(&current, &zero);
+	if (!e || !l || !cur)
 		return 0;
 	struct tt_resolved r;
 	if (l->key == key && l->r.epoch == *e) {
@@ -305,6 +316,8 @@ static __always_inline int dispatch(__u64 *ctx, void *recorders, int may_claim)
 		return 0;
 	if (slot >= TT_MAX_SLOTS)
 		return 0;
+	/* programs do not nest on a CPU: the recorder reads what this wrote */
+	cur->cgroup_id = key_mode == TT_KEY_CGROUP ? key : tt_task_cgroup_id(task);
 	bpf_tail_call(ctx, recorders, slot);
 	count(TT_STAT_TAILCALL_FAIL);
 	return 0;

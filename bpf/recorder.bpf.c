@@ -80,6 +80,24 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
+/* The dispatcher's per-CPU "current" (struct tt_current), shared: this
+ * declaration is replaced by the dispatcher's pinned map at load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tt_current);
+} current SEC(".maps");
+
+/* The current task's cgroup v2 id, as the dispatcher that tail-called this
+ * program read it (see struct tt_current for why not here). */
+static __always_inline __u64 current_cgroup_id(void)
+{
+	__u32 zero = 0;
+	struct tt_current *c = bpf_map_lookup_elem(&current, &zero);
+	return c ? c->cgroup_id : 0;
+}
+
 /* The capture plan by syscall number (i386 numbers from
  * TT_PLAN_COMPAT_BASE), written by `tailtrace install` from
  * Sources/Shared/CapturePlan.swift. Shared by every slot. */
@@ -649,11 +667,11 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 		struct tt_exit *x = (struct tt_exit *)e;
 		x->ret = ret;
 		x->payload_cells = payload_cells;
-		x->cgroup_id = tt_task_cgroup_id(task);
+		x->cgroup_id = current_cgroup_id();
 	} else {
 		__builtin_memcpy(e->args, args, sizeof(args));
 		tt_task_comm(task, e->comm);
-		e->cgroup_id = tt_task_cgroup_id(task);
+		e->cgroup_id = current_cgroup_id();
 		e->payload_cells = payload_cells; /* exit fields: stale until TT_SEQ_DONE */
 	}
 	barrier();
@@ -741,7 +759,7 @@ int tt_record_signal(__u64 *ctx)
 	r->handler = handler == 0 ? 0 : handler == 1 ? 1 : 2; /* SIG_DFL, SIG_IGN */
 	__builtin_memcpy(r->fields, si.fields, sizeof(r->fields));
 	tt_task_comm(task, r->comm);
-	r->cgroup_id = tt_task_cgroup_id(task);
+	r->cgroup_id = current_cgroup_id();
 	publish(&r->h, pos);
 	return 0;
 }
@@ -767,7 +785,7 @@ int tt_record_proc_exit(__u64 *ctx)
 	r->exit_code = BPF_CORE_READ(p, exit_code);
 	r->ns_pid = tt_task_ns_pid(p);
 	tt_task_comm(task, r->comm);
-	r->cgroup_id = tt_task_cgroup_id(task);
+	r->cgroup_id = current_cgroup_id();
 	publish(&r->h, pos);
 	return 0;
 }

@@ -223,6 +223,18 @@ struct tt_last {
 	struct tt_resolved r;
 };
 
+/* What the dispatcher learned of the current task, left for the recorder it
+ * tail-calls (per-CPU array "current", declared alike in both objects and
+ * pinned once under the pin root, so every recorder shares the
+ * dispatcher's). A recorder reads the task's cgroup id here instead of
+ * loading task->cgroups->dfl_cgrp->kn itself: on recent kernels every load
+ * of a pointer through a trusted task pointer costs the verifier up to four
+ * linear searches of the kernel's BTF by name (btf_nested_type_is_trusted,
+ * ~0.3 ms each here), which was most of a recorder's load time. */
+struct tt_current {
+	__u64 cgroup_id; /* the task's own cgroup v2 id */
+};
+
 /* Ancestors (parent processes) the dispatcher walks in mntns key mode. */
 #define TT_MAX_ANCESTRY 16
 

@@ -8,7 +8,8 @@ import Shared
 ///     <root>/install                      settings (array map, struct tt_install)
 ///     <root>/link_<tracepoint>            dispatcher links, one per tracepoint (keep it attached)
 ///     <root>/<map>                        each map of bpf/dispatcher.bpf.c (DispatcherBPF.Map)
-///     <root>/{scratch,plans,retries}      recorder maps every slot shares (Pool.sharedMaps)
+///     <root>/{scratch,plans,retries}      recorder maps every slot shares (Pool.sharedMaps;
+///                                         also "current", the dispatcher's map of that name)
 ///     <root>/slots/<n>/{ring,ring_ctl,tt_record_*}   recorder module n
 ///
 /// Tests use their own root; nothing here touches another root's pins.

@@ -262,8 +262,9 @@ struct PinnedPoolMaps: PoolMaps {
     }
 
     /// Recorder maps one per slot; the others every slot shares: the
-    /// per-CPU scratch (programs never nest on a CPU), the capture plan, and
-    /// the threads waiting to read a faulted payload again.
+    /// per-CPU scratch (programs never nest on a CPU), the capture plan,
+    /// the threads waiting to read a faulted payload again, and the
+    /// dispatcher's "current" (pinned by the dispatcher, so reused by all).
     static let slotMaps: [RecorderBPF.Map] = [.ring, .ringCtl]
     static let sharedMaps = RecorderBPF.Map.allCases.filter { !slotMaps.contains($0) }
     /// Each recorder program and the dispatcher prog array that calls it.
@@ -377,7 +378,8 @@ extension Pool {
         for name in DispatcherBPF.Map.allCases {
             memory += (try? BPFMap.open(pinned: root.pin(name)))?.memlock ?? 0
         }
-        for name in PinnedPoolMaps.sharedMaps {
+        // "current" is the dispatcher's, counted above
+        for name in PinnedPoolMaps.sharedMaps where DispatcherBPF.Map(rawValue: name.rawValue) == nil {
             memory += (try? BPFMap.open(pinned: root.sharedPin(name)))?.memlock ?? 0
         }
         var payloads: UInt64 = 0
