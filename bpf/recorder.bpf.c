@@ -9,7 +9,7 @@
  * user memory into per-CPU scratch, then reserve all cells of the event at
  * once (one add on this CPU's head) so the event cell and its payload
  * cells are contiguous, and write them; an exit may go into its enter's
- * cell instead (complete_enter). The sequence number of a cell is stored last;
+ * cell instead (open_enter). The sequence number of a cell is stored last;
  * x86 keeps stores in order, barrier() keeps the compiler from reordering.
  */
 #include "kernel.bpf.h"
@@ -506,21 +506,29 @@ __noinline int write_payloads_core(__u32 which, __u32 cpu, __u64 pos)
 }
 #endif
 
+#ifndef TT_VARIANT_CORE
+/* bpf_loop callback: capture i's chunks. A callback is verified once, where
+ * a loop unrolled over TT_MAX_PAYLOADS captures made the verifier walk each
+ * iteration's paths (a third of the instructions it processed). */
+static long write_capture(__u64 i, struct chunk_ctx *x)
+{
+	if (i >= TT_MAX_PAYLOADS)
+		return 1;
+	struct capture *c = &x->s->ev.cap[i];
+	select_capture(x, c, i);
+	bpf_loop(c->cells, write_chunk, x, 0);
+	x->pos += c->cells;
+	return 0;
+}
+#endif
+
 static __always_inline void write_payloads(struct chunk_ctx *x, __u32 which)
 {
 #ifdef TT_VARIANT_CORE
 	x->s->proto = x->proto;
 	write_payloads_core(which, x->cpu, x->pos);
 #else
-	struct event *ev = &x->s->ev;
-	for (int i = 0; i < TT_MAX_PAYLOADS; i++) {
-		if (i >= ev->ncap)
-			break;
-		struct capture *c = &ev->cap[i];
-		select_capture(x, c, i);
-		bpf_loop(c->cells, write_chunk, x, 0); /* kernel 5.17 */
-		x->pos += c->cells;
-	}
+	bpf_loop(x->s->ev.ncap, write_capture, x, 0); /* kernel 5.17 */
 #endif
 }
 
@@ -577,18 +585,16 @@ static __always_inline struct scratch *plan_payloads(struct tt_ring_ctl *ctl, __
 }
 
 /*
- * One record per syscall (see TT_SEQ_DONE): the exit of tid's syscall nr is
- * written into its enter's cell when that enter is still this CPU's newest
- * record. On one CPU nothing else writes the region meanwhile: the kernel
- * runs syscall-tracepoint programs with preemption disabled (bpf_trace_run;
+ * One record per syscall (see TT_SEQ_DONE): the exit of tid's syscall nr
+ * goes into its enter's cell when that enter is still this CPU's newest
+ * record (nothing reserved after its payloads), under 2^32 ns ago. On one
+ * CPU nothing else writes the region meanwhile: the kernel runs
+ * syscall-tracepoint programs with preemption disabled (bpf_trace_run;
  * since 6.13, where these tracepoints may fault, the BPF probe disables it
- * itself). The exit's payloads go into cells reserved right after the
- * enter's, with the enter's time (their owner), and the done bit is stored
- * last, after every field a reader takes from a done cell. Returns 1 when
- * written.
+ * itself). Returns that enter, or NULL: the exit is a cell of its own.
  */
-static __always_inline int complete_enter(struct tt_ring_ctl *ctl, __u32 cpu, __u32 gen, __u32 tid, __u32 nr,
-					  __u16 flags, __s64 ret, __u64 ts, struct scratch *s)
+static __always_inline struct tt_enter *open_enter(struct tt_ring_ctl *ctl, __u32 cpu, __u32 gen, __u32 tid,
+						   __u32 nr, __u16 flags, __u64 ts)
 {
 	struct tt_head *hd = head_of(ctl, cpu);
 	__u64 open = hd->open;
@@ -596,26 +602,11 @@ static __always_inline int complete_enter(struct tt_ring_ctl *ctl, __u32 cpu, __
 		return 0;
 	struct tt_enter *e = cell_at(cpu, open - 1);
 	if (!e || e->h.seq != open || e->h.gen != gen || e->h.tid != tid || e->h.nr != nr ||
-	    (e->h.flags & TT_FLAG_COMPAT) != flags || hd->head != open + e->payload_cells)
-		return 0;
-	__u64 dt = ts - e->h.ts_ns;
-	if (dt >> 32)
+	    (e->h.flags & TT_FLAG_COMPAT) != flags || hd->head != open + e->payload_cells ||
+	    (ts - e->h.ts_ns) >> 32)
 		return 0;
 	hd->open = 0;
-	__u32 cells = 0;
-	if (s) {
-		cells = s->ev.cells;
-		struct chunk_ctx x = { .s = s, .pos = reserve(ctl, cpu, cells), .cpu = cpu };
-		fill_header(&x.proto, gen, TT_KIND_PAYLOAD, flags, e->h.ts_ns, e->h.pid, tid, nr, cpu);
-		write_payloads(&x, 1);
-		count_payloads(ctl, cpu, &s->ev);
-	}
-	e->exit_payload_cells = cells;
-	e->exit_dt_ns = dt;
-	e->ret = ret;
-	barrier();
-	e->h.seq = open | TT_SEQ_DONE;
-	return 1;
+	return e;
 }
 
 static __always_inline int record(__u64 *ctx, int is_exit)
@@ -651,39 +642,55 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 	__u32 gen = ctl->gen;
 	__u64 ts = bpf_ktime_get_ns();
 	__u16 flags = compat ? TT_FLAG_COMPAT : 0;
-	if (is_exit && complete_enter(ctl, cpu, gen, tid, nr, flags, ret, ts, s))
-		return 0;
-	__u64 pos = reserve(ctl, cpu, 1 + payload_cells);
-
-	struct tt_enter *e = cell_at(cpu, pos);
-	if (!e) {
-		__sync_fetch_and_add(&ctl->drops, 1);
-		return 0;
-	}
-	e->h.seq = 0;
-	barrier();
-	fill_header(&e->h, gen, is_exit ? TT_KIND_EXIT : TT_KIND_ENTER, flags, ts, pid, tid, nr, cpu);
-	if (is_exit) {
-		struct tt_exit *x = (struct tt_exit *)e;
-		x->ret = ret;
-		x->payload_cells = payload_cells;
-		x->cgroup_id = current_cgroup_id();
+	struct tt_enter *merged = is_exit ? open_enter(ctl, cpu, gen, tid, nr, flags, ts) : 0;
+	/* payload cells follow their event's cell; a merged exit's follow the
+	 * enter's, and carry the enter's time (their owner's) */
+	__u64 pos = reserve(ctl, cpu, (merged ? 0 : 1) + payload_cells);
+	__u64 owner_ts = ts;
+	__u64 first_payload = pos + 1;
+	if (merged) {
+		owner_ts = merged->h.ts_ns;
+		first_payload = pos;
 	} else {
-		__builtin_memcpy(e->args, args, sizeof(args));
-		tt_task_comm(task, e->comm);
-		e->cgroup_id = current_cgroup_id();
-		e->payload_cells = payload_cells; /* exit fields: stale until TT_SEQ_DONE */
+		struct tt_enter *e = cell_at(cpu, pos);
+		if (!e) {
+			__sync_fetch_and_add(&ctl->drops, 1);
+			return 0;
+		}
+		e->h.seq = 0;
+		barrier();
+		fill_header(&e->h, gen, is_exit ? TT_KIND_EXIT : TT_KIND_ENTER, flags, ts, pid, tid, nr, cpu);
+		if (is_exit) {
+			struct tt_exit *x = (struct tt_exit *)e;
+			x->ret = ret;
+			x->payload_cells = payload_cells;
+			x->cgroup_id = current_cgroup_id();
+		} else {
+			__builtin_memcpy(e->args, args, sizeof(args));
+			tt_task_comm(task, e->comm);
+			e->cgroup_id = current_cgroup_id();
+			e->payload_cells = payload_cells; /* exit fields: stale until TT_SEQ_DONE */
+		}
+		barrier();
+		e->h.seq = pos + 1;
+		if (!is_exit)
+			head_of(ctl, cpu)->open = pos + 1;
 	}
-	barrier();
-	e->h.seq = pos + 1;
-	if (!is_exit)
-		head_of(ctl, cpu)->open = pos + 1;
 
 	if (s) {
-		struct chunk_ctx x = { .s = s, .pos = pos + 1, .cpu = cpu };
-		fill_header(&x.proto, gen, TT_KIND_PAYLOAD, flags, ts, pid, tid, nr, cpu);
+		struct chunk_ctx x = { .s = s, .pos = first_payload, .cpu = cpu };
+		fill_header(&x.proto, gen, TT_KIND_PAYLOAD, flags, owner_ts, pid, tid, nr, cpu);
 		write_payloads(&x, is_exit);
 		count_payloads(ctl, cpu, &s->ev);
+	}
+	if (merged) {
+		/* after the payloads and every field a reader takes from a done
+		 * cell: the done bit */
+		merged->exit_payload_cells = payload_cells;
+		merged->exit_dt_ns = ts - owner_ts;
+		merged->ret = ret;
+		barrier();
+		merged->h.seq |= TT_SEQ_DONE;
 	}
 	return 0;
 }
