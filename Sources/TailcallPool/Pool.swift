@@ -64,6 +64,7 @@ public struct Pool: Sendable {
     /// maps the first module made. The first error is thrown once every
     /// thread stopped; modules loaded stay loaded.
     func loadRecorders(_ slots: Range<Int>) throws {
+        Self.keepFreedMemory()
         let threads = min(max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1), 4, max(slots.count, 1))
         let loads = ConcurrentLoads(pool: self, slots: slots)
         var started: [pthread_t] = []
@@ -85,6 +86,21 @@ public struct Pool: Sendable {
         loads.run()
         for thread in started { pthread_join(thread, nil) }
         if let error = loads.firstError { throw error }
+    }
+}
+
+extension Pool {
+    /// libbpf reads the kernel's BTF (several MiB) into fresh memory for
+    /// every object it loads, and glibc gave such a block back to the
+    /// kernel when it was freed (mmap above its threshold, heap trimming
+    /// below), so each load faulted every page in again: 850k page faults
+    /// and a quarter of `install --pool 301`'s time here. Above the
+    /// threshold's ceiling (32 MiB) glibc still maps; below it the freed
+    /// blocks stay in the process for the next load. For bulk loads only:
+    /// a process that loads many modules keeps their peak memory.
+    static func keepFreedMemory() {
+        _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
+        _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
     }
 }
 
