@@ -114,6 +114,8 @@ cleanup() {
 	for pid in "${BENCH_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
 	for pid in "${BENCH_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 	hooks_cleanup 2>/dev/null || true
+	# interrupted during the attribution: the kernel-wide switch back as it was
+	[[ -n ${BPF_STATS_WAS:-} ]] && sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_WAS"
 	tt_uninstall
 	remove_cgroups
 	if [[ -n ${FIO_DIR:-} ]] && mountpoint -q "$FIO_DIR"; then umount "$FIO_DIR" || say "warning: could not unmount $FIO_DIR"; fi

@@ -98,11 +98,13 @@ loop_attribution() {
 		local -A before=()
 		local name t n
 		while read -r name t n; do before[$name]="$t $n"; done < <(dispatcher_stats)
+		BPF_STATS_WAS=$was  # for cleanup, if interrupted here
 		sysctl -qw kernel.bpf_stats_enabled=1
 		local -a args=("$((LOOP_N / 4))")
 		[[ $work == pread ]] && args+=("$WORK/pread.dat")
 		"$BENCH_DIR/in-cgroup" "${cg[$label]}" "$LOOP" "${args[@]}" >/dev/null 2>>"$WORK/loop.err"
 		sysctl -qw kernel.bpf_stats_enabled="$was"
+		BPF_STATS_WAS=""
 		while read -r name t n; do
 			local t0=0 n0=0
 			[[ -n ${before[$name]:-} ]] && read -r t0 n0 <<<"${before[$name]}"
