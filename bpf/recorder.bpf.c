@@ -609,6 +609,25 @@ static __always_inline struct tt_enter *open_enter(struct tt_ring_ctl *ctl, __u3
 	return e;
 }
 
+/* x86_64 rt_sigreturn; i386 sigreturn and rt_sigreturn */
+#define TT_NR_RT_SIGRETURN 15
+#define TT_NR_SIGRETURN_32 119
+#define TT_NR_RT_SIGRETURN_32 173
+
+/* The sigreturn an exit without a syscall number ends: the syscall of the
+ * thread's open enter on this CPU when it is one (0: none). */
+static __always_inline __u32 sigreturn_nr(struct tt_ring_ctl *ctl, __u32 cpu, __u32 tid, int compat)
+{
+	__u64 open = head_of(ctl, cpu)->open;
+	struct tt_enter *e = open ? cell_at(cpu, open - 1) : 0;
+	if (!e || e->h.seq != open || e->h.tid != tid)
+		return 0;
+	__u32 nr = e->h.nr;
+	if (compat ? nr == TT_NR_SIGRETURN_32 || nr == TT_NR_RT_SIGRETURN_32 : nr == TT_NR_RT_SIGRETURN)
+		return nr;
+	return 0;
+}
+
 static __always_inline int record(__u64 *ctx, int is_exit)
 {
 	__u32 zero = 0;
@@ -625,14 +644,16 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 	 * syscall number is then only in orig_ax */
 	__u32 nr = is_exit ? (__u32)regs->orig_ax : (__u32)ctx[1];
 	__s64 ret = is_exit ? (__s64)ctx[1] : -1;
-	/* -1: no syscall, e.g. the exit of rt_sigreturn, which restores the
-	 * interrupted registers with orig_ax = -1; the kernel's own syscall
-	 * trace events skip these too. */
-	if ((int)nr < 0)
-		return 0;
 	int compat = tt_task_compat(task);
 	__u32 pid, tid;
 	tt_task_ids(task, &pid, &tid);
+	/* -1: no syscall number, the exit of rt_sigreturn (or i386 sigreturn),
+	 * which restored the interrupted registers, orig_ax included (the
+	 * kernel's own syscall trace events skip it). Its enter, this thread's
+	 * newest record, tells which; its result is the restored ax, what
+	 * strace prints. Anything else without a number is skipped. */
+	if ((int)nr < 0 && (!is_exit || !(nr = sigreturn_nr(ctl, cpu, tid, compat))))
+		return 0;
 
 	__u64 args[6];
 	tt_syscall_args(regs, compat, args);

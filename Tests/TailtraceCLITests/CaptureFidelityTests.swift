@@ -134,6 +134,13 @@ final class CaptureFidelityTests: InstallationTestCase {
                 XCTAssertTrue(ours.hasSuffix(theirs), "\(ours)\nstrace: \(theirs)")
             }
         }
+        // the handler's return: rt_sigreturn's result is the interrupted
+        // code's restored ax (its exit has no syscall number), as strace shows it
+        let sigreturn = try first(strace, "rt_sigreturn(")
+        let ourSigreturn = try XCTUnwrap(text.first { $0.contains("rt_sigreturn(") }, "no rt_sigreturn in the dump")
+        XCTAssertEqual(
+            ourSigreturn.components(separatedBy: " = ").last, sigreturn.components(separatedBy: " = ").last,
+            "\(ourSigreturn)\nstrace: \(sigreturn)")
         XCTAssertTrue(text.contains { $0.hasSuffix("+++ exited with 7 +++") })
         XCTAssertTrue(text.last?.hasSuffix("+++ exited with 0 +++") == true, "the program's own end is last")
         let signals = events.filter { $0["event"] as? String == "signal" }
