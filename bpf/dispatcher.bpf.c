@@ -295,8 +295,7 @@ static __always_inline int dispatch(__u64 *ctx, void *recorders, int may_claim)
 	__u32 zero = 0;
 	__u32 *e = bpf_map_lookup_elem(&epoch, &zero);
 	struct tt_last *l = bpf_map_lookup_elem(&last, &zero);
-	struct tt_current *cur = bpf_map_lookup_elem(&current, &zero);
-	if (!e || !l || !cur)
+	if (!e || !l)
 		return 0;
 	struct tt_resolved r;
 	if (l->key == key && l->r.epoch == *e) {
@@ -317,6 +316,9 @@ static __always_inline int dispatch(__u64 *ctx, void *recorders, int may_claim)
 	if (slot >= TT_MAX_SLOTS)
 		return 0;
 	/* programs do not nest on a CPU: the recorder reads what this wrote */
+	struct tt_current *cur = bpf_map_lookup_elem(&current, &zero);
+	if (!cur)
+		return 0;
 	cur->cgroup_id = key_mode == TT_KEY_CGROUP ? key : tt_task_cgroup_id(task);
 	bpf_tail_call(ctx, recorders, slot);
 	count(TT_STAT_TAILCALL_FAIL);
