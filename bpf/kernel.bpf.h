@@ -59,8 +59,12 @@ struct pid {
 	unsigned int level; /* depth of its pid namespace; numbers[level] is the innermost */
 	struct upid numbers[];
 };
+struct sched_entity {
+	__u64 nr_migrations; /* times the task moved to another CPU */
+};
 struct task_struct {
 	struct thread_info thread_info;
+	struct sched_entity se;
 	int pid;
 	int tgid;
 	int exit_code;
@@ -216,6 +220,14 @@ static __always_inline void tt_task_ids(struct task_struct *task, __u32 *pid, __
 	*pid = task->tgid;
 	*tid = task->pid;
 #endif
+}
+
+/* How many times the task moved to another CPU (low 32 bits): an exit that
+ * sees the count of its enter ran on the enter's CPU all along. A probe
+ * read in the core variant. */
+static __always_inline __u32 tt_task_migrations(struct task_struct *task)
+{
+	return (__u32)TT_TASK_READ(task, se.nr_migrations);
 }
 
 static __always_inline void tt_task_comm(struct task_struct *task, char comm[TT_COMM_LEN])

@@ -587,14 +587,18 @@ static __always_inline struct scratch *plan_payloads(struct tt_ring_ctl *ctl, __
 /*
  * One record per syscall (see TT_SEQ_DONE): the exit of tid's syscall nr
  * goes into its enter's cell when that enter is still this CPU's newest
- * record (nothing reserved after its payloads), under 2^32 ns ago. On one
+ * record (nothing reserved after its payloads), under 2^32 ns ago, and the
+ * task has not moved to another CPU since it was written (its migration
+ * count, kept in the cell's exit_dt_ns until the exit): a thread whose
+ * earlier call returned on another CPU, and whose new call entered there
+ * and came back here, must not complete its old enter. On one
  * CPU nothing else writes the region meanwhile: the kernel runs
  * syscall-tracepoint programs with preemption disabled (bpf_trace_run;
  * since 6.13, where these tracepoints may fault, the BPF probe disables it
  * itself). Returns that enter, or NULL: the exit is a cell of its own.
  */
 static __always_inline struct tt_enter *open_enter(struct tt_ring_ctl *ctl, __u32 cpu, __u32 gen, __u32 tid,
-						   __u32 nr, __u16 flags, __u64 ts)
+						   __u32 nr, __u16 flags, __u64 ts, __u32 migrations)
 {
 	struct tt_head *hd = head_of(ctl, cpu);
 	__u64 open = hd->open;
@@ -603,7 +607,7 @@ static __always_inline struct tt_enter *open_enter(struct tt_ring_ctl *ctl, __u3
 	struct tt_enter *e = cell_at(cpu, open - 1);
 	if (!e || e->h.seq != open || e->h.gen != gen || e->h.tid != tid || e->h.nr != nr ||
 	    (e->h.flags & TT_FLAG_COMPAT) != flags || hd->head != open + e->payload_cells ||
-	    (ts - e->h.ts_ns) >> 32)
+	    e->exit_dt_ns != migrations || (ts - e->h.ts_ns) >> 32)
 		return 0;
 	hd->open = 0;
 	return e;
@@ -663,7 +667,8 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 	__u32 gen = ctl->gen;
 	__u64 ts = bpf_ktime_get_ns();
 	__u16 flags = compat ? TT_FLAG_COMPAT : 0;
-	struct tt_enter *merged = is_exit ? open_enter(ctl, cpu, gen, tid, nr, flags, ts) : 0;
+	__u32 migrations = tt_task_migrations(task);
+	struct tt_enter *merged = is_exit ? open_enter(ctl, cpu, gen, tid, nr, flags, ts, migrations) : 0;
 	/* payload cells follow their event's cell; a merged exit's follow the
 	 * enter's, and carry the enter's time (their owner's) */
 	__u64 pos = reserve(ctl, cpu, (merged ? 0 : 1) + payload_cells);
@@ -690,7 +695,9 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 			__builtin_memcpy(e->args, args, sizeof(args));
 			tt_task_comm(task, e->comm);
 			e->cgroup_id = current_cgroup_id();
-			e->payload_cells = payload_cells; /* exit fields: stale until TT_SEQ_DONE */
+			e->payload_cells = payload_cells;
+			/* the other exit fields stay stale until TT_SEQ_DONE */
+			e->exit_dt_ns = migrations;
 		}
 		barrier();
 		e->h.seq = pos + 1;

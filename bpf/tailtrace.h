@@ -126,7 +126,8 @@ struct tt_enter {
 	char comm[TT_COMM_LEN];
 	__u16 payload_cells; /* cells reserved right after this one for the enter's payloads */
 	__u16 exit_payload_cells; /* TT_SEQ_DONE: cells after those, for the exit's payloads */
-	__u32 exit_dt_ns;    /* TT_SEQ_DONE: exit time - enter time (below 2^32 ns, else no merge) */
+	__u32 exit_dt_ns;    /* TT_SEQ_DONE: exit time - enter time (below 2^32 ns, else no merge);
+			      * before: the task's CPU migrations at enter (see the recorder) */
 	__u64 cgroup_id;     /* the task's own cgroup v2 id (a container's subtree shares its ring) */
 	__s64 ret;           /* TT_SEQ_DONE: the return value */
 };

@@ -420,6 +420,46 @@ final class RecorderTests: InstallationTestCase {
         XCTAssertTrue(early.contains("\"buf\":\"hello\""), "printed while following, not from the archive: \(early)")
     }
 
+    /// A thread whose read returned on another CPU, and whose next read
+    /// entered there and returned back on the first CPU, finds its old
+    /// enter still the first CPU's newest record: the exit must not be
+    /// written into it (the thread moved in between). Each read keeps its
+    /// own result and bytes.
+    func testExitAfterMigrationsDoesNotCompleteAnOlderEnter() throws {
+        try t.install("--pool", "1")
+        let cg = try t.makeCgroup("a")
+        try t.tailtrace("attach", "--cgroup", cg, "--name", "moving")
+        let fifo = t.tempDir + "/fifo"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let writer = open(fifo, O_RDWR)
+        XCTAssertGreaterThanOrEqual(writer, 0)
+        defer { close(writer) }
+        let procs = t.cgroup2 + "/" + cg + "/cgroup.procs"
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/bin/sh")
+        reader.arguments = [
+            "-c", "echo $$ > '\(procs)' && exec /usr/bin/taskset -c 0 /bin/dd if='\(fifo)' of=/dev/null bs=1 count=2 status=none",
+        ]
+        try reader.run()
+        func moveReader(to cpu: Int) throws {
+            usleep(300_000)  // blocked in its read
+            let r = try TestSystem.run("/usr/bin/taskset", ["-p", "-c", String(cpu), String(reader.processIdentifier)])
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        try moveReader(to: 1)
+        XCTAssertEqual(write(writer, "a", 1), 1)  // the first read returns on CPU 1
+        try moveReader(to: 0)
+        XCTAssertEqual(write(writer, "b", 1), 1)  // the second, entered on CPU 1, returns on CPU 0
+        reader.waitUntilExit()
+        XCTAssertEqual(reader.terminationStatus, 0)
+        let reads = try t.dumpJSON("moving").filter {
+            $0["syscall"] as? String == "read" && ($0["args"] as? [String: Any])?["fd"] as? Int == 0
+        }
+        XCTAssertEqual(reads.map { ($0["args"] as? [String: Any])?["buf"] as? String }, ["a", "b"], "\(reads)")
+        XCTAssertEqual(reads.map { $0["ret"] as? Int }, [1, 1], "\(reads)")
+        XCTAssertEqual(reads.map { $0["cpu"] as? Int }, [0, 1], "where each read entered")
+    }
+
     /// Detach archives the trace: dump still works, the slot is free again,
     /// and a reused slot never shows the previous container's records.
     func testDetachArchivesAndSlotReuseDoesNotMix() throws {
