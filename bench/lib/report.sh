@@ -324,9 +324,9 @@ not tests: nothing asserts a timing; the targets table only reports.
      `sys_enter`/`sys_exit`, loaded by `bench/floor.c` (libbpf) around the
      command: what the kernel charges for any program there at all.
    - *passive*: tailtrace installed (dispatcher attached, small pool), this
-     cgroup not attached: one cgroup-id hash lookup per event.
+     cgroup not attached: the per-CPU memo of the last cgroup resolved (two inlined array lookups), a hash lookup when it changed.
    - *active*: the loop's cgroup attached (`tailtrace attach`): dispatcher
-     lookup, tail call, and an enter and an exit record in the ring.
+     lookup, tail calls, and one record per call in the ring (the exit written into its enter's cell).
    - *passive-core*, *active-core*: the same with `install --bpf-variant
      core`, the programs kernels 5.10-5.16 get (probe reads, helper calls).
    - *passive-base*, *active-base* (with `BENCH_BASELINE=/path/to/tailtrace`
