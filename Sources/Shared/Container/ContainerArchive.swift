@@ -44,9 +44,16 @@ public struct ContainerArchive: Sendable {
         else {
             throw FileSystemError(operation: "mkdir", path: temp, errno: errno)
         }
+        // Once this returns the slot is freed: the archive is the trace's
+        // only copy and must survive a crash of the node. Four fsyncs: each
+        // file's data, the entry's directory once for both names, and the
+        // archive directory for the rename. The files go straight into the
+        // temp directory, which no reader lists (a temp file and a rename
+        // per file, each with a directory fsync, cost six, most of a poststop).
         do {
-            try StateFiles.writeAtomically(directory: temp, name: Self.recordFileName, bytes: recordBytes)
-            try StateFiles.writeAtomically(directory: temp, name: Self.ringFileName, bytes: packed)
+            try StateFiles.createSynced(temp + "/" + Self.recordFileName, bytes: recordBytes)
+            try StateFiles.createSynced(temp + "/" + Self.ringFileName, bytes: packed)
+            try StateFiles.syncDirectory(temp)
             guard rename(temp, final) == 0 else {
                 throw FileSystemError(operation: "rename", path: final, errno: errno)
             }

@@ -97,6 +97,27 @@ public enum StateFiles {
         if durable { try syncDirectory(directory) }
     }
 
+    /// Creates `path`, which must not exist, holding exactly `bytes`, and
+    /// fsyncs it; a failed write removes it. For files in a directory no
+    /// reader sees yet (an archive entry before its rename), where a temp
+    /// file and a rename each would add nothing.
+    static func createSynced(_ path: String, bytes: [UInt8]) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fileMode)
+        guard fd >= 0 else { throw FileSystemError(operation: "open", path: path, errno: errno) }
+        do {
+            guard fchmod(fd, fileMode) == 0 else {
+                throw FileSystemError(operation: "fchmod", path: path, errno: errno)
+            }
+            try bytes.withUnsafeBytes { try writeAll(fd: fd, $0, path: path) }
+            guard fsync(fd) == 0 else { throw FileSystemError(operation: "fsync", path: path, errno: errno) }
+            close(fd)
+        } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+    }
+
     /// `mode`: state files are root-only (the default); files other programs
     /// read (hooks.d, hook executables) pass their own.
     public static func writeAtomically(

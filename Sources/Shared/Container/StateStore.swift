@@ -4,7 +4,7 @@ import Glibc
 /// The state dir: one `<id>.json` (a `ContainerRecord`) per traced
 /// container, plus `.lock`. Only root reads it: the dir is 0700 when we
 /// create it, files are 0600, and a file is always replaced whole (temp file
-/// + fsync + rename), so a reader never sees half a record.
+/// + rename), so a reader never sees half a record.
 public struct StateStore: Sendable {
     public static let maximumRecordSize = 1 << 20
     public static let lockFileName = ".lock"
@@ -89,7 +89,8 @@ public struct StateStore: Sendable {
             if errno == ENOENT { return false }
             throw FileSystemError(operation: "unlink", path: path, errno: errno)
         }
-        try StateFiles.syncDirectory(directory)
+        // No directory fsync, as `save` makes none: the state dir does not
+        // outlive a reboot (nor do the pins its records name).
         return true
     }
 
