@@ -45,15 +45,19 @@ public struct ContainerArchive: Sendable {
             throw FileSystemError(operation: "mkdir", path: temp, errno: errno)
         }
         // Once this returns the slot is freed: the archive is the trace's
-        // only copy and must survive a crash of the node. Four fsyncs: each
-        // file's data, the entry's directory once for both names, and the
-        // archive directory for the rename. The files go straight into the
-        // temp directory, which no reader lists (a temp file and a rename
-        // per file, each with a directory fsync, cost six, most of a poststop).
+        // only copy and must survive a crash of the node. Three fsyncs, each
+        // a device cache flush (~0.5 ms here on a quiet disk, ~4 ms on a busy
+        // one): each file's data, and the archive directory after the
+        // rename. The entry directory needs none of its own: its two names
+        // were made before the rename, and the journaling filesystems of
+        // /var/lib (ext4, XFS) commit metadata in order, so the commit that
+        // makes the rename durable makes them durable too. The files go
+        // straight into the temp directory, which no reader lists (a temp
+        // file and a rename per file, with a directory fsync each, cost six
+        // fsyncs, most of a poststop).
         do {
             try StateFiles.createSynced(temp + "/" + Self.recordFileName, bytes: recordBytes)
             try StateFiles.createSynced(temp + "/" + Self.ringFileName, bytes: packed)
-            try StateFiles.syncDirectory(temp)
             guard rename(temp, final) == 0 else {
                 throw FileSystemError(operation: "rename", path: final, errno: errno)
             }
