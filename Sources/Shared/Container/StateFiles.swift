@@ -177,6 +177,22 @@ public enum StateFiles {
         return names(in: dir)
     }
 
+    /// Names in a directory with their inode numbers (`d_ino`), without "." and "..".
+    static func listWithInodes(_ path: String) throws -> [(name: String, inode: UInt64)] {
+        guard let dir = opendir(path) else {
+            throw FileSystemError(operation: "opendir", path: path, errno: errno)
+        }
+        defer { closedir(dir) }
+        var entries: [(name: String, inode: UInt64)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { entries.append((name, UInt64(entry.pointee.d_ino))) }
+        }
+        return entries
+    }
+
     /// Names in an open directory; `fd` stays open.
     static func list(fd: Int32, path: String) throws -> [String] {
         let copy = dup(fd)

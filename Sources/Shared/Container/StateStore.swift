@@ -2,7 +2,7 @@ import FoundationEssentials
 import Glibc
 
 /// The state dir: one `<id>.json` (a `ContainerRecord`) per traced
-/// container, plus `.lock` and the name index `.names` (`StateNameIndex`).
+/// container, plus `.lock` and the readers' name cache `.names` (`StateNameCache`).
 /// Only root reads it: the dir is 0700 when we create it, files are 0600,
 /// and a file is always replaced whole (temp file + rename), so a reader
 /// never sees half a record.
@@ -32,13 +32,10 @@ public struct StateStore: Sendable {
     /// Writes the record of `record.id`, replacing any previous one. The id
     /// and name are checked here so that a record that would not load back
     /// (`ContainerRecord` decoding checks them too) is never written.
-    /// The caller holds the state lock (`withLock`), which keeps the name
-    /// index whole.
     public func save(_ record: ContainerRecord) throws {
         try ContainerID.validateName(record.name)
         let name = try ContainerID.validate(record.id) + ".json"
         try prepare()
-        try names.add(name: record.name, id: record.id) { try loadAll().records }
         // The state dir is /run/tailtrace: gone at reboot, so fsync buys no
         // durability there and would cost every container start milliseconds
         // where /run is disk-backed. The rename alone keeps readers safe.
@@ -63,36 +60,33 @@ public struct StateStore: Sendable {
         return record
     }
 
-    /// The records named `name`, read through the name index (every record
-    /// is read only in a state dir that has no index yet).
+    /// The records named `name`; only they are read, the others' names
+    /// come from the name cache.
     public func records(named name: String) throws -> [ContainerRecord] {
         guard ContainerID.isValidName(name) else { return [] }  // no record can bear it
-        guard let ids = try names.ids(named: name) else { return try loadAll().records.filter { $0.name == name } }
-        return ids.sorted().compactMap { try? load(id: $0) }.filter { $0.name == name }
+        return try records { _, recordName in recordName == name }
     }
 
     /// The records `ContainerLookup.find(query, in:)` chooses from: those
     /// whose id is `query` or, from `ContainerLookup.minimumPrefixLength`
-    /// characters, starts with it (the file names say), and those named
-    /// `query` (the name index says); only these are read. In `loadAll`'s order.
+    /// characters, starts with it, and those named `query`; only they are
+    /// read. In `loadAll`'s order.
     public func records(matching query: String) throws -> [ContainerRecord] {
         guard ContainerID.isValidName(query) else { return [] }  // nor an id nor a prefix of one
-        var records = try records(named: query)
-        let files: [String]
-        do {
-            files = try StateFiles.list(directory)
-        } catch let error as FileSystemError where error.errno == ENOENT {
-            return records
-        }
         let byPrefix = query.utf8.count >= ContainerLookup.minimumPrefixLength
-        for file in files where file.hasSuffix(".json") && !file.hasPrefix(".") {
-            let id = String(file.dropLast(5))
-            guard byPrefix ? id.hasPrefix(query) : id == query, !records.contains(where: { $0.id == id }),
-                let record = try? load(id: id)
-            else { continue }
-            records.append(record)
+        return try records { id, name in name == query || (byPrefix ? id.hasPrefix(query) : id == query) }
+    }
+
+    /// The records whose id and name satisfy `matches`, the names as the
+    /// cache says and checked again on the records read.
+    private func records(where matches: (_ id: String, _ name: String) -> Bool) throws -> [ContainerRecord] {
+        let (entries, loaded) = try names.entries { try? load(id: $0) }
+        return entries.compactMap { entry in
+            guard matches(entry.id, entry.name), let record = loaded[entry.id] ?? (try? load(id: entry.id)),
+                matches(record.id, record.name)
+            else { return nil }
+            return record
         }
-        return records.sorted { $0.id + ".json" < $1.id + ".json" }
     }
 
     /// Every record; a file that cannot be read or decoded is reported in
@@ -117,23 +111,20 @@ public struct StateStore: Sendable {
         return listing
     }
 
-    /// Removes the record of `id` (and its name's entry in the index);
-    /// false when there was none. The caller holds the state lock.
+    /// Removes the record of `id`; false when there was none.
     @discardableResult
     public func remove(id: String) throws -> Bool {
         let path = try path(ofID: id)
-        let name = (try? load(id: id))?.name
         guard unlink(path) == 0 else {
             if errno == ENOENT { return false }
             throw FileSystemError(operation: "unlink", path: path, errno: errno)
         }
         // No directory fsync, as `save` makes none: the state dir does not
         // outlive a reboot (nor do the pins its records name).
-        if let name { try names.remove(name: name, id: id) }
         return true
     }
 
-    var names: StateNameIndex { StateNameIndex(stateDirectory: directory) }
+    var names: StateNameCache { StateNameCache(stateDirectory: directory) }
 
     /// Stopped containers whose archive failed, their rings still in their
     /// slots (`ContainerRecord.archivePending`).
