@@ -151,6 +151,11 @@ public enum StateFiles {
         guard path.hasPrefix("/") else {
             throw FileSystemError(operation: "mkdir", path: path, errno: EINVAL)
         }
+        // Almost always there already (every hook asks): one stat, where a
+        // mkdir of each component would take each parent's inode lock for
+        // writing (/tmp, /run: directories other programs keep busy).
+        var existing = stat()
+        if stat(path, &existing) == 0 && existing.st_mode & S_IFMT == S_IFDIR { return }
         var prefix = ""
         for component in path.split(separator: "/") {
             prefix += "/" + component
