@@ -48,10 +48,11 @@ public struct ContainerArchive: Sendable {
         // only copy and must survive a crash of the node. Three fsyncs, each
         // a device cache flush (~0.5 ms here on a quiet disk, ~4 ms on a busy
         // one): each file's data, and the archive directory after the
-        // rename. The entry directory needs none of its own: its two names
-        // were made before the rename, and the journaling filesystems of
-        // /var/lib (ext4, XFS) commit metadata in order, so the commit that
-        // makes the rename durable makes them durable too. The files go
+        // rename. The entry directory needs none of its own: ext4 with a
+        // journal and XFS commit metadata in order, so the commit that makes
+        // the rename durable makes the names made before it durable too, and
+        // ext4 without one (this machine's) writes the directories of a new
+        // file out with the file's fsync (ext4_sync_parent). The files go
         // straight into the temp directory, which no reader lists (a temp
         // file and a rename per file, with a directory fsync each, cost six
         // fsyncs, most of a poststop).
