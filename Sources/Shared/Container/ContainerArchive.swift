@@ -68,27 +68,35 @@ public struct ContainerArchive: Sendable {
         }
         try StateFiles.syncDirectory(directory)
         let size = UInt64(recordBytes.count + packed.count)
-        if let usage = readUsage() { writeUsage(entries: usage.entries + 1, bytes: usage.bytes + size) }
+        if let usage = readUsage() {
+            writeUsage(
+                entries: usage.entries + 1, bytes: usage.bytes + size,
+                oldest: usage.entries == 0 ? nanoseconds : usage.oldest.map { min($0, nanoseconds) })
+        }
         return ArchiveEntry(
             name: name, path: final, record: archived, stoppedAtNanoseconds: nanoseconds, sizeBytes: size)
     }
 
-    /// `.usage`: "<entries> <bytes>", the entries and their bytes as last
-    /// counted, so that the retention check of every poststop need not stat
-    /// every entry (six syscalls each: 1 GiB keeps ~20,000 of them). Trusted
-    /// only while the directory holds exactly that many entries; any other
-    /// count (an entry removed by hand) makes the next check count again.
-    /// Writers hold the state lock.
+    /// `.usage`: "<entries> <bytes> <oldest>", the entries, their bytes and
+    /// the oldest one's stop time (ns) as last counted, so that the
+    /// retention check of every poststop need not stat every entry (six
+    /// syscalls each: 1 GiB keeps ~20,000 of them), nor list them while the
+    /// directory's link count says it holds that many (`mayNeedRetention`).
+    /// Trusted only while the directory holds exactly that many entries; any
+    /// other count (an entry removed by hand) makes the next check count
+    /// again. Writers hold the state lock. (Earlier versions wrote two
+    /// fields and count again on three: the oldest is then nil here.)
     private static let usageFileName = ".usage"
 
-    private func readUsage() -> (entries: Int, bytes: UInt64)? {
+    private func readUsage() -> (entries: Int, bytes: UInt64, oldest: UInt64?)? {
         guard
             let bytes = try? StateFiles.readFile(
                 directory + "/" + Self.usageFileName, limit: 64, input: "archive usage", followSymlinks: false)
         else { return nil }
         let fields = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace)
-        guard fields.count == 2, let entries = Int(fields[0]), let total = UInt64(fields[1]) else { return nil }
-        return (entries, total)
+        guard fields.count == 2 || fields.count == 3, let entries = Int(fields[0]), let total = UInt64(fields[1])
+        else { return nil }
+        return (entries, total, fields.count == 3 ? UInt64(fields[2]) : nil)
     }
 
     /// Rewritten in place (truncated, then written), not as a temp file
@@ -96,12 +104,13 @@ public struct ContainerArchive: Sendable {
     /// busy ext4 directory here). Its readers hold the state lock too, so
     /// none sees it half written; a process killed in between leaves it
     /// empty, which does not parse: counted again.
-    private func writeUsage(entries: Int, bytes: UInt64) {
+    private func writeUsage(entries: Int, bytes: UInt64, oldest: UInt64?) {
         let path = directory + "/" + Self.usageFileName
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, StateFiles.fileMode)
         guard fd >= 0 else { return }
         defer { close(fd) }
-        try? Array("\(entries) \(bytes)\n".utf8).withUnsafeBytes { try StateFiles.writeAll(fd: fd, $0, path: path) }
+        let text = "\(entries) \(bytes)" + (oldest.map { " \($0)" } ?? "") + "\n"
+        try? Array(text.utf8).withUnsafeBytes { try StateFiles.writeAll(fd: fd, $0, path: path) }
     }
 
     /// All entries, newest first. Unreadable entries are reported and skipped.
@@ -250,6 +259,19 @@ public struct ContainerArchive: Sendable {
     /// False when every entry is young enough and all fit in the budget,
     /// and no temp directory is left over: nothing for retention to do.
     private func mayNeedRetention(_ retention: ArchiveRetention, now: UInt64) throws -> Bool {
+        func tooOld(_ stoppedAt: UInt64) -> Bool {
+            now > stoppedAt && (now - stoppedAt) / 1_000_000_000 > retention.maximumAge
+        }
+        // Entries are the only directories here; a directory's link count
+        // is 2 + its subdirectories on ext4, XFS and tmpfs (btrfs says 1).
+        // While it is what `.usage` counted, the count holds without a
+        // listing (a temp directory or an entry removed by hand changes it).
+        var info = stat()
+        if let usage = readUsage(), let oldest = usage.oldest, stat(directory, &info) == 0,
+            info.st_nlink == 2 + UInt64(usage.entries)
+        {
+            return usage.bytes > retention.maximumBytes || (usage.entries > 0 && tooOld(oldest))
+        }
         let names: [String]
         do {
             names = try StateFiles.list(directory)
@@ -257,17 +279,23 @@ public struct ContainerArchive: Sendable {
             return false
         }
         var entries: [String] = []
+        var oldest = UInt64.max
         for name in names {
             guard let (stoppedAt, _) = Self.parse(entryName: name) else {
                 if name.hasPrefix(".") && name.hasSuffix(".tmp") { return true }
                 continue
             }
-            if now > stoppedAt && (now - stoppedAt) / 1_000_000_000 > retention.maximumAge { return true }
+            if tooOld(stoppedAt) { return true }
             entries.append(name)
+            oldest = min(oldest, stoppedAt)
         }
-        if let usage = readUsage(), usage.entries == entries.count { return usage.bytes > retention.maximumBytes }
+        let usage = readUsage()
+        if let usage, usage.entries == entries.count {
+            if usage.oldest != oldest { writeUsage(entries: usage.entries, bytes: usage.bytes, oldest: oldest) }
+            return usage.bytes > retention.maximumBytes
+        }
         let total = entries.reduce(UInt64(0)) { $0 + Self.size(ofEntry: directory + "/" + $1) }
-        writeUsage(entries: entries.count, bytes: total)
+        writeUsage(entries: entries.count, bytes: total, oldest: oldest)
         return total > retention.maximumBytes
     }
 
