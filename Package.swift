@@ -37,6 +37,16 @@ let staticFoundation: [LinkerSetting] = [
             + ["-Xlinker", "--end-group"])
 ]
 
+// The CLI is a PIE with ~114,000 relative relocations (2.7 MB of RELA entries
+// that ld.so reads and applies at every run): packed as RELR (glibc 2.36+,
+// linked by lld; gold cannot) they are 22 KB, and an `attach` or `detach`
+// starts with ~0.8 ms less CPU here (measured side by side). Not non-PIE,
+// which would save more: the CLI parses files from anywhere (`dump --file`)
+// and the API server's TLS, and keeps its addresses randomized.
+let packedRelocations: [LinkerSetting] = [
+    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])
+]
+
 let package = Package(
     name: "tailtrace",
     platforms: [.macOS(.v13)],
@@ -98,7 +108,7 @@ let package = Package(
                 "CTailtrace", "Shared", "TraceFormat", "TailcallPool", "Reconcile", "KubernetesAPI", "BPFObjects",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            linkerSettings: staticStdlib + staticFoundation
+            linkerSettings: staticStdlib + staticFoundation + packedRelocations
         ),
         .executableTarget(
             name: "ocihook-prestart", dependencies: ["OCIHooks"],
