@@ -48,9 +48,14 @@ public struct RecordedTraces {
     /// Finds `ID|NAME` among running containers first, then the archive
     /// (newest first).
     public func find(_ query: String) throws -> ContainerRecord {
-        // only the records the query can match, not every record of a state
-        // dir of 1000 containers (`detach NAME`)
-        let live = liveStates(of: try paths.stateStore.records(matching: query))
+        // First only the records the query can match, not every record of a
+        // state dir of 1000 containers (`detach NAME`). Then, as the archive
+        // is read anyway, every record: the name cache could only miss a
+        // record whose id came back under another name in a file that got
+        // the old file's inode (`StateNameCache`), but then it finds it.
+        let matching = liveStates(of: try paths.stateStore.records(matching: query))
+        if let found = try? ContainerLookup.find(query, in: matching) { return found }
+        let live = try liveRecords().records
         if let found = try? ContainerLookup.find(query, in: live) { return found }
         // A name or id can have several archives (`ctr run --rm` twice with
         // one id): the newest wins. Entries come newest first.

@@ -15,6 +15,10 @@ import Glibc
 /// back. So the cache is right whoever wrote the records (a hook of an
 /// earlier version too), and any reader may rewrite it without the state
 /// lock (temp file and rename): every version of it is checked the same way.
+/// It can be wrong only if a removed record's id comes back under another
+/// name in a file given the old file's inode (tmpfs numbers inodes up, ext4
+/// may reuse one): a match is always read and checked, and
+/// `RecordedTraces.find` reads every record before it gives up.
 struct StateNameCache {
     static let fileName = ".names"
     /// The cache holds a line per record: 1000 records are ~100 KiB.
