@@ -368,18 +368,21 @@ enum CompressedRing {
     static let magic: [UInt8] = Array("TTZ1".utf8)
 
     static func pack(_ bytes: UnsafeRawBufferPointer) throws -> [UInt8] {
-        var bound = compressBound(uLong(bytes.count))
-        var out = [UInt8](repeating: 0, count: magic.count + 8 + Int(bound))
-        withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { size in
-            out.replaceSubrange(0..<magic.count + 8, with: magic + size)
-        }
-        let rc = out.withUnsafeMutableBufferPointer { buffer in
-            compress2(
-                buffer.baseAddress! + magic.count + 8, &bound,
+        let header = magic + withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { Array($0) }
+        let bound = Int(compressBound(uLong(bytes.count)))
+        var rc = Z_OK
+        // Not zero-filled first: zlib writes only as far as the stream goes,
+        // so the pages of the bound beyond it are never touched (a 256 KiB
+        // ring of mostly empty cells packs into a few KiB, at every poststop).
+        let out = [UInt8](unsafeUninitializedCapacity: header.count + bound) { buffer, count in
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[..<header.count]).initialize(from: header)
+            var length = uLong(bound)
+            rc = compress2(
+                buffer.baseAddress! + header.count, &length,
                 bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), uLong(bytes.count), 1)
+            count = rc == Z_OK ? header.count + Int(length) : 0
         }
         guard rc == Z_OK else { throw ContainerInputError(input: "ring archive", message: "zlib compress failed (\(rc))") }
-        out.removeLast(out.count - magic.count - 8 - Int(bound))
         return out
     }
 
