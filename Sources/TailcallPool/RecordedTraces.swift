@@ -48,6 +48,13 @@ public struct RecordedTraces {
     /// Finds `ID|NAME` among running containers first, then the archive
     /// (newest first).
     public func find(_ query: String) throws -> ContainerRecord {
+        // First only the records the query can match, not every record of a
+        // state dir of 1000 containers (`detach NAME`). Then, as the archive
+        // is read anyway, every record: the name cache could only miss a
+        // record whose id came back under another name in a file that got
+        // the old file's inode (`StateNameCache`), but then it finds it.
+        let matching = liveStates(of: try paths.stateStore.records(matching: query))
+        if let found = try? ContainerLookup.find(query, in: matching) { return found }
         let live = try liveRecords().records
         if let found = try? ContainerLookup.find(query, in: live) { return found }
         // A name or id can have several archives (`ctr run --rm` twice with
@@ -115,21 +122,28 @@ public struct RecordedTraces {
     /// pinned or held): it is shown untraced, never running.
     private func liveRecords() throws -> StateListing {
         var listing = try paths.stateStore.loadAll()
+        listing.records = liveStates(of: listing.records)
+        return listing
+    }
+
+    /// State-dir records with each running one's state as `liveRecords` says it.
+    private func liveStates(of records: [ContainerRecord]) -> [ContainerRecord] {
+        var records = records
         if let installation {
             // A record whose slot has another generation now lost its ring
             // (its container was unplugged without its record): not running.
             let pool = Pool(installation)
-            for i in listing.records.indices where listing.records[i].state == .running {
-                if pool.generation(of: listing.records[i].slot) != listing.records[i].generation {
-                    listing.records[i].state = .untraced
+            for i in records.indices where records[i].state == .running {
+                if pool.generation(of: records[i].slot) != records[i].generation {
+                    records[i].state = .untraced
                 }
             }
         } else {
-            for i in listing.records.indices where listing.records[i].state == .running {
-                listing.records[i].state = .untraced
+            for i in records.indices where records[i].state == .running {
+                records[i].state = .untraced
             }
         }
-        return listing
+        return records
     }
 }
 

@@ -35,8 +35,7 @@ struct Attach: ParsableCommand {
         let cgroupID = try CgroupPath.cgroupID(directory: directory)
         let chosen = name ?? String(path.split(separator: "/").last ?? "root")
         let displayName = try ContainerID.validateName(chosen)
-        let live = try recorder.paths.stateStore.loadAll().records
-        if let other = live.first(where: { $0.name == displayName && $0.key != cgroupID }) {
+        if let other = try recorder.paths.stateStore.records(named: displayName).first(where: { $0.key != cgroupID }) {
             throw UserError("the name \(displayName) is already used by \(other.id)")
         }
         let record = ContainerRecord(

@@ -55,29 +55,13 @@ enum HookFiles {
         try makeDirectory(base + hooksDir, mode: 0o755)
         var args = ["--pin-root", paths.pinRoot, "--state-dir", paths.stateDirectory, "--archive-dir", paths.archiveDirectory]
         if always { args.append("--always") }
-        // The node image ships the hooks' libraries and loader beside them
-        // (scripts/image): the host may lack libbpf, so they go along and
-        // the hooks start through that loader.
-        let bundled = here + "/lib"
-        let loader = "ld-linux-x86-64.so.2"
-        let bundle = access(bundled + "/" + loader, X_OK) == 0 && realpath(bundled) != realpath(base + libexec + "/lib")
-        if bundle {
-            try makeDirectory(base + libexec + "/lib", mode: 0o755)
-            for name in try StateFiles.list(bundled) where !name.hasPrefix(".") {
-                try copyFile(bundled + "/" + name, to: base + libexec + "/lib/" + name, mode: 0o755)
-            }
-        }
-        let viaLoader = bundle || access(base + libexec + "/lib/" + loader, X_OK) == 0
+        // The hooks are static executables (Package.swift): the host runs
+        // them as they are, libbpf or not.
         for (executable, stage) in zip(executables, ["prestart", "poststop"]) {
             let source = here + "/" + executable
             let target = libexec + "/" + executable
             if realpath(source) != realpath(base + target) { try copyFile(source, to: base + target, mode: 0o755) }
-            let text =
-                viaLoader
-                ? try json(
-                    executable: loader, path: libexec + "/lib/" + loader, stage: stage,
-                    args: ["--library-path", libexec + "/lib", "--argv0", executable, target] + args, always: always)
-                : try json(executable: executable, path: target, stage: stage, args: args, always: always)
+            let text = try json(executable: executable, path: target, stage: stage, args: args, always: always)
             try StateFiles.writeAtomically(
                 directory: base + hooksDir, name: "tailtrace-\(stage).json", bytes: text, mode: 0o644)
         }

@@ -66,7 +66,9 @@ final class NodeImageTests: XCTestCase {
         XCTAssertEqual(first.status, 0, first.stdout + first.stderr)
         XCTAssertTrue(first.stdout.contains("installed at \(t.pinRoot)"), first.stdout)
         let prestart = try String(contentsOfFile: hooks + "/tailtrace-prestart.json", encoding: .utf8)
-        XCTAssertTrue(prestart.contains("\(libexec)/lib/ld-linux-x86-64.so.2"), "hooks start through the bundled loader: \(prestart)")
+        XCTAssertTrue(
+            prestart.contains("\"path\" : \"\(libexec)/ocihook-prestart\""),
+            "the host runs the static hook itself, no loader: \(prestart)")
 
         let rootfs = t.tempDir + "/rootfs"
         try TestSystem.makeBusyboxRootfs(at: rootfs)

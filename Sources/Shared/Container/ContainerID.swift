@@ -46,6 +46,11 @@ public enum ContainerID {
         guard bytes.count <= maximumLength else {
             throw reject("longer than \(maximumLength) characters")
         }
+        // ".." looked for in the same pass: String.contains("..") is a
+        // generic search, most of the time a lookup spends reading the
+        // state dir's name cache (two checks per record)
+        var previous: UInt8 = 0
+        var twoDots = false
         for byte in bytes {
             switch byte {
             case 0: throw reject("contains NUL")
@@ -53,8 +58,10 @@ public enum ContainerID {
             case UInt8(ascii: "/"): throw reject("contains '/'")
             default: break
             }
+            if byte == UInt8(ascii: ".") && previous == UInt8(ascii: ".") { twoDots = true }
+            previous = byte
         }
-        if value.contains("..") { throw reject("contains '..'") }
+        if twoDots { throw reject("contains '..'") }
         if first == UInt8(ascii: ".") || first == UInt8(ascii: "-") {
             throw reject("starts with '\(Character(Unicode.Scalar(first)))'")
         }

@@ -97,6 +97,27 @@ public enum StateFiles {
         if durable { try syncDirectory(directory) }
     }
 
+    /// Creates `path`, which must not exist, holding exactly `bytes`, and
+    /// fsyncs it; a failed write removes it. For files in a directory no
+    /// reader sees yet (an archive entry before its rename), where a temp
+    /// file and a rename each would add nothing.
+    static func createSynced(_ path: String, bytes: [UInt8]) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fileMode)
+        guard fd >= 0 else { throw FileSystemError(operation: "open", path: path, errno: errno) }
+        do {
+            guard fchmod(fd, fileMode) == 0 else {
+                throw FileSystemError(operation: "fchmod", path: path, errno: errno)
+            }
+            try bytes.withUnsafeBytes { try writeAll(fd: fd, $0, path: path) }
+            guard fsync(fd) == 0 else { throw FileSystemError(operation: "fsync", path: path, errno: errno) }
+            close(fd)
+        } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+    }
+
     /// `mode`: state files are root-only (the default); files other programs
     /// read (hooks.d, hook executables) pass their own.
     public static func writeAtomically(
@@ -130,6 +151,11 @@ public enum StateFiles {
         guard path.hasPrefix("/") else {
             throw FileSystemError(operation: "mkdir", path: path, errno: EINVAL)
         }
+        // Almost always there already (every hook asks): one stat, where a
+        // mkdir of each component would take each parent's inode lock for
+        // writing (/tmp, /run: directories other programs keep busy).
+        var existing = stat()
+        if stat(path, &existing) == 0 && existing.st_mode & S_IFMT == S_IFDIR { return }
         var prefix = ""
         for component in path.split(separator: "/") {
             prefix += "/" + component
@@ -154,6 +180,22 @@ public enum StateFiles {
             throw FileSystemError(operation: "opendir", path: path, errno: errno)
         }
         return names(in: dir)
+    }
+
+    /// Names in a directory with their inode numbers (`d_ino`), without "." and "..".
+    static func listWithInodes(_ path: String) throws -> [(name: String, inode: UInt64)] {
+        guard let dir = opendir(path) else {
+            throw FileSystemError(operation: "opendir", path: path, errno: errno)
+        }
+        defer { closedir(dir) }
+        var entries: [(name: String, inode: UInt64)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { entries.append((name, UInt64(entry.pointee.d_ino))) }
+        }
+        return entries
     }
 
     /// Names in an open directory; `fd` stays open.

@@ -2,9 +2,10 @@ import FoundationEssentials
 import Glibc
 
 /// The state dir: one `<id>.json` (a `ContainerRecord`) per traced
-/// container, plus `.lock`. Only root reads it: the dir is 0700 when we
-/// create it, files are 0600, and a file is always replaced whole (temp file
-/// + fsync + rename), so a reader never sees half a record.
+/// container, plus `.lock` and the readers' name cache `.names` (`StateNameCache`).
+/// Only root reads it: the dir is 0700 when we create it, files are 0600,
+/// and a file is always replaced whole (temp file + rename), so a reader
+/// never sees half a record.
 public struct StateStore: Sendable {
     public static let maximumRecordSize = 1 << 20
     public static let lockFileName = ".lock"
@@ -59,6 +60,35 @@ public struct StateStore: Sendable {
         return record
     }
 
+    /// The records named `name`; only they are read, the others' names
+    /// come from the name cache.
+    public func records(named name: String) throws -> [ContainerRecord] {
+        guard ContainerID.isValidName(name) else { return [] }  // no record can bear it
+        return try records { _, recordName in recordName == name }
+    }
+
+    /// The records `ContainerLookup.find(query, in:)` chooses from: those
+    /// whose id is `query` or, from `ContainerLookup.minimumPrefixLength`
+    /// characters, starts with it, and those named `query`; only they are
+    /// read. In `loadAll`'s order.
+    public func records(matching query: String) throws -> [ContainerRecord] {
+        guard ContainerID.isValidName(query) else { return [] }  // nor an id nor a prefix of one
+        let byPrefix = query.utf8.count >= ContainerLookup.minimumPrefixLength
+        return try records { id, name in name == query || (byPrefix ? id.hasPrefix(query) : id == query) }
+    }
+
+    /// The records whose id and name satisfy `matches`, the names as the
+    /// cache says and checked again on the records read.
+    private func records(where matches: (_ id: String, _ name: String) -> Bool) throws -> [ContainerRecord] {
+        let (entries, loaded) = try names.entries { try? load(id: $0) }
+        return entries.compactMap { entry in
+            guard matches(entry.id, entry.name), let record = loaded[entry.id] ?? (try? load(id: entry.id)),
+                matches(record.id, record.name)
+            else { return nil }
+            return record
+        }
+    }
+
     /// Every record; a file that cannot be read or decoded is reported in
     /// `problems` and skipped, so one corrupt file never hides the others.
     /// A missing directory is an empty listing (nothing traced yet).
@@ -89,9 +119,12 @@ public struct StateStore: Sendable {
             if errno == ENOENT { return false }
             throw FileSystemError(operation: "unlink", path: path, errno: errno)
         }
-        try StateFiles.syncDirectory(directory)
+        // No directory fsync, as `save` makes none: the state dir does not
+        // outlive a reboot (nor do the pins its records name).
         return true
     }
+
+    var names: StateNameCache { StateNameCache(stateDirectory: directory) }
 
     /// Stopped containers whose archive failed, their rings still in their
     /// slots (`ContainerRecord.archivePending`).

@@ -131,9 +131,9 @@ import Testing
         let roomy = ArchiveRetention(maximumBytes: size * 4, maximumAge: 86400)
         let now = Self.start + 10 * Self.second
         #expect(try archive.applyRetention(roomy, now: now).isEmpty)
-        #expect(usage() == "1 \(size)\n", "counted by the first check")
+        #expect(usage() == "1 \(size) \(Self.start)\n", "counted by the first check")
         for index in 1...3 { _ = try store(index) }
-        #expect(usage() == "4 \(4 * size)\n", "kept up by each store, without a count")
+        #expect(usage() == "4 \(4 * size) \(Self.start)\n", "kept up by each store, without a count")
         #expect(try archive.applyRetention(roomy, now: now).isEmpty)
         _ = try store(4)
         #expect(try archive.applyRetention(roomy, now: now).map(\.record.id) == ["u0"], "over by the kept count")
@@ -142,7 +142,24 @@ import Testing
         try StateFiles.writeAtomically(directory: temp.path, name: ".usage", bytes: Array("4 999999999\n".utf8))
         try FileManager.default.removeItem(atPath: try #require(archive.entries().entries.last).path)
         #expect(try archive.applyRetention(roomy, now: now).isEmpty)
-        #expect(usage() == "3 \(3 * size)\n")
+        #expect(usage() == "3 \(3 * size) \(Self.start + 2 * Self.second)\n")
+    }
+
+    /// While the directory's link count matches `.usage`, the check lists
+    /// nothing, and still sees an entry grow too old.
+    @Test func retentionTrustsTheLinkCountWhileItMatches() throws {
+        let temp = TemporaryDirectory()
+        let archive = ContainerArchive(directory: temp.path)
+        let ring = [UInt8](repeating: 0xcd, count: 1000)
+        for index in 0..<3 {
+            try archive.store(
+                sampleRecord(id: "n\(index)", name: "n\(index)"), ring: ring, stoppedAt: Self.start + UInt64(index) * Self.second)
+        }
+        let week = ArchiveRetention(maximumBytes: 1 << 30, maximumAge: 7 * 86400)
+        #expect(try archive.applyRetention(week, now: Self.start + 10 * Self.second).isEmpty)
+        #expect(try String(contentsOfFile: temp.path + "/.usage", encoding: .utf8).hasSuffix(" \(Self.start)\n"))
+        let removed = try archive.applyRetention(week, now: Self.start + 7 * 86400 * Self.second + Self.second + Self.second / 2)
+        #expect(removed.map(\.record.id) == ["n0"], "the oldest, too old by the kept stop time")
     }
 
     @Test func strayFilesAndStaleTemporaries() throws {

@@ -94,6 +94,57 @@ import Testing
             ])
     }
 
+    /// `records(matching:)` reads only what the query can match (the
+    /// others' names come from the cache), and `ContainerLookup` then
+    /// chooses as it does from every record.
+    @Test func lookupThroughTheNameCacheMatchesAFullScan() throws {
+        let temp = TemporaryDirectory()
+        let store = StateStore(directory: temp.path)
+        for (id, name) in [
+            ("aaaa1111bbbb2222", "web"), ("aaaa1111cccc3333", "db"), ("web", "confusing"), ("dddd4444", "twin"),
+            ("eeee5555", "twin"), ("abc", "abcd"),
+        ] {
+            try store.save(sampleRecord(id: id, name: name))
+        }
+        for round in ["no cache yet", "from the cache"] {
+            for query in [
+                "aaaa1111bbbb2222", "web", "db", "aaaa1111c", "dddd", "aaaa1111", "twin", "aaa", "zzzz", "abc", "abcd",
+                "a/b",
+            ] {
+                let all = Result { try ContainerLookup.find(query, in: store.loadAll().records) }
+                let some = Result { try ContainerLookup.find(query, in: store.records(matching: query)) }
+                #expect("\(all)" == "\(some)", "\(query), \(round)")
+            }
+            #expect(try store.records(matching: "twin").map(\.id) == ["dddd4444", "eeee5555"])
+            #expect(try store.records(named: "twin").map(\.id) == ["dddd4444", "eeee5555"])
+            #expect(FileManager.default.fileExists(atPath: temp.path + "/.names"))
+        }
+        #expect(try store.remove(id: "dddd4444"))
+        #expect(try store.records(named: "twin").map(\.id) == ["eeee5555"])
+    }
+
+    /// A line counts only for the file it was read from: a record saved
+    /// again (a new file) or written by something else (an earlier version's
+    /// hook) is read again, and a cache that does not parse is read around.
+    @Test func theNameCacheIsCheckedAgainstTheFiles() throws {
+        let temp = TemporaryDirectory()
+        let store = StateStore(directory: temp.path)
+        try store.save(sampleRecord(id: "one", name: "first"))
+        #expect(try store.records(named: "first").map(\.id) == ["one"])
+        try store.save(sampleRecord(id: "one", name: "second"))
+        #expect(try store.records(named: "first").isEmpty)
+        #expect(try store.records(named: "second").map(\.id) == ["one"])
+
+        try temp.write(String(decoding: try StateStore.encode(sampleRecord(id: "two", name: "first")), as: UTF8.self), to: "two.json")
+        #expect(try store.records(named: "first").map(\.id) == ["two"])
+
+        try temp.write("not a cache\n12 bad/id x\n", to: ".names")
+        #expect(try store.records(matching: "second").map(\.id) == ["one"])
+        #expect(try store.records(matching: "two").map(\.name) == ["first"])
+        let lines = try String(contentsOfFile: temp.path + "/.names", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2 && lines.allSatisfy { $0.split(separator: " ").count == 3 }, "\(lines)")
+    }
+
     @Test func findByIDPrefixOrName() throws {
         let temp = TemporaryDirectory()
         let store = StateStore(directory: temp.path)
