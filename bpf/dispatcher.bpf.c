@@ -102,15 +102,6 @@ struct {
 	__type(value, struct tt_last);
 } last SEC(".maps");
 
-/* the current task's cgroup id, for the recorder a tail call enters
- * (struct tt_current; the recorders declare the same map and share it) */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tt_current);
-} current SEC(".maps");
-
 /* preloaded, reset slots waiting for a container */
 struct {
 	__uint(type, BPF_MAP_TYPE_QUEUE);

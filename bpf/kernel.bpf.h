@@ -240,4 +240,14 @@ static __always_inline void tt_task_comm(struct task_struct *task, char comm[TT_
 #endif
 }
 
+/* The current task's cgroup id, written by the dispatcher for the recorder
+ * its tail call enters (struct tt_current). Declared here, alike in both
+ * objects: a recorder's is replaced at load by the dispatcher's pinned map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tt_current);
+} current SEC(".maps");
+
 #endif /* TAILTRACE_KERNEL_BPF_H */

@@ -80,15 +80,6 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-/* The dispatcher's per-CPU "current" (struct tt_current), shared: this
- * declaration is replaced by the dispatcher's pinned map at load. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tt_current);
-} current SEC(".maps");
-
 /* The current task's cgroup v2 id, as the dispatcher that tail-called this
  * program read it (see struct tt_current for why not here). */
 static __always_inline __u64 current_cgroup_id(void)

@@ -350,6 +350,23 @@ final class RecorderTests: InstallationTestCase {
         return (follow, out)
     }
 
+    /// `dd` in cgroup `cg`, on CPU 0, reading `count` blocks of `blockSize`
+    /// bytes from a FIFO, and the FIFO's write end (held open read-write,
+    /// which does not wait for a reader): each read blocks until written to.
+    func startFIFOReader(inCgroup cg: String, blockSize: Int, count: Int) throws -> (Process, Int32) {
+        let fifo = t.tempDir + "/fifo"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let writer = open(fifo, O_RDWR)
+        XCTAssertGreaterThanOrEqual(writer, 0)
+        let procs = t.cgroup2 + "/" + cg + "/cgroup.procs"
+        let dd = "/usr/bin/taskset -c 0 /bin/dd if='\(fifo)' of=/dev/null bs=\(blockSize) count=\(count) status=none"
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/bin/sh")
+        reader.arguments = ["-c", "echo $$ > '\(procs)' && exec \(dd)"]
+        try reader.run()
+        return (reader, writer)
+    }
+
     /// follow prints calls as they become final and ends when the container
     /// is detached, printing the rest from the archive.
     func testFollowStreamsUntilDetach() throws {
@@ -381,19 +398,9 @@ final class RecorderTests: InstallationTestCase {
         try t.install("--pool", "1")
         let cg = try t.makeCgroup("a")
         try t.tailtrace("attach", "--cgroup", cg, "--name", "blocked")
-        let fifo = t.tempDir + "/fifo"
-        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
-        let writer = open(fifo, O_RDWR)  // a FIFO opened read-write does not wait for a reader
-        XCTAssertGreaterThanOrEqual(writer, 0)
-        defer { close(writer) }
         let (follow, out) = try startFollow("blocked", interval: 20)
-        let procs = t.cgroup2 + "/" + cg + "/cgroup.procs"
-        let reader = Process()
-        reader.executableURL = URL(fileURLWithPath: "/bin/sh")
-        reader.arguments = [
-            "-c", "echo $$ > '\(procs)' && exec /usr/bin/taskset -c 0 /bin/dd if='\(fifo)' of=/dev/null bs=5 count=1 status=none",
-        ]
-        try reader.run()
+        let (reader, writer) = try startFIFOReader(inCgroup: cg, blockSize: 5, count: 1)
+        defer { close(writer) }
         usleep(700_000)  // the read blocks; follow passes over its enter meanwhile
         XCTAssertEqual(write(writer, "hello", 5), 5)
         reader.waitUntilExit()
@@ -429,18 +436,8 @@ final class RecorderTests: InstallationTestCase {
         try t.install("--pool", "1")
         let cg = try t.makeCgroup("a")
         try t.tailtrace("attach", "--cgroup", cg, "--name", "moving")
-        let fifo = t.tempDir + "/fifo"
-        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
-        let writer = open(fifo, O_RDWR)
-        XCTAssertGreaterThanOrEqual(writer, 0)
+        let (reader, writer) = try startFIFOReader(inCgroup: cg, blockSize: 1, count: 2)
         defer { close(writer) }
-        let procs = t.cgroup2 + "/" + cg + "/cgroup.procs"
-        let reader = Process()
-        reader.executableURL = URL(fileURLWithPath: "/bin/sh")
-        reader.arguments = [
-            "-c", "echo $$ > '\(procs)' && exec /usr/bin/taskset -c 0 /bin/dd if='\(fifo)' of=/dev/null bs=1 count=2 status=none",
-        ]
-        try reader.run()
         func moveReader(to cpu: Int) throws {
             usleep(300_000)  // blocked in its read
             let r = try TestSystem.run("/usr/bin/taskset", ["-p", "-c", String(cpu), String(reader.processIdentifier)])

@@ -85,15 +85,21 @@ import Testing
         #expect(try archive.ring(of: find(archive, "myctr")) == [2])
     }
 
+    /// `count` containers `c0`, `c1`... (named `n0`, `n1`...) stopped `apart`
+    /// ns after each other from `start`, each with `ring`.
+    func storeStopped(_ count: Int, in archive: ContainerArchive, ring: [UInt8], apart: UInt64) throws {
+        for index in 0..<count {
+            try archive.store(
+                sampleRecord(id: "c\(index)", name: "n\(index)"), ring: ring,
+                stoppedAt: Self.start + UInt64(index) * apart)
+        }
+    }
+
     @Test func retentionKeepsTheNewestWithinSizeAndAge() throws {
         let temp = TemporaryDirectory()
         let archive = ContainerArchive(directory: temp.path)
         let ring = [UInt8](repeating: 0xab, count: 10_000)
-        for index in 0..<6 {
-            try archive.store(
-                sampleRecord(id: "c\(index)", name: "n\(index)"), ring: ring,
-                stoppedAt: Self.start + UInt64(index) * 3600 * Self.second)
-        }
+        try storeStopped(6, in: archive, ring: ring, apart: 3600 * Self.second)
         let now = Self.start + 6 * 3600 * Self.second
         let entrySize = try #require(archive.entries().entries.first).sizeBytes
         #expect(entrySize > 0 && entrySize < 10_000, "the ring is stored compressed")
@@ -151,15 +157,12 @@ import Testing
         let temp = TemporaryDirectory()
         let archive = ContainerArchive(directory: temp.path)
         let ring = [UInt8](repeating: 0xcd, count: 1000)
-        for index in 0..<3 {
-            try archive.store(
-                sampleRecord(id: "n\(index)", name: "n\(index)"), ring: ring, stoppedAt: Self.start + UInt64(index) * Self.second)
-        }
+        try storeStopped(3, in: archive, ring: ring, apart: Self.second)
         let week = ArchiveRetention(maximumBytes: 1 << 30, maximumAge: 7 * 86400)
         #expect(try archive.applyRetention(week, now: Self.start + 10 * Self.second).isEmpty)
         #expect(try String(contentsOfFile: temp.path + "/.usage", encoding: .utf8).hasSuffix(" \(Self.start)\n"))
         let removed = try archive.applyRetention(week, now: Self.start + 7 * 86400 * Self.second + Self.second + Self.second / 2)
-        #expect(removed.map(\.record.id) == ["n0"], "the oldest, too old by the kept stop time")
+        #expect(removed.map(\.record.id) == ["c0"], "the oldest, too old by the kept stop time")
     }
 
     @Test func strayFilesAndStaleTemporaries() throws {
