@@ -208,36 +208,105 @@ __noinline int take_bytes(__u32 which, __u32 desc, __u64 uptr, __u32 len, __u64 
 	return fault;
 }
 
-/* The first TT_IOV_MAX vectors of an iovec array (16-byte entries, 8 for
- * i386), each cut at the capture size, at exit at most `budget` bytes in
- * all (what the call read). */
+/*
+ * run_capture's loops (iovec entries, argv strings) are steps of a
+ * bpf_loop callback in the btf variant: a callback is verified once, where
+ * the loops unrolled in run_capture were most of the instructions the
+ * verifier walked for each recorder module (run_capture is verified once
+ * per program). Kernels without bpf_loop (before 5.17, the core variant)
+ * run the same steps in a bounded loop.
+ */
+#ifdef TT_VARIANT_CORE
+#define TT_LOOP(n, step, ctx)                 \
+	for (__u32 _j = 0; _j < (n); _j++)    \
+		if (step(_j, ctx))            \
+			break
+#else
+#define TT_LOOP(n, step, ctx) bpf_loop((n), step, ctx, 0)
+#endif
+
+struct iov_walk {
+	__u64 uiov;
+	__u64 count;
+	__u64 budget; /* bytes left to take over all vectors */
+	__u32 which;
+	__u32 flags;
+	int compat;
+	int fault;
+};
+
+/* Vector j of an iovec array (16-byte entries, 8 for i386), cut at the
+ * capture size and the budget; 1 stops the walk. */
+static long iov_step(__u64 j, struct iov_walk *w)
+{
+	if (j >= w->count || j >= TT_IOV_MAX)
+		return 1;
+	__u64 base = 0, len = 0;
+	if (w->compat) {
+		__u32 v[2];
+		if (bpf_probe_read_user(v, sizeof(v), (void *)(w->uiov + 8 * j))) {
+			w->fault = 1;
+			return 1;
+		}
+		base = v[0];
+		len = v[1];
+	} else {
+		__u64 v[2];
+		if (bpf_probe_read_user(v, sizeof(v), (void *)(w->uiov + 16 * j))) {
+			w->fault = 1;
+			return 1;
+		}
+		base = v[0];
+		len = v[1];
+	}
+	__u64 n = len < w->budget ? len : w->budget;
+	w->budget -= n;
+	w->fault |= take_bytes(w->which, DESC(TT_PAYLOAD_IOV, TT_ARG_IOV + (__u32)j, w->flags), base,
+			       n > TT_MAX_CAPTURE ? TT_MAX_CAPTURE + 1 : (__u32)n, len);
+	return 0;
+}
+
+/* The first TT_IOV_MAX vectors of an iovec array, each cut at the capture
+ * size, at exit at most `budget` bytes in all (what the call read). */
 static __always_inline int take_iovec(__u32 which, __u32 flags, __u64 uiov, __u64 count, __u64 budget,
 				      int compat)
 {
-	int fault = 0;
-	for (__u32 j = 0; j < TT_IOV_MAX; j++) {
-		if (j >= count)
-			break;
-		__u64 base = 0, len = 0;
-		if (compat) {
-			__u32 v[2];
-			if (bpf_probe_read_user(v, sizeof(v), (void *)(uiov + 8 * j)))
-				return 1;
-			base = v[0];
-			len = v[1];
-		} else {
-			__u64 v[2];
-			if (bpf_probe_read_user(v, sizeof(v), (void *)(uiov + 16 * j)))
-				return 1;
-			base = v[0];
-			len = v[1];
-		}
-		__u64 n = len < budget ? len : budget;
-		budget -= n;
-		fault |= take_bytes(which, DESC(TT_PAYLOAD_IOV, TT_ARG_IOV + j, flags), base,
-				    n > TT_MAX_CAPTURE ? TT_MAX_CAPTURE + 1 : (__u32)n, len);
+	struct iov_walk w = {
+		.uiov = uiov, .count = count, .budget = budget, .which = which, .flags = flags, .compat = compat
+	};
+	TT_LOOP(TT_IOV_MAX, iov_step, &w);
+	return w.fault;
+}
+
+struct argv_walk {
+	__u64 uargv;
+	__u32 which;
+	__u32 flags;
+	int compat;
+	__u32 faults;
+};
+
+/* argv[j] of execve/execveat; 1 stops the walk (the NULL that ends argv,
+ * or an unreadable entry). */
+static long argv_step(__u64 j, struct argv_walk *w)
+{
+	if (j >= TT_ARGV_MAX)
+		return 1;
+	__u64 p = 0;
+	if (w->compat) {
+		__u32 p32 = 0;
+		if (bpf_probe_read_user(&p32, 4, (void *)(w->uargv + 4 * j)))
+			return 1;
+		p = p32;
+	} else if (bpf_probe_read_user(&p, 8, (void *)(w->uargv + 8 * j))) {
+		return 1;
 	}
-	return fault;
+	if (!p)
+		return 1;
+	/* argv is not read again at exit: a successful exec replaced it */
+	if (take_string(w->which, DESC(TT_PAYLOAD_STRING, TT_ARG_ARGV + (__u32)j, w->flags), p))
+		w->faults++;
+	return 0;
 }
 
 /* A length the plan names: an argument's value, the return value, or the
@@ -291,24 +360,12 @@ __noinline int run_capture(__u32 which, __u32 spec, __s64 ret, __u32 flags)
 				  n > TT_MAX_CAPTURE ? TT_MAX_CAPTURE + 1 : (__u32)n, n);
 	case TT_CAP_IOVEC:
 		return take_iovec(which, flags, uptr, n, budget, compat);
-	case TT_CAP_ARGV:
-		for (int j = 0; j < TT_ARGV_MAX; j++) {
-			__u64 p = 0;
-			if (compat) {
-				__u32 p32 = 0;
-				if (bpf_probe_read_user(&p32, 4, (void *)(uptr + 4 * j)))
-					return 0;
-				p = p32;
-			} else if (bpf_probe_read_user(&p, 8, (void *)(uptr + 8 * j))) {
-				return 0;
-			}
-			if (!p)
-				return 0;
-			/* argv is not read again at exit: a successful exec replaced it */
-			if (take_string(which, DESC(TT_PAYLOAD_STRING, TT_ARG_ARGV + j, flags), p))
-				s->ev.faults++;
-		}
+	case TT_CAP_ARGV: {
+		struct argv_walk w = { .uargv = uptr, .which = which, .flags = flags, .compat = compat };
+		TT_LOOP(TT_ARGV_MAX, argv_step, &w);
+		s->ev.faults += w.faults;
 		return 0;
+	}
 	case TT_CAP_MSGHDR: {
 		/* struct user_msghdr: name, namelen, iov, iovlen at 0, 8, 16, 24
 		 * (compat_msghdr: 0, 4, 8, 12, all 32-bit) */
