@@ -267,12 +267,14 @@ static long iov_step(__u64 j, struct iov_walk *w)
 }
 
 /* The first TT_IOV_MAX vectors of an iovec array, each cut at the capture
- * size, at exit at most `budget` bytes in all (what the call read). */
-static __always_inline int take_iovec(__u32 which, __u32 flags, __u64 uiov, __u64 count, __u64 budget,
-				      int compat)
+ * size, at exit at most `budget` bytes in all (what the call read); i386
+ * entries when `flags` has TT_FLAG_COMPAT. Global, so verified once on its
+ * own rather than at each of run_capture's two uses (iovec, msghdr). */
+__noinline int take_iovec(__u32 which, __u32 flags, __u64 uiov, __u64 count, __u64 budget)
 {
 	struct iov_walk w = {
-		.uiov = uiov, .count = count, .budget = budget, .which = which, .flags = flags, .compat = compat
+		.uiov = uiov, .count = count, .budget = budget, .which = which, .flags = flags,
+		.compat = (flags & TT_FLAG_COMPAT) != 0
 	};
 	TT_LOOP(TT_IOV_MAX, iov_step, &w);
 	return w.fault;
@@ -359,7 +361,7 @@ __noinline int run_capture(__u32 which, __u32 spec, __s64 ret, __u32 flags)
 		return take_bytes(which, DESC(TT_PAYLOAD_SOCKADDR, arg, flags), uptr,
 				  n > TT_MAX_CAPTURE ? TT_MAX_CAPTURE + 1 : (__u32)n, n);
 	case TT_CAP_IOVEC:
-		return take_iovec(which, flags, uptr, n, budget, compat);
+		return take_iovec(which, flags, uptr, n, budget);
 	case TT_CAP_ARGV: {
 		struct argv_walk w = { .uargv = uptr, .which = which, .flags = flags, .compat = compat };
 		TT_LOOP(TT_ARGV_MAX, argv_step, &w);
@@ -388,7 +390,7 @@ __noinline int run_capture(__u32 which, __u32 spec, __s64 ret, __u32 flags)
 		if (m[0] && namelen)
 			fault |= take_bytes(which, DESC(TT_PAYLOAD_SOCKADDR, TT_ARG_MSG_NAME, flags), m[0],
 					    namelen > TT_MAX_CAPTURE ? TT_MAX_CAPTURE + 1 : namelen, namelen);
-		return fault | take_iovec(which, flags, m[2], m[3], budget, compat);
+		return fault | take_iovec(which, flags, m[2], m[3], budget);
 	}
 	}
 	return 0;
