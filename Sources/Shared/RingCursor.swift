@@ -15,6 +15,10 @@ public struct RingCursor: Sendable, Equatable {
     /// still its CPU's newest record (0: none).
     public var open: [UInt64]
 
+    /// Some CPU's last window ended with an open enter: its exit may come
+    /// in place, without moving a head.
+    public var hasOpen: Bool { open.contains { $0 != 0 } }
+
     public init(read: [UInt64], open: [UInt64]? = nil) {
         self.read = read
         self.open = open ?? [UInt64](repeating: 0, count: read.count)

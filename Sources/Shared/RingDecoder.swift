@@ -26,8 +26,11 @@ public struct RingDecoder {
     public let ncpus: Int
 
     static let cellSize = Int(TT_CELL_SIZE)
-    /// In an enter's seq: the cell holds the call's exit too (`TT_SEQ_DONE`).
-    static let seqDone: UInt64 = 1 << 63
+    /// In an enter's seq: the cell holds the call's exit too.
+    static let seqDone = UInt64(TT_SEQ_DONE)
+
+    /// An enter whose cell holds its exit too.
+    static func holdsExit(_ h: tt_header) -> Bool { h.seq & seqDone != 0 }
     static let payloadData = Int(TT_PAYLOAD_DATA)
     /// Most payload cells one event can reserve.
     static let maxPayloadCells = Int(TT_MAX_PAYLOADS) * ((Int(TT_MAX_CAPTURE) + payloadData - 1) / payloadData)
@@ -141,7 +144,7 @@ public struct RingDecoder {
             let n = payloadCells(raw, cpu: cpu, pos: pos, h)
         else { return .gone }
         let end = pos + 1 + UInt64(n.own)
-        if h.seq & Self.seqDone != 0 { return .completed(.init(cpu: cpu, pos: pos, end: end + UInt64(n.exit))) }
+        if Self.holdsExit(h) { return .completed(.init(cpu: cpu, pos: pos, end: end + UInt64(n.exit))) }
         guard windowStart == end else { return .gone }
         if windowStart >= high { return .open(waiting: false) }
         let next = cell(raw, cpu: cpu, pos: windowStart).loadUnaligned(as: tt_header.self)
@@ -191,7 +194,7 @@ public struct RingDecoder {
                 return (pos, open.end == pos ? open.pos : 0)
             }
             keys.append(key)
-            let stillOpen = kind == TT_KIND_ENTER.rawValue && h.seq & Self.seqDone == 0
+            let stillOpen = kind == TT_KIND_ENTER.rawValue && !Self.holdsExit(h)
             open = stillOpen ? (pos + 1, pos + 1 + total) : (0, 0)
             pos += 1
             guard payloadCells != nil else {
@@ -204,7 +207,8 @@ public struct RingDecoder {
             }
             pos += total
         }
-        return (max(pos, high), open.end == max(pos, high) ? open.pos : 0)
+        let stopped = max(pos, high)  // past high: a done enter's exit cells, reserved after the heads were read
+        return (stopped, open.end == stopped ? open.pos : 0)
     }
 
     /// The payload cells an enter or exit record says follow it: its own
@@ -217,7 +221,7 @@ public struct RingDecoder {
             n = (Int(p.loadUnaligned(as: tt_exit.self).payload_cells), 0)
         } else {
             let e = p.loadUnaligned(as: tt_enter.self)
-            n = (Int(e.payload_cells), h.seq & Self.seqDone != 0 ? Int(e.exit_payload_cells) : 0)
+            n = (Int(e.payload_cells), Self.holdsExit(h) ? Int(e.exit_payload_cells) : 0)
         }
         return n.own > Self.maxPayloadCells || n.exit > Self.maxPayloadCells ? nil : n
     }

@@ -121,7 +121,7 @@ public struct RingTrace: Sequence {
         for key in keys {
             let h = header(key.ref)
             switch UInt32(h.kind) {
-            case TT_KIND_ENTER.rawValue where h.seq & RingDecoder.seqDone != 0:
+            case TT_KIND_ENTER.rawValue where RingDecoder.holdsExit(h):
                 open[h.tid] = nil
                 entries.append(Entry(first: key.ref, exit: key.ref))
             case TT_KIND_ENTER.rawValue:

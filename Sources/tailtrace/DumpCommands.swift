@@ -185,8 +185,7 @@ struct Follow: ParsableCommand {
         while live.generation == record.generation {
             let heads = live.heads()
             let moved = heads != seen?.read
-            // An open call's exit may come in place, without moving a head.
-            if moved || seen?.open.contains(where: { $0 != 0 }) == true {
+            if moved || seen?.hasOpen == true {
                 if moved { movedNs = Self.nowNs() }
                 var pass = followed
                 let (end, drops) = live.withTrace(

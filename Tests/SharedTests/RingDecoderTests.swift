@@ -133,7 +133,7 @@ final class RingDecoderTests: XCTestCase {
             e.exit_payload_cells = UInt16(parts)
             e.exit_dt_ns = UInt32(ts - e.h.ts_ns)
             e.ret = ret
-            e.h.seq |= 1 << 63
+            e.h.seq |= UInt64(TT_SEQ_DONE)
             put(e, cpu: cpu, pos: pos)
         }
     }
@@ -341,7 +341,7 @@ final class RingDecoderTests: XCTestCase {
         var bad = ring
         var p = tt_payload()
         p.h = ring.header(gen: gen, kind: TT_KIND_PAYLOAD, cpu: 1, pos: 0, ts: 1, tid: 1, nr: 1)
-        p.h.seq |= 1 << 63
+        p.h.seq |= UInt64(TT_SEQ_DONE)
         bad.put(p, cpu: 1, pos: 0)
         bad.heads[1] = 1
         XCTAssertEqual(decode(bad).1.torn, 1)
