@@ -652,17 +652,24 @@ static __always_inline struct scratch *plan_payloads(struct tt_ring_ctl *ctl, __
  * since 6.13, where these tracepoints may fault, the BPF probe disables it
  * itself). Returns that enter, or NULL: the exit is a cell of its own.
  */
+/* This CPU's newest enter, when it is still intact (not overwritten, its
+ * exit not written) and thread tid's; NULL otherwise. */
+static __always_inline struct tt_enter *newest_enter(struct tt_head *hd, __u32 cpu, __u32 tid)
+{
+	__u64 open = hd->open;
+	struct tt_enter *e = open ? cell_at(cpu, open - 1) : 0;
+	if (!e || e->h.seq != open || e->h.tid != tid)
+		return 0;
+	return e;
+}
+
 static __always_inline struct tt_enter *open_enter(struct tt_ring_ctl *ctl, __u32 cpu, __u32 gen, __u32 tid,
 						   __u32 nr, __u16 flags, __u64 ts, __u32 migrations)
 {
 	struct tt_head *hd = head_of(ctl, cpu);
-	__u64 open = hd->open;
-	if (!open)
-		return 0;
-	struct tt_enter *e = cell_at(cpu, open - 1);
-	if (!e || e->h.seq != open || e->h.gen != gen || e->h.tid != tid || e->h.nr != nr ||
-	    (e->h.flags & TT_FLAG_COMPAT) != flags || hd->head != open + e->payload_cells ||
-	    e->exit_dt_ns != migrations || (ts - e->h.ts_ns) >> 32)
+	struct tt_enter *e = newest_enter(hd, cpu, tid);
+	if (!e || e->h.gen != gen || e->h.nr != nr || (e->h.flags & TT_FLAG_COMPAT) != flags ||
+	    hd->head != hd->open + e->payload_cells || e->exit_dt_ns != migrations || (ts - e->h.ts_ns) >> 32)
 		return 0;
 	hd->open = 0;
 	return e;
@@ -677,11 +684,8 @@ static __always_inline struct tt_enter *open_enter(struct tt_ring_ctl *ctl, __u3
  * thread's open enter on this CPU when it is one (0: none). */
 static __always_inline __u32 sigreturn_nr(struct tt_ring_ctl *ctl, __u32 cpu, __u32 tid, int compat)
 {
-	__u64 open = head_of(ctl, cpu)->open;
-	struct tt_enter *e = open ? cell_at(cpu, open - 1) : 0;
-	if (!e || e->h.seq != open || e->h.tid != tid)
-		return 0;
-	__u32 nr = e->h.nr;
+	struct tt_enter *e = newest_enter(head_of(ctl, cpu), cpu, tid);
+	__u32 nr = e ? e->h.nr : 0;
 	if (compat ? nr == TT_NR_SIGRETURN_32 || nr == TT_NR_RT_SIGRETURN_32 : nr == TT_NR_RT_SIGRETURN)
 		return nr;
 	return 0;
