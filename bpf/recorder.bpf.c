@@ -639,6 +639,17 @@ static __always_inline struct scratch *plan_payloads(struct tt_ring_ctl *ctl, __
 	return s->ev.ncap ? s : 0;
 }
 
+/* This CPU's newest enter, when it is still intact (not overwritten, its
+ * exit not written) and thread tid's; NULL otherwise. */
+static __always_inline struct tt_enter *newest_enter(struct tt_head *hd, __u32 cpu, __u32 tid)
+{
+	__u64 open = hd->open;
+	struct tt_enter *e = open ? cell_at(cpu, open - 1) : 0;
+	if (!e || e->h.seq != open || e->h.tid != tid)
+		return 0;
+	return e;
+}
+
 /*
  * One record per syscall (see TT_SEQ_DONE): the exit of tid's syscall nr
  * goes into its enter's cell when that enter is still this CPU's newest
@@ -652,17 +663,6 @@ static __always_inline struct scratch *plan_payloads(struct tt_ring_ctl *ctl, __
  * since 6.13, where these tracepoints may fault, the BPF probe disables it
  * itself). Returns that enter, or NULL: the exit is a cell of its own.
  */
-/* This CPU's newest enter, when it is still intact (not overwritten, its
- * exit not written) and thread tid's; NULL otherwise. */
-static __always_inline struct tt_enter *newest_enter(struct tt_head *hd, __u32 cpu, __u32 tid)
-{
-	__u64 open = hd->open;
-	struct tt_enter *e = open ? cell_at(cpu, open - 1) : 0;
-	if (!e || e->h.seq != open || e->h.tid != tid)
-		return 0;
-	return e;
-}
-
 static __always_inline struct tt_enter *open_enter(struct tt_ring_ctl *ctl, __u32 cpu, __u32 gen, __u32 tid,
 						   __u32 nr, __u16 flags, __u64 ts, __u32 migrations)
 {
