@@ -231,8 +231,9 @@ extension RingTrace {
     /// `.lost` item in its place, counted in `counts`.
     public struct Iterator: IteratorProtocol {
         let trace: RingTrace
-        var completion = 0
-        var index = -1  // -1: the gap at the start
+        /// The next item: the completions first, then the entries; -1 the
+        /// gap at the start.
+        var index = -1
         var overwritten: UInt64 = 0
         public private(set) var counts: RingDecoder.Counts
 
@@ -246,26 +247,11 @@ extension RingTrace {
                 index = 0
                 if counts.lost > 0 { return .lost(count: counts.lost) }
             }
-            while completion < trace.completed.count {
-                let c = trace.completed[completion]
-                completion += 1
-                let item = trace.item(c)
-                if let oldestIntact = trace.oldestIntact, c.pos < oldestIntact(c.cpu) {
-                    overwritten += 1
-                    continue
-                }
-                if overwritten > 0 {
-                    completion -= 1  // this one again after the gap
-                    return gap()
-                }
-                return item
-            }
-            while index < trace.entries.count {
-                let entry = trace.entries[index]
+            while index < trace.count {
+                let (item, intact, records) = decoded(index)
                 index += 1
-                let item = trace.item(entry)
-                if let oldestIntact = trace.oldestIntact, !trace.intact(entry, oldestIntact) {
-                    overwritten += entry.exit == Entry.none || entry.exit == entry.first ? 1 : 2
+                if !intact {
+                    overwritten += records
                     continue
                 }
                 if overwritten > 0 {
@@ -275,6 +261,20 @@ extension RingTrace {
                 return item
             }
             return overwritten > 0 ? gap() : nil
+        }
+
+        /// Item `i`, whether the kernel left its cells alone while it was
+        /// decoded, and how many records it stands for.
+        private func decoded(_ i: Int) -> (TraceItem, intact: Bool, records: UInt64) {
+            if i < trace.completed.count {
+                let c = trace.completed[i]
+                let item = trace.item(c)
+                return (item, trace.oldestIntact.map { c.pos >= $0(c.cpu) } ?? true, 1)
+            }
+            let entry = trace.entries[i - trace.completed.count]
+            let item = trace.item(entry)
+            let intact = trace.oldestIntact.map { trace.intact(entry, $0) } ?? true
+            return (item, intact, entry.exit == Entry.none || entry.exit == entry.first ? 1 : 2)
         }
 
         private mutating func gap() -> TraceItem {
