@@ -79,13 +79,27 @@ struct JSONReader {
         return try body(&self)
     }
 
+    /// Consumes `close` right after an opening bracket: the container is empty.
+    private mutating func isEmpty(closingWith close: Unicode.Scalar) -> Bool {
+        skipSpace()
+        guard i < bytes.count, bytes[i] == UInt8(ascii: close) else { return false }
+        i += 1
+        return true
+    }
+
+    /// After a member or element: true at the closing `close`, false at a comma.
+    private mutating func ends(with close: Unicode.Scalar) throws -> Bool {
+        skipSpace()
+        guard i < bytes.count else { throw invalid("unexpected end") }
+        i += 1
+        if bytes[i - 1] == UInt8(ascii: close) { return true }
+        guard bytes[i - 1] == UInt8(ascii: ",") else { throw invalid("expected , or \(close)") }
+        return false
+    }
+
     private mutating func object() throws -> JSONValue {
         var members: [String: JSONValue] = [:]
-        skipSpace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
-            i += 1
-            return .object(members)
-        }
+        if isEmpty(closingWith: "}") { return .object(members) }
         while true {
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw invalid("expected a key") }
@@ -94,28 +108,16 @@ struct JSONReader {
             try expect(":")
             let member = try value()
             if members[key] == nil { members[key] = member }  // a repeated key: the first wins, as with JSONDecoder
-            skipSpace()
-            guard i < bytes.count else { throw invalid("unexpected end") }
-            i += 1
-            if bytes[i - 1] == UInt8(ascii: "}") { return .object(members) }
-            guard bytes[i - 1] == UInt8(ascii: ",") else { throw invalid("expected , or }") }
+            if try ends(with: "}") { return .object(members) }
         }
     }
 
     private mutating func array() throws -> JSONValue {
         var elements: [JSONValue] = []
-        skipSpace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
-            i += 1
-            return .array(elements)
-        }
+        if isEmpty(closingWith: "]") { return .array(elements) }
         while true {
             elements.append(try value())
-            skipSpace()
-            guard i < bytes.count else { throw invalid("unexpected end") }
-            i += 1
-            if bytes[i - 1] == UInt8(ascii: "]") { return .array(elements) }
-            guard bytes[i - 1] == UInt8(ascii: ",") else { throw invalid("expected , or ]") }
+            if try ends(with: "]") { return .array(elements) }
         }
     }
 
