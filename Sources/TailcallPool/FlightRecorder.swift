@@ -31,11 +31,16 @@ public struct FlightRecorder {
     public var traces: RecordedTraces { RecordedTraces(paths: paths, installation: installation) }
 
     /// Claims (or adopts) a slot for `record.key` and saves the record with
-    /// its slot and generation.
-    public func plug(_ record: ContainerRecord) throws -> (ContainerRecord, Claim) {
+    /// its slot and generation. With `uniqueName`, a record of another key
+    /// bearing the same name refuses the plug (`NameInUse`): checked under
+    /// the state lock, so two plugs of one name at once cannot both pass.
+    public func plug(_ record: ContainerRecord, uniqueName: Bool = false) throws -> (ContainerRecord, Claim) {
         let store = paths.stateStore
         try store.prepare()
         return try store.withLock {
+            if uniqueName, let other = try store.records(named: record.name).first(where: { $0.key != record.key }) {
+                throw NameInUse(name: record.name, usedBy: other.id)
+            }
             let claim = try pool.claim(key: record.key)
             HookFault.afterClaim.reached(armed: fault)
             var saved = record
@@ -215,4 +220,12 @@ public struct ArchivePendingError: Error, CustomStringConvertible {
         "\(record.name): could not archive its trace (\(reason)); it stays in recorder \(record.slot), "
             + "readable with `tailtrace dump`, until reconcile or a later poststop archives it"
     }
+}
+
+/// `FlightRecorder.plug(_:uniqueName:)` refused: the name belongs to another
+/// traced or stopped container.
+public struct NameInUse: Error, CustomStringConvertible {
+    public let name: String
+    public let usedBy: String
+    public var description: String { "the name \(name) is already used by \(usedBy)" }
 }

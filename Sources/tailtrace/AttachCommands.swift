@@ -35,13 +35,10 @@ struct Attach: ParsableCommand {
         let cgroupID = try CgroupPath.cgroupID(directory: directory)
         let chosen = name ?? String(path.split(separator: "/").last ?? "root")
         let displayName = try ContainerID.validateName(chosen)
-        if let other = try recorder.paths.stateStore.records(named: displayName).first(where: { $0.key != cgroupID }) {
-            throw UserError("the name \(displayName) is already used by \(other.id)")
-        }
         let record = ContainerRecord(
             id: "cgroup-\(cgroupID)", name: displayName, runtime: .attach, source: .attach, cgroupPath: path,
             cgroupID: cgroupID, key: cgroupID, keyMode: .cgroup, slot: -1, generation: 0)
-        let (saved, claim) = try recorder.plug(record)
+        let (saved, claim) = try recorder.plug(record, uniqueName: true)
         print(
             "attached \(saved.name) (cgroup \(path), id \(cgroupID)) to recorder \(saved.slot)"
                 + (claim.adopted ? " (already traced)" : ""))

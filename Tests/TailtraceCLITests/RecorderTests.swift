@@ -489,6 +489,30 @@ final class RecorderTests: InstallationTestCase {
         }
     }
 
+    /// A name names one container: of attaches of one name to different
+    /// cgroups, started at once, exactly one wins and the others are
+    /// refused, because the check runs under the state lock with the claim.
+    /// (With the check before the lock, two or more won here.)
+    func testConcurrentAttachesOfOneNameClaimOnce() throws {
+        try t.install("--pool", "8")
+        let count = 6
+        let cgroups = try (0..<count).map { try t.makeCgroup("same\($0)") }
+        nonisolated(unsafe) let outcomes = UnsafeMutableBufferPointer<String>.allocate(capacity: count)
+        outcomes.initialize(repeating: "not run")
+        defer { outcomes.deallocate() }
+        let (tailtrace, environment) = (TestSystem.product("tailtrace"), t.environment)
+        DispatchQueue.concurrentPerform(iterations: count) { i in
+            let r = try? TestSystem.run(
+                tailtrace, ["attach", "--cgroup", cgroups[i], "--name", "same"], environment: environment)
+            outcomes[i] = r.map { $0.status == 0 ? "attached" : $0.stderr } ?? "not run"
+        }
+        let all = Array(outcomes)
+        XCTAssertEqual(all.filter { $0 == "attached" }.count, 1, "\(all)")
+        XCTAssertEqual(all.filter { $0.contains("the name same is already used by") }.count, count - 1, "\(all)")
+        XCTAssertEqual(try t.statusJSON()["claimed"] as? Int, 1, "a refused attach keeps no slot")
+        XCTAssertEqual(try t.listJSON().filter { $0["name"] as? String == "same" }.count, 1)
+    }
+
     /// More containers than the pool: modules are loaded on demand; when
     /// they are gone, reconcile unloads the surplus back to the pool's size.
     func testPoolReturnsToItsSizeAfterABurst() throws {
