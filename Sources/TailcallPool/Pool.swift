@@ -182,6 +182,8 @@ protocol PoolMaps: Sendable {
     func refuse(key: UInt64) throws
     /// A consistent copy of slot `slot`'s ring.
     func snapshot(ofSlot slot: Int) throws -> RingSnapshot
+    /// Zeroes slot `slot`'s cells (no program writes them: no key has it).
+    func clearRing(ofSlot slot: Int) throws
 }
 
 /// The pool's maps as pinned under an installation's root.
@@ -240,6 +242,14 @@ struct PinnedPoolMaps: PoolMaps {
 
     func snapshot(ofSlot slot: Int) throws -> RingSnapshot { try RingSnapshot.capture(installation, slot: slot) }
 
+    /// Through a writable mapping: one memset, no syscall per cell (~20 µs
+    /// for 256 KiB here; a 64 MiB ring is ~10 ms at each container stop).
+    func clearRing(ofSlot slot: Int) throws {
+        let length = installation.ringCells * Int(TT_CELL_SIZE)
+        let ring = try MappedRegion(map: try BPFMap.open(pinned: root.slotPin(slot, .ring)), length: length, writable: true)
+        ring.base.initializeMemory(as: UInt8.self, repeating: 0, count: length)
+    }
+
     func unloadRecorder(slot: Int) throws {
         for (_, array) in Self.progArrays { _ = try BPFMap.open(pinned: root.pin(array)).delete(UInt32(slot)) }
         try PinRoot.removeTree(root.slotDir(slot))
@@ -292,10 +302,14 @@ struct PinnedPoolMaps: PoolMaps {
 }
 
 extension Pool {
-    /// Resets a slot's ring (new generation, empty heads) and returns it to
-    /// the free queue. The caller has removed its key first.
+    /// Resets a slot's ring (cells zeroed, new generation, empty heads) and
+    /// returns it to the free queue. The caller has removed its key first
+    /// (and archived the ring). The cells are zeroed, not only left behind
+    /// a new generation: the next container's archive and export carry the
+    /// whole ring, and must not carry the cells of the container before it.
     public func free(slot: Int) throws {
         let old = maps.control(ofSlot: slot) ?? tt_ring_ctl()
+        if old.gen != 0 { try maps.clearRing(ofSlot: slot) }  // gen 0: freshly loaded, all zero
         var c = tt_ring_ctl()
         // A freshly loaded slot (gen 0) starts at a random generation: a
         // record left in the state dir by an installation that is gone (its

@@ -17,6 +17,8 @@ final class MemoryPoolMaps: PoolMaps, @unchecked Sendable {
         var refused: Set<UInt64> = []
         var epoch = 0
         var loads = 0
+        /// Slots whose rings were zeroed, in order.
+        var cleared: [Int] = []
         /// Runs inside the next insert, as a dispatcher claim racing it would.
         var beforeInsert: ((inout State) -> Void)?
     }
@@ -61,6 +63,8 @@ final class MemoryPoolMaps: PoolMaps, @unchecked Sendable {
             generation: control(ofSlot: slot)?.gen ?? 0, cellsPerCPU: 64, ncpus: 1, low: [0], high: [0], drops: 0,
             cells: [UInt8](repeating: 0, count: 64 * Int(TT_CELL_SIZE)))
     }
+
+    func clearRing(ofSlot slot: Int) throws { state.withLock { $0.cleared.append(slot) } }
 
     /// The dispatcher claims `key` by itself for a task of `pid` in cgroup `cgroupID`.
     func dispatcherClaims(key: UInt64, cgroupID: UInt64, pid: UInt32) {
@@ -148,9 +152,11 @@ final class MemoryPoolMaps: PoolMaps, @unchecked Sendable {
         #expect(maps.slot(ofKey: 5) != nil)
         #expect(try pool.unplug(key: 5, expectedSlot: claim.slot) == claim.slot)
         #expect(try pool.unplug(key: 5) == nil, "a second poststop finds nothing")
+        #expect(maps.state.withLock { $0.cleared }.isEmpty, "freshly loaded rings are not zeroed again")
         try pool.free(slot: claim.slot)
         #expect(pool.generation(of: claim.slot) == claim.generation + 1)
         #expect(maps.control(ofSlot: claim.slot)?.enabled == 1)
+        #expect(maps.state.withLock { $0.cleared } == [claim.slot], "a used ring is zeroed before its reuse")
     }
 
     /// Records of an installation that is gone name slot 0..n with the

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Shared
 import XCTest
 
 @testable import TestSupport
@@ -511,6 +512,32 @@ final class RecorderTests: InstallationTestCase {
         XCTAssertEqual(all.filter { $0.contains("the name same is already used by") }.count, count - 1, "\(all)")
         XCTAssertEqual(try t.statusJSON()["claimed"] as? Int, 1, "a refused attach keeps no slot")
         XCTAssertEqual(try t.listJSON().filter { $0["name"] as? String == "same" }.count, 1)
+    }
+
+    /// A reused slot's ring is zeroed first: the second container's archive
+    /// (and so its export, a file handed to whoever debugs it) carries none
+    /// of the first container's cells, which a new generation alone leaves
+    /// in the ring for any reader of the raw bytes. The first container
+    /// makes more calls than the second, so that its newest cells are not
+    /// all overwritten. (Without the zeroing this test fails.)
+    func testAReusedSlotCarriesNoCellOfThePreviousContainer() throws {
+        let workload = try TestSystem.workload()
+        try t.install("--pool", "1")
+        let a = try t.makeCgroup("a")
+        let b = try t.makeCgroup("b")
+        try t.tailtrace("attach", "--cgroup", a, "--name", "before")
+        for _ in 0..<3 { try t.run(inCgroup: a, [workload, "before"]) }
+        try t.tailtrace("detach", "before")
+        try t.tailtrace("attach", "--cgroup", b, "--name", "after")
+        try t.run(inCgroup: b, [workload, "after"])
+        try t.tailtrace("detach", "after")
+        for (name, own, other) in [("before", "before", "after"), ("after", "after", "before")] {
+            let file = t.tempDir + "/\(name).tailtrace"
+            try t.tailtrace("export", name, "--to", file)
+            let ring = try ArchiveFile.read(file).ring
+            XCTAssertNotNil(ring.firstRange(of: Array("/nonexistent-\(own)/file".utf8)), "\(name) lacks its own path")
+            XCTAssertNil(ring.firstRange(of: Array("/nonexistent-\(other)/file".utf8)), "\(name)'s ring holds \(other)'s cells")
+        }
     }
 
     /// More containers than the pool: modules are loaded on demand; when
