@@ -70,6 +70,9 @@ struct scratch {
 	__u8 data[TT_MAX_PAYLOADS][STRIDE];
 };
 
+_Static_assert(STRIDE % 8 == 0 && __builtin_offsetof(struct scratch, data) % 8 == 0,
+	       "clear_past zeroes a capture's data by words");
+
 /* Scratch by side (`which`: 0 enter, 1 exit), per CPU; tracepoint programs
  * run with preemption disabled, so one event uses a CPU's entry at a time.
  * Shared by every slot. */
@@ -147,9 +150,33 @@ static __always_inline struct capture *next_capture(struct scratch *s, __u32 des
 	return c;
 }
 
+/* write_chunk copies whole chunks of TT_PAYLOAD_DATA bytes. Past a
+ * capture's length the per-CPU scratch, which every slot shares, still
+ * holds an older capture's bytes, maybe another container's: zero them to
+ * the end of the capture's last chunk, so that a ring (and its archive and
+ * export) holds nothing its own container did not pass. At most 9 words. */
+static __always_inline void clear_past(struct scratch *s, __u32 i, __u32 len, __u32 cells)
+{
+	if (i >= TT_MAX_PAYLOADS || len > TT_MAX_CAPTURE)
+		return;
+	__u64 *words = (__u64 *)s->data[i];
+	__u32 w = len / 8;
+	__u32 end = cells * TT_PAYLOAD_DATA / 8;
+	if (len % 8) {
+		words[w] &= (1ULL << (len % 8 * 8)) - 1; /* little endian: keeps bytes below len */
+		w++;
+	}
+	for (int k = 0; k < TT_PAYLOAD_DATA / 8; k++, w++) {
+		if (w >= end || w >= STRIDE / 8)
+			break;
+		words[w] = 0;
+	}
+}
+
 static __always_inline void add_capture(struct scratch *s, struct capture *c, __u32 i)
 {
 	c->cells = cells_for(c->len);
+	clear_past(s, i, c->len, c->cells);
 	s->ev.cells += c->cells;
 	s->ev.ncap = i + 1;
 }

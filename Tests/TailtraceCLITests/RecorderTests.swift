@@ -540,6 +540,32 @@ final class RecorderTests: InstallationTestCase {
         }
     }
 
+    /// The per-CPU scratch is every slot's, and a payload cell is copied
+    /// from it whole: past a capture's length it must hold zeros, not an
+    /// older capture's bytes. Two containers on CPU 0: the first writes a
+    /// long secret, the second then makes calls with short paths; the
+    /// second's export holds none of the secret. (Without the zeroing
+    /// this test fails.)
+    func testAPayloadCellCarriesNoBytesOfAnOlderCapture() throws {
+        try t.install("--pool", "2")
+        let a = try t.makeCgroup("a")
+        let b = try t.makeCgroup("b")
+        try t.tailtrace("attach", "--cgroup", a, "--name", "writer")
+        try t.tailtrace("attach", "--cgroup", b, "--name", "next")
+        let secret = "tailtrace-scratch-check-" + String(repeating: "s3cr3t", count: 12)  // 96 bytes
+        try t.run(inCgroup: a, ["/usr/bin/taskset", "-c", "0", "/bin/sh", "-c", "printf %s \(secret) >/dev/null"])
+        try t.run(inCgroup: b, ["/usr/bin/taskset", "-c", "0", "/bin/true"])
+        for name in ["writer", "next"] { try t.tailtrace("detach", name) }
+        let rings = try ["writer", "next"].map { name in
+            let file = t.tempDir + "/\(name).tailtrace"
+            try t.tailtrace("export", name, "--to", file)
+            return try ArchiveFile.read(file).ring
+        }
+        // (a payload's chunks are cells apart: look for what fits in one)
+        XCTAssertNotNil(rings[0].firstRange(of: Array(secret.utf8.prefix(60))), "the writer's ring lacks its write")
+        XCTAssertNil(rings[1].firstRange(of: Array("s3cr3t".utf8)), "the next container's ring holds the writer's bytes")
+    }
+
     /// More containers than the pool: modules are loaded on demand; when
     /// they are gone, reconcile unloads the surplus back to the pool's size.
     func testPoolReturnsToItsSizeAfterABurst() throws {
