@@ -100,7 +100,7 @@ public struct OCIHook {
 
         var cgroupPath: String?
         var cgroupID: UInt64?
-        if let mount = try? CgroupMount.current(), let cgroup = try? mount.cgroup(ofProcess: pid) {
+        if let mount = try? CgroupMount.current(cachedIn: paths.stateDirectory), let cgroup = try? mount.cgroup(ofProcess: pid) {
             (cgroupPath, cgroupID) = (cgroup.path, cgroup.id)
         }
         let key: UInt64

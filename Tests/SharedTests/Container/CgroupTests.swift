@@ -78,6 +78,52 @@ import Testing
     }
 }
 
+/// The prestart hook's cache of the cgroup2 mount, on this machine's mounts.
+@Suite struct CgroupMountCacheTests {
+    /// Written from mountinfo, then taken without reading it while the mount
+    /// point still shows the same cgroup directory; any other cache is read
+    /// again from mountinfo and written anew.
+    @Test func aCachedMountIsTakenOnlyWhileItsMountPointStillShowsIt() throws {
+        let temp = TemporaryDirectory()
+        let real = try CgroupMount.current()
+        #expect(try CgroupMount.current(cachedIn: temp.path) == real)
+        let file = temp.path + "/" + CgroupMountCache.fileName
+        let line = String(decoding: try StateFiles.readFile(file, limit: 8192, input: "test"), as: UTF8.self)
+        var fields = line.dropLast().split(separator: " ").map(String.init)
+        try #require(fields.count == 5, "\(line)")
+        // mountinfo is not read while the cache holds: a path that does not exist
+        #expect(try CgroupMount.current(cachedIn: temp.path, mountInfoPath: "/nonexistent") == real)
+
+        let inode = try #require(UInt64(fields[2]))
+        var stale: [String] = []
+        fields[2] = String(inode + 1)  // another cgroup directory than the mount point shows
+        stale.append(fields.joined(separator: " "))
+        fields[2] = String(inode)
+        fields[4] = "/tmp"  // not cgroup2
+        stale.append(fields.joined(separator: " "))
+        fields[4] = CgroupMountCache.escape(real.mountPoint)
+        fields[0] = "1"  // another mount namespace
+        stale.append(fields.joined(separator: " "))
+        stale.append("garbage")
+        for bad in stale {
+            try StateFiles.writeAtomically(directory: temp.path, name: CgroupMountCache.fileName, bytes: Array((bad + "\n").utf8))
+            #expect(throws: FileSystemError.self, "\(bad) was taken") {
+                try CgroupMount.current(cachedIn: temp.path, mountInfoPath: "/nonexistent")
+            }
+            #expect(try CgroupMount.current(cachedIn: temp.path) == real)
+            #expect(String(decoding: try StateFiles.readFile(file, limit: 8192, input: "test"), as: UTF8.self) == line)
+        }
+    }
+
+    @Test func pathsAreEscapedAsMountinfoEscapesThem() {
+        for path in ["/a b", "/tab\tand\\back", "/new\nline", "/ü/x"] {
+            let escaped = CgroupMountCache.escape(path)
+            #expect(!escaped.contains(" ") && !escaped.contains("\n"), "\(escaped)")
+            #expect(MountInfoEntry.unescape(Substring(escaped)) == path)
+        }
+    }
+}
+
 @Suite struct CgroupPathTests {
     @Test func procCgroupOfAPodmanContainerOnAHybridHost() {
         #expect(
