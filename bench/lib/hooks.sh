@@ -24,9 +24,12 @@ hook_state() {
 }
 
 # Times one hook run; records ns under hooks/CASE. Prints the exit status.
+# With HOOK_NS set, the hook runs in that mount namespace (nsenter).
 hook_time() {
 	local case=$1 hook=$2 state=$3 pins=${4:-$PINROOT} statedir=${5:-$STATE} out ns code
-	out=$("$TIMEIT" -i "$state" -- "$hook" --pin-root "$pins" --state-dir "$statedir" 2>>"$WORK/hooks.err")
+	local -a enter=()
+	[[ -n ${HOOK_NS:-} ]] && enter=(nsenter "--mount=$HOOK_NS")
+	out=$("${enter[@]}" "$TIMEIT" -i "$state" -- "$hook" --pin-root "$pins" --state-dir "$statedir" 2>>"$WORK/hooks.err")
 	read -r ns code <<<"$out"
 	[[ $ns =~ ^[0-9]+$ ]] && record hooks "$case" "$ROUND" "$ns" ns
 	printf '%s\n' "${code:-1}"
@@ -53,6 +56,7 @@ bench_hooks() {
 		fi
 	fi
 	hooks_direct "$base"
+	hooks_busy_node "$base"
 	if [[ -n $base ]]; then
 		"$BENCH_BASELINE" uninstall --pin-root "$PINROOT-base" >/dev/null 2>&1
 		[[ ! -e $PINROOT-base ]] || rm -rf "$PINROOT-base"
@@ -61,10 +65,38 @@ bench_hooks() {
 	tt_uninstall
 }
 
-# prestart then poststop, HOOK_RUNS times, on one cgroup holding a sleeper;
-# with $1 set, the baseline's hooks too, in the same rounds, order rotated.
+# A node's host mount namespace holds a mount or more per container (rootfs,
+# shm, each secret and token volume), and prestart looks up the cgroup2
+# mount. The hook rounds again (cases *-mounts, HOOK_RUNS/4 rounds) in a
+# mount namespace with HOOK_MOUNTS more tmpfs mounts, one namespace for
+# every run as the host's is (kept by a bind of its nsfs file).
+hooks_busy_node() {
+	local with_base=$1 nsdir=$WORK/mountns
+	mkdir -p "$nsdir"
+	if ! mount -t tmpfs -o size=1m,mode=700 tailtrace-bench "$nsdir" || ! mount --make-private "$nsdir"; then
+		note hooks "busy-node rounds skipped: no private tmpfs for the namespace file"
+		return 0
+	fi
+	: >"$nsdir/mnt"
+	if unshare --mount="$nsdir/mnt" --propagation private sh -c '
+		d=$1; n=$2; mkdir -p "$d" && mount -t tmpfs -o size=64k tailtrace-bench "$d" || exit 1
+		i=0; while [ "$i" -lt "$n" ]; do i=$((i + 1)); mkdir "$d/m$i" && mount -t tmpfs -o size=4k "m$i" "$d/m$i" || exit 1; done
+	' sh "$WORK/mounts" "$HOOK_MOUNTS"; then
+		record hooks-check mounts-in-namespace "$HOOK_MOUNTS" \
+			"$(nsenter --mount="$nsdir/mnt" cat /proc/self/mountinfo | wc -l)" lines
+		HOOK_NS=$nsdir/mnt HOOK_SUFFIX=-mounts HOOK_ROUNDS=$((HOOK_RUNS / 4)) hooks_direct "$with_base"
+	else
+		note hooks "busy-node rounds skipped: could not make $HOOK_MOUNTS mounts"
+	fi
+	umount "$nsdir/mnt" 2>/dev/null
+	umount "$nsdir" || say "warning: could not unmount $nsdir"
+}
+
+# prestart then poststop, HOOK_RUNS times (HOOK_ROUNDS if set), on one
+# cgroup holding a sleeper; with $1 set, the baseline's hooks too, in the
+# same rounds, order rotated. Cases get HOOK_SUFFIX.
 hooks_direct() {
-	local with_base=$1 dir bundle sleeper i id code bad=0 build
+	local with_base=$1 dir bundle sleeper i id code bad=0 build sfx=${HOOK_SUFFIX:-}
 	dir=$(make_cgroup hook)
 	bundle=$WORK/bundle
 	mkdir -p "$bundle"
@@ -75,18 +107,18 @@ hooks_direct() {
 	sleeper=$!
 	track_pid "$sleeper"
 	sleep 0.2 # let the sleeper reach its cgroup
-	for ((ROUND = 1; ROUND <= HOOK_RUNS; ROUND++)); do
-		id=tailtrace-bench-$TOKEN-$ROUND
+	for ((ROUND = 1; ROUND <= ${HOOK_ROUNDS:-$HOOK_RUNS}; ROUND++)); do
+		id=tailtrace-bench-$TOKEN-$ROUND$sfx
 		hook_state "$id" creating "$sleeper" "$bundle" >"$WORK/state-pre.json"
 		hook_state "$id" stopped 0 "$bundle" >"$WORK/state-post.json"
 		for build in $(rotate cur ${with_base:+base}); do
 			if [[ $build == base ]]; then
-				code=$(hook_time prestart-base "$BASE_DIR/ocihook-prestart" "$WORK/state-pre.json" "$PINROOT-base" "$STATE-base")
+				code=$(hook_time "prestart-base$sfx" "$BASE_DIR/ocihook-prestart" "$WORK/state-pre.json" "$PINROOT-base" "$STATE-base")
 			else
-				code=$(hook_time prestart "$PRESTART" "$WORK/state-pre.json")
+				code=$(hook_time "prestart$sfx" "$PRESTART" "$WORK/state-pre.json")
 			fi
 			((code == 0)) || bad=$((bad + 1))
-			if ((ROUND == 1)) && [[ $build == cur ]]; then
+			if ((ROUND == 1)) && [[ $build == cur && -z $sfx ]]; then
 				# A hook that fails open exits 0 even when it claimed nothing.
 				local claimed
 				claimed=$(tt status --output json 2>/dev/null | jq -r '.claimed // empty')
@@ -94,9 +126,9 @@ hooks_direct() {
 				[[ $claimed == 1 ]] || note hooks "after the first prestart, status says claimed=${claimed:-?} (expected 1): the hook may not have claimed"
 			fi
 			if [[ $build == base ]]; then
-				code=$(hook_time poststop-base "$BASE_DIR/ocihook-poststop" "$WORK/state-post.json" "$PINROOT-base" "$STATE-base")
+				code=$(hook_time "poststop-base$sfx" "$BASE_DIR/ocihook-poststop" "$WORK/state-post.json" "$PINROOT-base" "$STATE-base")
 			else
-				code=$(hook_time poststop "$POSTSTOP" "$WORK/state-post.json")
+				code=$(hook_time "poststop$sfx" "$POSTSTOP" "$WORK/state-post.json")
 			fi
 			((code == 0)) || bad=$((bad + 1))
 		done
@@ -161,6 +193,11 @@ hooks_podman() {
 
 # Containers of this bench that podman still knows about (a failed --rm).
 hooks_cleanup() {
+	# interrupted during the busy-node rounds
+	if [[ -n ${WORK:-} ]] && mountpoint -q "$WORK/mountns"; then
+		umount "$WORK/mountns/mnt" 2>/dev/null
+		umount "$WORK/mountns"
+	fi
 	command -v podman >/dev/null || return 0
 	[[ -n ${TOKEN:-} ]] || return 0
 	local id

@@ -86,7 +86,8 @@ report_hooks() {
 	else
 		echo "| hook | p50 ms | p99 ms | runs |"
 		echo "|---|---:|---:|---:|"
-		for c in prestart poststop prestart-base poststop-base; do
+		for c in prestart poststop prestart-base poststop-base prestart-mounts poststop-mounts \
+			prestart-base-mounts poststop-base-mounts; do
 			[[ -n $(values hooks "$c") ]] || continue
 			echo "| $c | $(ms "$(values hooks "$c" | percentile 50)") | $(ms "$(values hooks "$c" | percentile 99)") | $(runs hooks "$c") |"
 		done
@@ -345,7 +346,10 @@ not tests: nothing asserts a timing; the targets table only reports.
    tracer should stay near 1x. Ratio = throughput / untraced throughput.
 3. **Hooks**: `ocihook-prestart` and `ocihook-poststop` run one at a time
    (fork+exec+wait, timed by `bench/timeit.c`) with a real OCI state on
-   stdin for a real cgroup holding a live process; p50/p99. Then
+   stdin for a real cgroup holding a live process; p50/p99. *-mounts*:
+   the same in a mount namespace holding `HOOK_MOUNTS` (1000) more tmpfs
+   mounts, as a node's host namespace holds a mount or more per container
+   (one namespace for all those runs, as the host's is). Then
    `podman run --rm --runtime runc` of a busybox-static rootfs with the
    hooks (`--hooks-dir`, annotation `io.tailtrace.trace=true`) and without,
    alternated.
