@@ -133,7 +133,7 @@ public struct CgroupMount: Sendable, Equatable {
     public static func current(cachedIn directory: String, mountInfoPath: String = "/proc/self/mountinfo") throws
         -> CgroupMount
     {
-        let cache = CgroupMountCache(path: directory + "/" + CgroupMountCache.fileName)
+        let cache = CgroupMountCache(directory: directory)
         let namespaces = CgroupMountCache.namespaces()
         if let namespaces, let cached = cache.read(namespaces: namespaces) { return cached }
         let mount = try current(mountInfoPath: mountInfoPath)
@@ -178,7 +178,8 @@ public struct CgroupMount: Sendable, Equatable {
 /// `CgroupMount.current(cachedIn:)` that read mountinfo.
 struct CgroupMountCache {
     static let fileName = ".cgroup2"
-    let path: String
+    let directory: String
+    var path: String { directory + "/" + Self.fileName }
 
     /// The caller's mount and cgroup namespace inodes: mountinfo shows this
     /// mount namespace's mounts, and cgroup paths are relative to this
@@ -218,10 +219,7 @@ struct CgroupMountCache {
     /// Best effort: a cache not written is read from mountinfo next time.
     func write(_ mount: CgroupMount, namespaces: (mnt: UInt64, cgroup: UInt64), inode: UInt64) {
         let line = "\(namespaces.mnt) \(namespaces.cgroup) \(inode) \(Self.escape(mount.root)) \(Self.escape(mount.mountPoint))\n"
-        let slash = path.lastIndex(of: "/")!
-        try? StateFiles.writeAtomically(
-            directory: String(path[..<slash]), name: String(path[path.index(after: slash)...]),
-            bytes: Array(line.utf8), durable: false)
+        try? StateFiles.writeAtomically(directory: directory, name: Self.fileName, bytes: Array(line.utf8), durable: false)
     }
 
     /// mountinfo's escapes: space, tab, newline and backslash as \ooo.
