@@ -459,14 +459,20 @@ final class RecorderTests: InstallationTestCase {
     }
 
     /// Detach archives the trace: dump still works, the slot is free again,
-    /// and a reused slot never shows the previous container's records.
+    /// and a reused slot never shows the previous container's records, nor
+    /// holds them in its raw bytes: the ring is zeroed before its reuse, so
+    /// the second container's archive and export (a file handed to whoever
+    /// debugs it) carry none of the first's cells, which a new generation
+    /// alone leaves for any reader of the bytes. The first container makes
+    /// more calls than the second, so that its newest cells are not all
+    /// overwritten. (Without the zeroing the export check fails.)
     func testDetachArchivesAndSlotReuseDoesNotMix() throws {
         let workload = try TestSystem.workload()
         try t.install("--pool", "1")
         let a = try t.makeCgroup("a")
         let b = try t.makeCgroup("b")
         try t.tailtrace("attach", "--cgroup", a, "--name", "first")
-        try t.run(inCgroup: a, [workload, "first"])
+        for _ in 0..<3 { try t.run(inCgroup: a, [workload, "first"]) }
         try t.tailtrace("detach", "first")
         try t.tailtrace("attach", "--cgroup", b, "--name", "second")
         try t.run(inCgroup: b, [workload, "second"])
@@ -487,6 +493,14 @@ final class RecorderTests: InstallationTestCase {
             ] {
                 XCTAssertTrue(r.keys.contains(key), "list lacks \(key)")
             }
+        }
+        try t.tailtrace("detach", "second")
+        for (name, other) in [("first", "second"), ("second", "first")] {
+            let file = t.tempDir + "/\(name).tailtrace"
+            try t.tailtrace("export", name, "--to", file)
+            let ring = try ArchiveFile.read(file).ring
+            XCTAssertNotNil(ring.firstRange(of: Array("/nonexistent-\(name)/file".utf8)), "\(name) lacks its own path")
+            XCTAssertNil(ring.firstRange(of: Array("/nonexistent-\(other)/file".utf8)), "\(name)'s ring holds \(other)'s cells")
         }
     }
 
@@ -512,32 +526,6 @@ final class RecorderTests: InstallationTestCase {
         XCTAssertEqual(all.filter { $0.contains("the name same is already used by") }.count, count - 1, "\(all)")
         XCTAssertEqual(try t.statusJSON()["claimed"] as? Int, 1, "a refused attach keeps no slot")
         XCTAssertEqual(try t.listJSON().filter { $0["name"] as? String == "same" }.count, 1)
-    }
-
-    /// A reused slot's ring is zeroed first: the second container's archive
-    /// (and so its export, a file handed to whoever debugs it) carries none
-    /// of the first container's cells, which a new generation alone leaves
-    /// in the ring for any reader of the raw bytes. The first container
-    /// makes more calls than the second, so that its newest cells are not
-    /// all overwritten. (Without the zeroing this test fails.)
-    func testAReusedSlotCarriesNoCellOfThePreviousContainer() throws {
-        let workload = try TestSystem.workload()
-        try t.install("--pool", "1")
-        let a = try t.makeCgroup("a")
-        let b = try t.makeCgroup("b")
-        try t.tailtrace("attach", "--cgroup", a, "--name", "before")
-        for _ in 0..<3 { try t.run(inCgroup: a, [workload, "before"]) }
-        try t.tailtrace("detach", "before")
-        try t.tailtrace("attach", "--cgroup", b, "--name", "after")
-        try t.run(inCgroup: b, [workload, "after"])
-        try t.tailtrace("detach", "after")
-        for (name, own, other) in [("before", "before", "after"), ("after", "after", "before")] {
-            let file = t.tempDir + "/\(name).tailtrace"
-            try t.tailtrace("export", name, "--to", file)
-            let ring = try ArchiveFile.read(file).ring
-            XCTAssertNotNil(ring.firstRange(of: Array("/nonexistent-\(own)/file".utf8)), "\(name) lacks its own path")
-            XCTAssertNil(ring.firstRange(of: Array("/nonexistent-\(other)/file".utf8)), "\(name)'s ring holds \(other)'s cells")
-        }
     }
 
     /// The per-CPU scratch is every slot's, and a payload cell is copied
