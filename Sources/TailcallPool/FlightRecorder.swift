@@ -128,16 +128,16 @@ public struct FlightRecorder {
         if let archived {
             entry = archived
         } else {
-            var ring: [UInt8] = []
+            var snapshot: RingSnapshot?
             var stopped = Self.stopped(record)
             if let slot, pool.generation(of: slot) == record.generation {
-                let snapshot = try pool.snapshot(slot: slot)
-                ring = snapshot.serialized()
+                snapshot = try pool.snapshot(slot: slot)
                 // how the container's init ended, for `list`
-                stopped.exitStatus = snapshot.initExit(pid: record.pid)?.status
+                stopped.exitStatus = snapshot?.initExit(pid: record.pid)?.status
             }
             do {
-                entry = try paths.archive.store(stopped, ring: ring)
+                entry = try paths.archive.store(
+                    stopped, ringHeader: snapshot?.serializedHeader() ?? [], ring: snapshot?.cells ?? [])
             } catch {
                 // Saved as pending either way: never left "running" with a slot
                 // that someone else may get (without its ring it holds no slot).

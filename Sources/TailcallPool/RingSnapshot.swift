@@ -132,7 +132,10 @@ extension RingSnapshot {
     static let magic: UInt32 = 0x7474_7261  // "ttra"
 
     /// Serialized form kept in archives: a small header, the windows, the cells.
-    public func serialized() -> [UInt8] {
+    public func serialized() -> [UInt8] { serializedHeader() + cells }
+
+    /// The serialized form's bytes before the cells.
+    public func serializedHeader() -> [UInt8] {
         var out: [UInt8] = []
         func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         put(Self.magic)
@@ -144,7 +147,6 @@ extension RingSnapshot {
             put(low[i])
             put(high[i])
         }
-        out.append(contentsOf: cells)
         return out
     }
 

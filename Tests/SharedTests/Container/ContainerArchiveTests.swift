@@ -51,12 +51,32 @@ import Testing
         try Data(try ArchiveFile.bytes(of: entry)).write(to: URL(fileURLWithPath: exported))
         #expect(try ArchiveFile.read(exported).ring == [9, 8, 7], "an earlier version's archive exports too")
 
-        var packed = try [UInt8](repeating: 1, count: 1000).withUnsafeBytes { try CompressedRing.pack($0) }
+        var packed = try [UInt8](repeating: 1, count: 1000).withUnsafeBytes { try CompressedRing.pack([$0]) }
         #expect(try CompressedRing.unpack(packed, limit: 1000) == [UInt8](repeating: 1, count: 1000))
         #expect(throws: ContainerInputError.self) { try CompressedRing.unpack(packed, limit: 999) }
         packed[4] = 0xff  // claims a size it does not inflate to
         #expect(throws: ContainerInputError.self) { try CompressedRing.unpack(packed, limit: 1 << 20) }
         #expect(throws: ContainerInputError.self) { try CompressedRing.unpack(Array("TTZ1".utf8), limit: 10) }
+    }
+
+    /// A ring stored as a header and cells reads back as their concatenation,
+    /// empty parts, random bytes (the bound just holds them) and a
+    /// large ring alike.
+    @Test func aRingPackedFromPartsReadsBackWhole() throws {
+        let temp = TemporaryDirectory()
+        let archive = ContainerArchive(directory: temp.path)
+        var generator = SystemRandomNumberGenerator()
+        let random = (0..<70_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let cases: [([UInt8], [UInt8])] = [
+            (Array("head".utf8), [UInt8](repeating: 7, count: 256 << 10)), ([], Array("tail".utf8)),
+            (Array("only a header".utf8), []), ([], []), (random, random.reversed()),
+            ([1, 2, 3], [UInt8](repeating: 0, count: 8 << 20)),
+        ]
+        for (index, (header, cells)) in cases.enumerated() {
+            let record = sampleRecord(id: "parts\(index)", name: "parts\(index)")
+            let entry = try archive.store(record, ringHeader: header, ring: cells, stoppedAt: Self.start + UInt64(index))
+            #expect(try archive.ring(of: entry) == header + cells, "case \(index)")
+        }
     }
 
     /// One file holds a whole entry and reads back with no archive dir.
