@@ -25,7 +25,7 @@ struct Attach: ParsableCommand {
         guard recorder.keyMode == .cgroup else {
             throw UserError("attach --cgroup needs an installation keyed by cgroup (installed with --key mntns)")
         }
-        let mount = try CgroupMount.current()
+        let mount = try CgroupMount.current(cachedIn: recorder.paths.stateDirectory)
         let path = try cgroupPath(in: mount)
         let directory = try mount.directory(ofCgroup: path)
         var fs = statfs()
