@@ -267,34 +267,38 @@ struct iov_walk {
 	int fault;
 };
 
-/* Vector j of an iovec array (16-byte entries, 8 for i386), cut at the
- * capture size and the budget; 1 stops the walk. */
+/* Entry j of a user array of `words`-word entries (1 or 2), the words
+ * 32-bit for i386 (compat), else 64-bit, widened into out; nonzero when it
+ * could not be read. (x86 is little endian: a compat entry's two words are
+ * the low and high halves of one 64-bit load.) */
+static __always_inline long read_user_entry(__u64 array, __u64 j, __u32 words, int compat, __u64 out[2])
+{
+	__u64 v[2] = {};
+	if (compat) {
+		long err = bpf_probe_read_user(v, words * 4, (void *)(array + words * 4 * j));
+		out[0] = (__u32)v[0];
+		out[1] = v[0] >> 32;
+		return err;
+	}
+	out[1] = 0;
+	return bpf_probe_read_user(out, words * 8, (void *)(array + words * 8 * j));
+}
+
+/* Vector j of an iovec array, cut at the capture size and the budget; 1
+ * stops the walk. */
 static long iov_step(__u64 j, struct iov_walk *w)
 {
 	if (j >= w->count || j >= TT_IOV_MAX)
 		return 1;
-	__u64 base = 0, len = 0;
-	if (w->compat) {
-		__u32 v[2];
-		if (bpf_probe_read_user(v, sizeof(v), (void *)(w->uiov + 8 * j))) {
-			w->fault = 1;
-			return 1;
-		}
-		base = v[0];
-		len = v[1];
-	} else {
-		__u64 v[2];
-		if (bpf_probe_read_user(v, sizeof(v), (void *)(w->uiov + 16 * j))) {
-			w->fault = 1;
-			return 1;
-		}
-		base = v[0];
-		len = v[1];
+	__u64 v[2]; /* base, len */
+	if (read_user_entry(w->uiov, j, 2, w->compat, v)) {
+		w->fault = 1;
+		return 1;
 	}
-	__u64 n = len < w->budget ? len : w->budget;
+	__u64 n = v[1] < w->budget ? v[1] : w->budget;
 	w->budget -= n;
-	w->fault |= take_bytes(w->which, DESC(TT_PAYLOAD_IOV, TT_ARG_IOV + (__u32)j, w->flags), base,
-			       n > TT_MAX_CAPTURE ? TT_MAX_CAPTURE + 1 : (__u32)n, len);
+	w->fault |= take_bytes(w->which, DESC(TT_PAYLOAD_IOV, TT_ARG_IOV + (__u32)j, w->flags), v[0],
+			       n > TT_MAX_CAPTURE ? TT_MAX_CAPTURE + 1 : (__u32)n, v[1]);
 	return 0;
 }
 
@@ -326,19 +330,11 @@ static long argv_step(__u64 j, struct argv_walk *w)
 {
 	if (j >= TT_ARGV_MAX)
 		return 1;
-	__u64 p = 0;
-	if (w->compat) {
-		__u32 p32 = 0;
-		if (bpf_probe_read_user(&p32, 4, (void *)(w->uargv + 4 * j)))
-			return 1;
-		p = p32;
-	} else if (bpf_probe_read_user(&p, 8, (void *)(w->uargv + 8 * j))) {
-		return 1;
-	}
-	if (!p)
+	__u64 p[2];
+	if (read_user_entry(w->uargv, j, 1, w->compat, p) || !p[0])
 		return 1;
 	/* argv is not read again at exit: a successful exec replaced it */
-	if (take_string(w->which, DESC(TT_PAYLOAD_STRING, TT_ARG_ARGV + (__u32)j, w->flags), p))
+	if (take_string(w->which, DESC(TT_PAYLOAD_STRING, TT_ARG_ARGV + (__u32)j, w->flags), p[0]))
 		w->faults++;
 	return 0;
 }

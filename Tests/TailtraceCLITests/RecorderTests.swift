@@ -262,6 +262,12 @@ final class RecorderTests: InstallationTestCase {
         XCTAssertEqual(open["nr"] as? Int, 295)
         XCTAssertEqual((open["args"] as? [String: Any])?["filename"] as? String, "/nonexistent-i386")
         XCTAssertEqual(open["errno"] as? String, "ENOENT")
+        // i386 layouts: an iovec entry and an argv entry are 32-bit words
+        let text = try t.tailtrace("dump", "i386").stdout
+        XCTAssertTrue(
+            text.contains(#"vec=[{iov_base="hello ", iov_len=6}, {iov_base="world-i386", iov_len=10}], vlen=2) = 16"#),
+            text)
+        XCTAssertTrue(text.contains(#"execve(filename="\#(workload)", argv=["\#(workload)", "arg-one", "arg-two"]"#), text)
     }
 
     /// Uninstall detaches the dispatcher and removes every pin.
