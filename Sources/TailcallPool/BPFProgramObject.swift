@@ -5,7 +5,7 @@ import Glibc
 /// One opened BPF ELF object (libbpf `bpf_object`) of the generated interface
 /// `Spec`, in one kernel variant, configured before load and closed exactly
 /// once: open → settings / map sizes → load → pin, attach.
-final class BPFProgramObject<Spec: BPFObjectSpec> {
+final class BPFProgramObject<Spec: BPFObjectSpec>: LoadedBPFObject {
     let handle: OpaquePointer
     let variant: BPFVariant
 
@@ -77,14 +77,6 @@ final class BPFProgramObject<Spec: BPFObjectSpec> {
     func mapFD(_ name: Spec.Map) -> Int32 { bpf_map__fd(map(name)) }
     func programFD(_ name: Spec.Program) -> Int32 { bpf_program__fd(program(name)) }
 
-    func pin(_ name: Spec.Map, at path: String) throws {
-        try BPFError.check(bpf_map__pin(map(name), path), "pin map \(name.rawValue) at \(path)")
-    }
-
-    func pin(_ name: Spec.Program, at path: String) throws {
-        try BPFError.check(bpf_program__pin(program(name), path), "pin program \(name.rawValue) at \(path)")
-    }
-
     /// Attaches a BTF-enabled raw tracepoint program (tp_btf: the tracepoint
     /// is named by its section) and pins the link, so the attachment
     /// outlives this process until the pin is removed.
@@ -129,6 +121,15 @@ public struct BPFLoadError: Error, CustomStringConvertible, Sendable {
         (program, reason) = Self.parse(log)
     }
 
+    /// A load made without libbpf (a copy of a module): the verifier's own log.
+    init(object: String, variant: BPFVariant, errno: Int32, program: String, verifierLog: String) {
+        self.object = object
+        self.variant = variant
+        self.errno = errno
+        self.program = program
+        reason = Self.reason(verifier: verifierLog.split(separator: "\n").map(String.init))
+    }
+
     /// Picks the failing program and the verifier's last lines out of
     /// libbpf's messages (`prog 'X': BPF program load failed: ...`,
     /// `-- BEGIN PROG LOAD LOG --` ... `-- END PROG LOAD LOG --`).
@@ -142,15 +143,21 @@ public struct BPFLoadError: Error, CustomStringConvertible, Sendable {
                 program = String(line[line.index(after: open)..<close])
             }
         }
-        var verifier: [String] = []
-        if let begin = lines.lastIndex(where: { $0.hasSuffix("-- BEGIN PROG LOAD LOG --") }) {
-            let end = lines[begin...].firstIndex(where: { $0.hasPrefix("-- END PROG LOAD LOG --") }) ?? lines.endIndex
-            verifier = lines[(begin + 1)..<end].filter {
-                !$0.hasPrefix("processed ") && !$0.hasPrefix("verification time") && !$0.hasPrefix("stack depth")
-            }
+        guard let begin = lines.lastIndex(where: { $0.hasSuffix("-- BEGIN PROG LOAD LOG --") }) else {
+            return (program, Array(lines.suffix(2)))
         }
-        let reason = verifier.isEmpty ? Array(lines.suffix(2)) : Array(verifier.suffix(3))
-        return (program, reason)
+        let end = lines[begin...].firstIndex(where: { $0.hasPrefix("-- END PROG LOAD LOG --") }) ?? lines.endIndex
+        let reason = Self.reason(verifier: Array(lines[(begin + 1)..<end]))
+        return (program, reason.isEmpty ? Array(lines.suffix(2)) : reason)
+    }
+
+    /// The verifier log's last lines but its statistics.
+    static func reason(verifier lines: [String]) -> [String] {
+        Array(
+            lines.filter {
+                !$0.isEmpty && !$0.hasPrefix("processed ") && !$0.hasPrefix("verification time")
+                    && !$0.hasPrefix("stack depth")
+            }.suffix(3))
     }
 
     public var description: String {

@@ -152,11 +152,11 @@ public struct Installation: Sendable {
                 try installation.refuseHostCgroups()
             }
             let pool = Pool(installation)
-            // The first module alone: it makes the shared maps, and a
-            // verifier rejection is reported with its own log.
-            try pool.loadRecorder(slot: 0)
+            // The first module loads through libbpf, alone: it makes the
+            // shared maps (the plans among them), and a verifier rejection
+            // is reported with libbpf's log. The others are copies of it.
+            try pool.loadRecorders(0..<options.poolSize)
             try installation.writePlans(options.plans)
-            try pool.loadRecorders(1..<options.poolSize)
             for slot in 0..<options.poolSize { try pool.free(slot: slot) }
             // Written last: a root with `install` pinned is complete.
             let fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "tt_install", 4, UInt32(MemoryLayout<tt_install>.size), 1, nil)

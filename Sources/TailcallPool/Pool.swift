@@ -58,15 +58,15 @@ public struct Pool: Sendable {
         try maps.loadRecorder(slot: slot)
     }
 
-    /// Loads the modules of `slots` as `loadRecorder` does, on one thread
-    /// per CPU (4 at most): the kernel verifies each program load in the
-    /// calling thread, most of install's time, and the modules share only
-    /// maps the first module made. The first error is thrown once every
-    /// thread stopped; modules loaded stay loaded.
+    /// Loads the modules of `slots` as `loadRecorder` does: the first
+    /// through libbpf, the others as copies of it (BPFObjectImage), on one
+    /// thread per CPU (4 at most), since the kernel verifies each program
+    /// load in the calling thread, most of install's time. The first error
+    /// is thrown once every thread stopped; modules loaded stay loaded.
     func loadRecorders(_ slots: Range<Int>) throws {
-        Self.keepFreedMemory()
-        let threads = min(max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1), 4, max(slots.count, 1))
-        let loads = ConcurrentLoads(pool: self, slots: slots)
+        guard let first = slots.first else { return }
+        let loads = ConcurrentLoads(try maps.loadRecorderToCopy(slot: first), slots: (first + 1)..<slots.upperBound)
+        let threads = min(max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1), 4, max(slots.count - 1, 1))
         var started: [pthread_t] = []
         for _ in 1..<threads {
             var thread = pthread_t()
@@ -89,32 +89,17 @@ public struct Pool: Sendable {
     }
 }
 
-extension Pool {
-    /// libbpf reads the kernel's BTF (several MiB) into fresh memory for
-    /// every object it loads, and glibc gave such a block back to the
-    /// kernel when it was freed (mmap above its threshold, heap trimming
-    /// below), so each load faulted every page in again: 850k page faults
-    /// and a quarter of `install --pool 301`'s time here. Above the
-    /// threshold's ceiling (32 MiB) glibc still maps; below it the freed
-    /// blocks stay in the process for the next load. For bulk loads only:
-    /// a process that loads many modules keeps their peak memory.
-    static func keepFreedMemory() {
-        _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
-        _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
-    }
-}
-
 /// The slots `Pool.loadRecorders` has left to load, taken one at a time by
 /// its threads; its state is behind `lock`.
 private final class ConcurrentLoads: @unchecked Sendable {
-    let pool: Pool
+    let load: @Sendable (_ slot: Int) throws -> Void
     private var next: Int
     private let end: Int
     private var error: (any Error)?
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
-    init(pool: Pool, slots: Range<Int>) {
-        self.pool = pool
+    init(_ load: @escaping @Sendable (_ slot: Int) throws -> Void, slots: Range<Int>) {
+        self.load = load
         next = slots.lowerBound
         end = slots.upperBound
         pthread_mutex_init(lock, nil)
@@ -141,7 +126,7 @@ private final class ConcurrentLoads: @unchecked Sendable {
             return next
         }) {
             do {
-                try pool.loadRecorder(slot: slot)
+                try load(slot)
             } catch {
                 locked { if self.error == nil { self.error = error } }
             }
@@ -173,6 +158,10 @@ protocol PoolMaps: Sendable {
     func loadedSlots() -> [Int]
     /// Loads and pins recorder module `slot` and puts it in the prog arrays.
     func loadRecorder(slot: Int) throws
+    /// Loads module `slot` as `loadRecorder` does, and returns what loads
+    /// more modules (given their slots) as copies of it, from several
+    /// threads at once.
+    func loadRecorderToCopy(slot: Int) throws -> @Sendable (_ slot: Int) throws -> Void
     /// Takes a free slot's module out of the prog arrays and unpins it: the
     /// kernel frees it once nothing holds it.
     func unloadRecorder(slot: Int) throws
@@ -256,10 +245,17 @@ struct PinnedPoolMaps: PoolMaps {
         try PinRoot.removeTree(root.slotDir(slot))
     }
 
-    func loadRecorder(slot: Int) throws {
-        guard slot >= 0, slot < Int(TT_MAX_SLOTS) else {
-            throw BPFError("load recorder \(slot)", errno: ENOSPC, hint: "at most \(TT_MAX_SLOTS) slots")
-        }
+    func loadRecorder(slot: Int) throws { _ = try loadModule(slot: slot) }
+
+    func loadRecorderToCopy(slot: Int) throws -> @Sendable (_ slot: Int) throws -> Void {
+        let image = try BPFObjectImage(of: loadModule(slot: slot), own: Self.slotMaps)
+        return { slot in try self.place(image.load(), inSlot: slot) }
+    }
+
+    /// Loads a module through libbpf as slot `slot`; the first module of an
+    /// installation also makes the maps all share.
+    private func loadModule(slot: Int) throws -> BPFProgramObject<RecorderBPF> {
+        try Self.check(slot)
         let object = try BPFProgramObject<RecorderBPF>(installation.variant)
         let cells = installation.cellsPerCPU
         try object.configure(
@@ -267,7 +263,6 @@ struct PinnedPoolMaps: PoolMaps {
                 cellsPerCpu: UInt32(cells), cellMask: UInt32(cells - 1), captureBytes: UInt32(installation.captureBytes)
             ))
         try object.setMaxEntries(.ring, UInt32(installation.ringCells))
-        // The first module makes the shared maps; the others reuse them.
         var made: [RecorderBPF.Map] = []
         for name in Self.sharedMaps {
             if let shared = try? BPFMap.open(pinned: root.sharedPin(name)) {
@@ -278,13 +273,28 @@ struct PinnedPoolMaps: PoolMaps {
         }
         try object.load()
         for name in made { try object.pin(name, at: root.sharedPin(name)) }
+        try place(object, inSlot: slot)
+        return object
+    }
 
+    /// Pins a loaded module's own maps and its programs as slot `slot`, and
+    /// puts the programs in the dispatcher's prog arrays.
+    private func place(_ module: some LoadedBPFObject<RecorderBPF>, inSlot slot: Int) throws {
+        try Self.check(slot)
         let dir = root.slotDir(slot)
-        if mkdir(dir, 0o700) != 0 && errno != EEXIST { throw FileSystemError(operation: "mkdir", path: dir, errno: errno) }
-        for map in Self.slotMaps { try object.pin(map, at: root.slotPin(slot, map)) }
-        for program in RecorderBPF.Program.allCases { try object.pin(program, at: root.slotPin(slot, program)) }
+        if mkdir(dir, 0o700) != 0 && errno != EEXIST {
+            throw FileSystemError(operation: "mkdir", path: dir, errno: errno)
+        }
+        for map in Self.slotMaps { try module.pin(map, at: root.slotPin(slot, map)) }
+        for program in RecorderBPF.Program.allCases { try module.pin(program, at: root.slotPin(slot, program)) }
         for (program, array) in Self.progArrays {
-            try BPFMap.open(pinned: root.pin(array)).update(UInt32(slot), object.programFD(program))
+            try BPFMap.open(pinned: root.pin(array)).update(UInt32(slot), module.programFD(program))
+        }
+    }
+
+    private static func check(_ slot: Int) throws {
+        guard slot >= 0, slot < Int(TT_MAX_SLOTS) else {
+            throw BPFError("load recorder \(slot)", errno: ENOSPC, hint: "at most \(TT_MAX_SLOTS) slots")
         }
     }
 

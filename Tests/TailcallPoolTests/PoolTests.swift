@@ -53,6 +53,10 @@ final class MemoryPoolMaps: PoolMaps, @unchecked Sendable {
             s.loads += 1
         }
     }
+    func loadRecorderToCopy(slot: Int) throws -> @Sendable (_ slot: Int) throws -> Void {
+        try loadRecorder(slot: slot)
+        return { try self.loadRecorder(slot: $0) }
+    }
     func unloadRecorder(slot: Int) throws { _ = state.withLock { $0.controls.removeValue(forKey: slot) } }
     func autoClaims() throws -> [tt_claim] { state.withLock { Array($0.claims.values) } }
     func refuse(key: UInt64) throws { _ = state.withLock { $0.refused.insert(key) } }

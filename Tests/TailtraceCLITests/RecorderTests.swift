@@ -27,11 +27,47 @@ final class RecorderTests: InstallationTestCase {
         XCTAssertTrue(status.contains(#""bpf_variant":"core""#), status)
     }
 
-    func checkWorkloadSyscalls(install extra: [String]) throws {
+    /// Every module after an installation's first is a copy of it, loaded
+    /// without libbpf from the instructions libbpf made (BPFObjectImage):
+    /// the same programs (the kernel's tag hashes a program's instructions
+    /// but its map references) on rings of their own, and a container in a
+    /// copied slot is recorded exactly as in the first.
+    func testCopiedModulesRunTheFirstsProgramsOnRingsOfTheirOwn() throws {
+        try checkWorkloadSyscalls(install: ["--pool", "3"], slotsTakenBefore: 2)
+        func pinned(_ kind: String, _ slot: Int, _ name: String) throws -> [String: Any] {
+            let r = try TestSystem.run(
+                "/usr/sbin/bpftool", ["-j", kind, "show", "pinned", "\(t.pinRoot)/slots/\(slot)/\(name)"])
+            return try XCTUnwrap(
+                try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stderr)
+        }
+        let rings = try (0..<3).map { try XCTUnwrap(pinned("map", $0, "ring")["id"] as? Int) }
+        XCTAssertEqual(Set(rings).count, 3, "each slot has a ring of its own")
+        for program in ["tt_record_enter", "tt_record_exit", "tt_record_signal", "tt_record_proc_exit"] {
+            let first = try pinned("prog", 0, program)
+            for slot in 1..<3 {
+                let copy = try pinned("prog", slot, program)
+                XCTAssertEqual(
+                    copy["tag"] as? String, try XCTUnwrap(first["tag"] as? String), "\(program) of slot \(slot)")
+                XCTAssertEqual(
+                    copy["btf_id"] as? Int, try XCTUnwrap(first["btf_id"] as? Int), "\(program) of slot \(slot)")
+                let maps = Set(copy["map_ids"] as? [Int] ?? [])
+                XCTAssertEqual(
+                    maps.intersection(rings), [rings[slot]], "\(program) of slot \(slot) writes its own ring")
+            }
+        }
+    }
+
+    /// With `slotsTakenBefore`, that many other cgroups are attached first,
+    /// so the workload's container is in a later slot.
+    func checkWorkloadSyscalls(install extra: [String], slotsTakenBefore: Int = 0) throws {
         let workload = try TestSystem.workload()
-        try t.install(["--pool", "2"] + extra)
+        try t.install(extra.contains("--pool") ? extra : ["--pool", "2"] + extra)
+        for i in 0..<slotsTakenBefore {
+            try t.tailtrace("attach", "--cgroup", try t.makeCgroup("before\(i)"), "--name", "before\(i)")
+        }
         let cg = try t.makeCgroup("a")
-        try t.tailtrace("attach", "--cgroup", cg, "--name", "wa")
+        let attached = try t.tailtrace("attach", "--cgroup", cg, "--name", "wa").stdout
+        XCTAssertTrue(attached.contains("to recorder \(slotsTakenBefore)"), attached)
         let run = try t.run(inCgroup: cg, [workload, "alpha"])
         XCTAssertEqual(run.status, 3, "the workload keeps its exit status")
 

@@ -3,7 +3,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <malloc.h> /* mallopt: Pool.keepFreedMemory */
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
