@@ -105,10 +105,16 @@ struct {
 
 /* A thread whose enter payloads faulted: the plan entries to read again at
  * its exit (the kernel faults the pages in during the call). Looked up only
- * while ring_ctl.retries says some thread of the slot waits. */
+ * while ring_ctl.retries says some thread of the slot waits. Shared by the
+ * slots and keyed by tid, so an entry names the ring generation that
+ * counted it: a thread unplugged while it blocked, moved to another
+ * container, or whose tid was reused there, leaves an entry that the other
+ * ring must not take off its own count (a waiting thread of that ring would
+ * then not be looked up). */
 struct retry {
 	__u32 nr;
 	__u32 mask;
+	__u32 gen;
 };
 
 struct {
@@ -634,9 +640,11 @@ static __always_inline struct scratch *plan_payloads(struct tt_ring_ctl *ctl, __
 	if (is_exit && ctl->retries) {
 		struct retry *r = bpf_map_lookup_elem(&retries, &tid);
 		if (r) {
-			retry = r->nr == nr ? r->mask : 0;
+			if (r->gen == ctl->gen) {
+				retry = r->nr == nr ? r->mask : 0;
+				__sync_fetch_and_add(&ctl->retries, -1);
+			}
 			bpf_map_delete_elem(&retries, &tid);
-			__sync_fetch_and_add(&ctl->retries, -1);
 		}
 	}
 	struct tt_capture_spec *side = is_exit ? plan->exit : plan->enter;
@@ -660,7 +668,7 @@ static __always_inline struct scratch *plan_payloads(struct tt_ring_ctl *ctl, __
 		run_plan(which, plan->enter, retry, ret, flags | TT_FLAG_AT_EXIT);
 	__u32 faulted = run_plan(which, side, ~0u, ret, flags);
 	if (!is_exit && faulted) {
-		struct retry r = { .nr = nr, .mask = faulted };
+		struct retry r = { .nr = nr, .mask = faulted, .gen = ctl->gen };
 		if (bpf_map_update_elem(&retries, &tid, &r, BPF_ANY) == 0)
 			__sync_fetch_and_add(&ctl->retries, 1);
 	}

@@ -265,7 +265,7 @@ enum tt_stat {
 
 /* What `tailtrace install` set up, pinned as the one-entry array "install"
  * under the pin root so every later command reads the same settings. */
-#define TT_INSTALL_MAGIC 0x74747234u /* "ttr4": bump on layout changes (pins, structs, cells) */
+#define TT_INSTALL_MAGIC 0x74747235u /* "ttr5": bump on layout changes (pins, structs, cells, shared maps) */
 struct tt_install {
 	__u32 magic;
 	__u32 key_mode;       /* enum tt_key_mode */

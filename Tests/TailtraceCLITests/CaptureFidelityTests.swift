@@ -150,4 +150,63 @@ final class CaptureFidelityTests: InstallationTestCase {
         XCTAssertEqual(exits.compactMap { $0["exit_code"] as? Int }, [7, 0])
         XCTAssertEqual(exits.compactMap { $0["killed_by"] as? String }, ["SIGSEGV"])
     }
+
+    /// A payload that faulted at enter is read again at exit only while its
+    /// ring counts a waiting thread, and the `retries` entries are shared by
+    /// every ring, keyed by tid. A thread that faulted in container A,
+    /// blocked, and returns in container B (A was detached, the thread
+    /// moved; a reused tid is the same case) must not take B's count: B's
+    /// own waiting thread would then not be read again. testdata/blocked.c
+    /// blocks in a write from a fresh file mapping, which the kernel faults
+    /// in before it blocks.
+    func testARetryLeftByAnotherRingDoesNotTakeThisRingsCount() throws {
+        let program = try TestSystem.workload("blocked")
+        try t.install("--pool", "2")
+        let a = try t.makeCgroup("a")
+        let b = try t.makeCgroup("b")
+        try t.tailtrace("attach", "--cgroup", a, "--name", "ra")
+        try t.tailtrace("attach", "--cgroup", b, "--name", "rb")
+        let dir = t.tempDir + "/blocked"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        func startBlocked(in cg: String) throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "echo $$ > '\(t.cgroup2)/\(cg)/cgroup.procs' && exec '\(program)' '\(dir)'"]
+            try process.run()
+            let pid = process.processIdentifier
+            for _ in 0..<200 {  // until it blocks in write (x86_64 nr 1)
+                let comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? ""
+                let call = (try? String(contentsOfFile: "/proc/\(pid)/syscall", encoding: .utf8)) ?? ""
+                if comm == "blocked\n" && call.hasPrefix("1 ") { return process }
+                usleep(10_000)
+            }
+            process.terminate()
+            throw TestFailure("blocked (pid \(pid)) did not block in its write")
+        }
+        func wake(_ process: Process) {
+            kill(process.processIdentifier, SIGUSR1)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0, "the write returned 4096")
+        }
+        let moved = try startBlocked(in: a)
+        try t.tailtrace("detach", "ra")
+        try "\(moved.processIdentifier)\n".write(
+            toFile: "\(t.cgroup2)/\(b)/cgroup.procs", atomically: false, encoding: .utf8)
+        let waiting = try startBlocked(in: b)
+        wake(moved)  // returns in b, with a's entry
+        wake(waiting)
+
+        let events = try t.dumpJSON("rb")
+        XCTAssertTrue(
+            events.contains { $0["pid"] as? Int == Int(moved.processIdentifier) }, "the moved thread returned in rb")
+        let write = try XCTUnwrap(
+            events.last {  // the pipe's write; the file's came first
+                $0["syscall"] as? String == "write" && $0["pid"] as? Int == Int(waiting.processIdentifier)
+                    && ($0["args"] as? [String: Any])?["count"] as? Int == 8192
+            }, "\(events)")
+        XCTAssertNil(write["faulted"], "rb's waiting thread was read again at exit: \(write)")
+        let buf = try XCTUnwrap((write["args"] as? [String: Any])?["buf"] as? String, "\(write)")
+        XCTAssertTrue(buf.hasPrefix("blocked payload \(waiting.processIdentifier)\n"), buf)
+        XCTAssertEqual(write["ret"] as? Int, 4096)
+    }
 }
