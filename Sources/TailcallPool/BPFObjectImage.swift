@@ -30,9 +30,10 @@ extension LoadedBPFObject {
 /// and the kernel's BTF (5.5 MB on 6.18), read, parsed and searched again
 /// for every object, which libbpf 1.1 has no way to share. A recorder
 /// module took 25 ms to load through libbpf and 8.8 ms as a copy, on one
-/// thread here. The kernel verifies every copy in full, as it did the
-/// object; a copy's maps other than its own are the object's (shared maps
-/// and the frozen .rodata, whose settings every copy has the same).
+/// thread here (a C loader timing 50 of each). The kernel verifies every
+/// copy in full, as it did the object; a copy's maps other than its own
+/// are the object's (shared maps and the frozen .rodata, whose settings
+/// every copy has the same).
 final class BPFObjectImage<Spec: BPFObjectSpec>: @unchecked Sendable {  // immutable once made
     private struct Program {
         let name: Spec.Program
