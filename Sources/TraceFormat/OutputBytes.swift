@@ -27,6 +27,13 @@ struct RFC3339Writer: Sendable {
 
 private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+/// "00" to "99", for two decimal digits at a time.
+private let digitPairs: StaticString = """
+    00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+    40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899
+    """
+
 /// The lower-case hex digit of 0...15.
 @inline(__always)
 func hexDigit(_ value: UInt8) -> UInt8 { hexDigits[Int(value & 0xf)] }
@@ -40,22 +47,38 @@ extension Array where Element == UInt8 {
         for i in 0..<s.utf8CodeUnitCount { append(p[i]) }
     }
 
-    mutating func appendDecimal(_ value: UInt64) {
-        if value < 10 {
+    /// `value` in decimal, left-padded with zeros to `width` digits (at
+    /// most 20, UInt64.max's). Two digits at a time from a table of pairs,
+    /// last first, into a stack buffer, then appended in one copy: a dump
+    /// writes half a dozen numbers per record.
+    mutating func appendDecimal(_ value: UInt64, width: Int = 1) {
+        if value < 10 && width <= 1 {
             append(UInt8(truncatingIfNeeded: 48 &+ value))
             return
         }
-        // Digits are produced last-first into a stack buffer (20 digits
-        // hold UInt64.max), then appended in one copy.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            let pairs = digitPairs.utf8Start
             var i = 20
             var v = value
-            repeat {
+            while v >= 100 {
+                let k = Int(truncatingIfNeeded: v % 100) &* 2
+                v /= 100
+                i -= 2
+                digits[i] = pairs[k]
+                digits[i + 1] = pairs[k + 1]
+            }
+            if v >= 10 {
+                let k = Int(truncatingIfNeeded: v) &* 2
+                i -= 2
+                digits[i] = pairs[k]
+                digits[i + 1] = pairs[k + 1]
+            } else {
                 i -= 1
-                digits[i] = UInt8(truncatingIfNeeded: 48 &+ v % 10)
-                v /= 10
-            } while v != 0
-            append(contentsOf: UnsafeBufferPointer(rebasing: digits[i...]))
+                digits[i] = UInt8(truncatingIfNeeded: 48 &+ v)
+            }
+            let start = Swift.max(Swift.min(20 - width, i), 0)
+            for j in start..<i { digits[j] = UInt8(ascii: "0") }
+            append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
         }
     }
 
@@ -70,18 +93,6 @@ extension Array where Element == UInt8 {
 
     @inline(__always)
     mutating func appendDecimal(_ value: Int) { appendDecimal(Int64(value)) }
-
-    /// `value` in decimal, left-padded with zeros to `width` digits.
-    mutating func appendDecimal(_ value: UInt64, width: Int) {
-        var digits = 1
-        var v = value
-        while v >= 10 {
-            v /= 10
-            digits += 1
-        }
-        if digits < width { append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - digits)) }
-        appendDecimal(value)
-    }
 
     /// `0x` and lower-case hex digits, as strace prints pointers.
     mutating func appendHex(_ value: UInt64) {

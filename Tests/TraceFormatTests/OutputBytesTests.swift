@@ -1,0 +1,34 @@
+import Testing
+
+@testable import TraceFormat
+
+/// The byte writers every line goes through, against Swift's own text.
+@Suite struct OutputBytesTests {
+    @Test func decimalsAreSwiftsText() {
+        var values: [UInt64] = [0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 12_345, 46_176_117_678_384, .max, .max - 1]
+        for p in 1...19 { values += [pow10(p) - 1, pow10(p), pow10(p) + 1] }
+        for v in values {
+            var out: [UInt8] = [UInt8(ascii: "<")]
+            out.appendDecimal(v)
+            #expect(String(decoding: out, as: UTF8.self) == "<\(v)")
+            var signed: [UInt8] = []
+            signed.appendDecimal(-Int64(clamping: v))
+            #expect(String(decoding: signed, as: UTF8.self) == (v == 0 ? "0" : "-\(Int64(clamping: v))"))
+        }
+        #expect({ var o: [UInt8] = []; o.appendDecimal(Int64.min); return String(decoding: o, as: UTF8.self) }() == "\(Int64.min)")
+    }
+
+    @Test func widthPadsWithZerosAndNeverCuts() {
+        for (value, width, text) in [
+            (UInt64(0), 6, "000000"), (7, 2, "07"), (42, 2, "42"), (123, 2, "123"), (5, 1, "5"), (5, 0, "5"),
+            (999_999, 6, "999999"), (1, 20, "00000000000000000001"), (.max, 20, "18446744073709551615"),
+            (3, 25, "00000000000000000003"),
+        ] as [(UInt64, Int, String)] {
+            var out: [UInt8] = []
+            out.appendDecimal(value, width: width)
+            #expect(String(decoding: out, as: UTF8.self) == text, "\(value) width \(width)")
+        }
+    }
+
+    private func pow10(_ p: Int) -> UInt64 { (0..<p).reduce(1) { acc, _ in acc * 10 } }
+}
