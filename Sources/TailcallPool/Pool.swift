@@ -490,20 +490,22 @@ extension Pool {
         return unloaded
     }
 
-    /// Loads recorder modules until `poolSize` slots are free. `held`: slots
-    /// neither claimed nor free (rings kept for a pending archive). Returns
-    /// how many were loaded.
+    /// Loads recorder modules until `poolSize` slots are free, the first
+    /// through libbpf and the others as copies of it, each freed once
+    /// loaded. `held`: slots neither claimed nor free (rings kept for a
+    /// pending archive). Returns how many were loaded.
     public func refill(held: Int = 0) throws -> Int {
         let loaded = maps.loadedSlots()
         let free = loaded.count - (try claimedKeys().count) - held
-        var added = 0
-        var next = (loaded.last ?? -1) + 1
-        while free + added < installation.poolSize && next < Int(TT_MAX_SLOTS) {
-            try loadRecorder(slot: next)
-            try self.free(slot: next)
-            added += 1
-            next += 1
+        let first = (loaded.last ?? -1) + 1
+        let slots = first..<Swift.max(first, Swift.min(first + installation.poolSize - free, Int(TT_MAX_SLOTS)))
+        guard !slots.isEmpty else { return 0 }
+        let copy = try maps.loadRecorderToCopy(slot: first)
+        try self.free(slot: first)
+        for slot in slots.dropFirst() {
+            try copy(slot)
+            try self.free(slot: slot)
         }
-        return added
+        return slots.count
     }
 }

@@ -615,6 +615,29 @@ final class RecorderTests: InstallationTestCase {
         try t.tailtrace("attach", "--cgroup", try t.makeCgroup("b4"), "--name", "b4")
         XCTAssertEqual(try t.statusJSON()["claimed"] as? Int, 1)
     }
+
+    /// A pool emptied by claims is refilled by reconcile, the first module
+    /// through libbpf and the others as copies of it, and the next
+    /// containers are traced in the refilled slots.
+    func testReconcileRefillsAnEmptiedPool() throws {
+        let workload = try TestSystem.workload()
+        try t.install("--pool", "3")
+        for name in ["r1", "r2", "r3"] { try t.tailtrace("attach", "--cgroup", try t.makeCgroup(name), "--name", name) }
+        XCTAssertEqual(try t.statusJSON()["free"] as? Int, 0)
+        let reconcile = try t.tailtrace("reconcile").stdout
+        XCTAssertTrue(reconcile.contains("loaded 3 recorders to refill the pool"), reconcile)
+        let status = try t.statusJSON()
+        XCTAssertEqual(status["loaded"] as? Int, 6)
+        XCTAssertEqual(status["free"] as? Int, 3)
+        for (slot, name) in zip(3..., ["r4", "r5", "r6"]) {
+            let cg = try t.makeCgroup(name)
+            let attached = try t.tailtrace("attach", "--cgroup", cg, "--name", name).stdout
+            XCTAssertTrue(attached.contains("to recorder \(slot)"), attached)
+            XCTAssertEqual(try t.run(inCgroup: cg, [workload, name]).status, 3)
+            let dump = try t.tailtrace("dump", name, "--output", "json").stdout
+            XCTAssertTrue(dump.contains("/nonexistent-\(name)/file"), "slot \(slot): \(dump)")
+        }
+    }
 }
 
 
