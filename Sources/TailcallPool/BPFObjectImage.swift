@@ -211,7 +211,7 @@ final class BPFObjectImage<Spec: BPFObjectSpec>: @unchecked Sendable {  // immut
     /// function, as bpf_loop takes): the verifier's own rule
     /// (add_subprog_and_kfunc), which also refuses a load whose function
     /// info does not match.
-    private static func functions(
+    static func functions(
         _ kernel: [bpf_func_info], startingIn instructions: [bpf_insn], name: Spec.Program
     ) throws -> [bpf_func_info] {
         guard !kernel.isEmpty else { return [] }
