@@ -11,7 +11,7 @@ import TailcallPool
 /// Options, parsed by hand to keep start-up small: `--pin-root DIR`,
 /// `--state-dir DIR`, `--archive-dir DIR` (or the TAILTRACE_* variables), and
 /// `--always` to trace containers without the opt-in annotation (plain runc
-/// `config.json` hooks have no `when` filter).
+/// `config.json` hooks have no `when` filter); `--help` prints the usage.
 public struct OCIHook {
     public enum Stage: String { case prestart, poststop }
 
@@ -25,6 +25,13 @@ public struct OCIHook {
     /// Runs the hook and returns its exit status.
     public static func main(_ stage: Stage, arguments: [String] = CommandLine.arguments) -> Int32 {
         var hook = OCIHook(stage: stage)
+        // Asked by a person, not a runtime: an answer, and nothing written
+        // (the hook log would be the default state dir's, made for it).
+        if helpRequested(Array(arguments.dropFirst())) {
+            let usage = Array(hook.usage.utf8)
+            usage.withUnsafeBytes { _ = Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            return 0
+        }
         var log = HookLog(path: TailtracePaths.defaultStateDirectory + "/" + TailtracePaths.logFileName)
         do {
             try hook.parse(Array(arguments.dropFirst()))
@@ -37,6 +44,17 @@ public struct OCIHook {
             log.write("\(error); container left untraced", program: hook.program)
             return 0
         }
+    }
+
+    static func helpRequested(_ args: [String]) -> Bool { args.contains("--help") || args.contains("-h") }
+
+    var usage: String {
+        """
+        usage: \(program) [--pin-root DIR] [--state-dir DIR] [--archive-dir DIR] [--always]
+        The OCI \(stage.rawValue) hook of tailtrace, run by the container runtime from hooks.d
+        (`tailtrace install --hooks-dir DIR` writes the file) with the container's state on stdin.
+
+        """
     }
 
     mutating func parse(_ args: [String]) throws {

@@ -33,6 +33,14 @@ import Testing
         #expect(throws: ContainerInputError.self) { try hook.parse(["--verbose"]) }
     }
 
+    /// A person's `--help` gets the usage, and the hook writes nothing
+    /// (its log would be the default state dir's).
+    @Test func helpIsAnAnswerNotAnError() {
+        #expect(OCIHook.helpRequested(["--help"]) && OCIHook.helpRequested(["--pin-root", "/p", "-h"]))
+        #expect(!OCIHook.helpRequested(["--pin-root", "/p", "--always"]) && !OCIHook.helpRequested([]))
+        #expect(OCIHook(stage: .poststop).usage.hasPrefix("usage: ocihook-poststop [--pin-root DIR]"))
+    }
+
     @Test func anUnannotatedContainerIsLeftAloneWithoutAWord() throws {
         let d = try Dirs()
         let status = OCIHook(stage: .prestart).run(try Self.state(annotations: [:]), paths: d.paths, log: d.paths.hookLog)
