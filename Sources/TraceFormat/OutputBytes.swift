@@ -9,19 +9,27 @@ import Shared
 /// of the last second: a dump's records share it by the thousand.
 struct RFC3339Writer: Sendable {
     private var second = Int64.min
-    private var prefix: [UInt8] = []
+    /// The last second's text and `000000Z`: each time writes its
+    /// microseconds in place, and is appended in one copy.
+    private var text: [UInt8] = []
 
     mutating func append(_ ns: Int64, to out: inout [UInt8]) {
         let micros = ns >= 0 ? ns / 1000 : (ns - 999) / 1000
         let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
         if seconds != second {
-            prefix.removeAll(keepingCapacity: true)
-            prefix.appendRFC3339Second(seconds)
+            text.removeAll(keepingCapacity: true)
+            text.appendRFC3339Second(seconds)
+            text.append(contentsOf: "000000Z".utf8)
             second = seconds
         }
-        out.append(contentsOf: prefix)
-        out.appendDecimal(UInt64(micros - seconds * 1_000_000), width: 6)
-        out.append(UInt8(ascii: "Z"))
+        var v = micros - seconds * 1_000_000  // 0...999_999
+        text.withUnsafeMutableBufferPointer { t in
+            for i in stride(from: t.count - 2, through: t.count - 7, by: -1) {
+                t[i] = UInt8(truncatingIfNeeded: 48 &+ v % 10)
+                v /= 10
+            }
+        }
+        out.append(contentsOf: text)
     }
 }
 

@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 
 @testable import TraceFormat
@@ -27,6 +28,31 @@ import Testing
             var out: [UInt8] = []
             out.appendDecimal(value, width: width)
             #expect(String(decoding: out, as: UTF8.self) == text, "\(value) width \(width)")
+        }
+    }
+
+    /// Times against gmtime_r, microseconds truncated toward the past; in
+    /// one second and across seconds, so that no digit of an earlier time
+    /// in the same second stays behind.
+    @Test func rfc3339TimesAreGmtimes() {
+        var writer = RFC3339Writer()
+        let times: [Int64] = [
+            1_796_160_337_796_027_331, 1_796_160_337_000_000_999, 1_796_160_337_999_999_000, 1_796_160_338_000_001_000,
+            0, 999, -1, -1_000_001, 951_782_400_123_456_789,
+        ]
+        for ns in times {
+            var out: [UInt8] = []
+            writer.append(ns, to: &out)
+            let micros = ns >= 0 ? ns / 1000 : (ns - 999) / 1000
+            var seconds = time_t(micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000)
+            var tm = Glibc.tm()
+            gmtime_r(&seconds, &tm)
+            let us = micros - Int64(seconds) * 1_000_000
+            let pad = { (v: Int32, w: Int) in String(repeating: "0", count: Swift.max(0, w - String(v).count)) + String(v) }
+            let expected =
+                "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T"
+                + "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2)).\(pad(Int32(us), 6))Z"
+            #expect(String(decoding: out, as: UTF8.self) == expected, "\(ns)")
         }
     }
 
