@@ -38,12 +38,13 @@ final class BPFObjectImage<Spec: BPFObjectSpec>: @unchecked Sendable {  // immut
     private struct Program {
         let name: Spec.Program
         let type: bpf_prog_type
-        let attachType: bpf_attach_type
-        let attachBTFID: UInt32
-        let flags: UInt32
-        let gplCompatible: Bool
+        /// The kernel keeps only whether the license is GPL-compatible.
+        let license: String
         let instructions: [bpf_insn]
         let functions: [bpf_func_info]
+        /// The template's attach point, flags and BTF; the function info is
+        /// pointed at `functions` at each load.
+        let opts: bpf_prog_load_opts
     }
 
     private struct MapShape {
@@ -53,40 +54,47 @@ final class BPFObjectImage<Spec: BPFObjectSpec>: @unchecked Sendable {  // immut
         let keySize: UInt32
         let valueSize: UInt32
         let maxEntries: UInt32
-        let flags: UInt32
-        let btfKey: UInt32
-        let btfValue: UInt32
-        let numaNode: UInt32
-        let extra: UInt64
+        /// Flags, BTF types, NUMA node and extra as the template's.
+        let opts: bpf_map_create_opts
     }
 
     /// Holds the fds the instructions embed and the BTF the functions name.
     private let template: BPFProgramObject<Spec>
-    private let btfFD: UInt32
     private let programs: [Program]
     private let ownMaps: [MapShape]
 
     /// `template` must be loaded; each copy makes maps `own` for itself.
     init(of template: BPFProgramObject<Spec>, own: [Spec.Map]) throws {
         self.template = template
-        btfFD = UInt32(bitPattern: bpf_object__btf_fd(template.handle))
+        let btfFD = UInt32(bitPattern: bpf_object__btf_fd(template.handle))
         ownMaps = own.map { name in
             let m = template.map(name)
+            var opts = bpf_map_create_opts()
+            opts.sz = MemoryLayout<bpf_map_create_opts>.size
+            opts.btf_fd = btfFD
+            opts.btf_key_type_id = bpf_map__btf_key_type_id(m)
+            opts.btf_value_type_id = bpf_map__btf_value_type_id(m)
+            opts.map_flags = bpf_map__map_flags(m)
+            opts.numa_node = bpf_map__numa_node(m)
+            opts.map_extra = bpf_map__map_extra(m)
             return MapShape(
                 name: name, templateFD: bpf_map__fd(m), type: bpf_map__type(m), keySize: bpf_map__key_size(m),
-                valueSize: bpf_map__value_size(m), maxEntries: bpf_map__max_entries(m), flags: bpf_map__map_flags(m),
-                btfKey: bpf_map__btf_key_type_id(m), btfValue: bpf_map__btf_value_type_id(m),
-                numaNode: bpf_map__numa_node(m), extra: bpf_map__map_extra(m))
+                valueSize: bpf_map__value_size(m), maxEntries: bpf_map__max_entries(m), opts: opts)
         }
         programs = try Spec.Program.allCases.map { name in
             let p = template.program(name)
             let instructions = Array(UnsafeBufferPointer(start: bpf_program__insns(p), count: bpf_program__insn_cnt(p)))
             let info = try Self.info(ofProgram: bpf_program__fd(p), name: name)
+            var opts = bpf_prog_load_opts()
+            opts.sz = MemoryLayout<bpf_prog_load_opts>.size
+            opts.expected_attach_type = bpf_program__expected_attach_type(p)
+            opts.attach_btf_id = try Self.attachBTFID(p, name: name)
+            opts.prog_flags = bpf_program__flags(p)
+            opts.prog_btf_fd = btfFD
             return Program(
-                name: name, type: bpf_program__type(p), attachType: bpf_program__expected_attach_type(p),
-                attachBTFID: try Self.attachBTFID(p, name: name), flags: bpf_program__flags(p),
-                gplCompatible: info.gplCompatible, instructions: instructions,
-                functions: try Self.functions(info.functions, startingIn: instructions, name: name))
+                name: name, type: bpf_program__type(p), license: info.gplCompatible ? "GPL" : "Proprietary",
+                instructions: instructions,
+                functions: try Self.functions(info.functions, startingIn: instructions, name: name), opts: opts)
         }
     }
 
@@ -95,14 +103,7 @@ final class BPFObjectImage<Spec: BPFObjectSpec>: @unchecked Sendable {  // immut
         let copy = BPFObjectCopy<Spec>()
         var replace: [Int32: Int32] = [:]
         for m in ownMaps {
-            var opts = bpf_map_create_opts()
-            opts.sz = MemoryLayout<bpf_map_create_opts>.size
-            opts.btf_fd = btfFD
-            opts.btf_key_type_id = m.btfKey
-            opts.btf_value_type_id = m.btfValue
-            opts.map_flags = m.flags
-            opts.numa_node = m.numaNode
-            opts.map_extra = m.extra
+            var opts = m.opts
             let fd = bpf_map_create(m.type, m.name.rawValue, m.keySize, m.valueSize, m.maxEntries, &opts)
             try BPFError.check(fd, "create map \(m.name.rawValue)")
             copy.maps[m.name] = fd
@@ -117,14 +118,8 @@ final class BPFObjectImage<Spec: BPFObjectSpec>: @unchecked Sendable {  // immut
     }
 
     private func load(_ p: Program, _ instructions: [bpf_insn]) throws -> Int32 {
-        var opts = bpf_prog_load_opts()
-        opts.sz = MemoryLayout<bpf_prog_load_opts>.size
-        opts.expected_attach_type = p.attachType
-        opts.attach_btf_id = p.attachBTFID
-        opts.prog_flags = p.flags
-        opts.prog_btf_fd = btfFD
-        // The kernel keeps only whether the license is GPL-compatible.
-        let license = p.gplCompatible ? "GPL" : "Proprietary"
+        var opts = p.opts
+        let license = p.license
         return try p.functions.withUnsafeBufferPointer { functions in
             opts.func_info = UnsafeRawPointer(functions.baseAddress)
             opts.func_info_cnt = UInt32(functions.count)
