@@ -1,6 +1,5 @@
 import ArgumentParser
 import CTailtrace
-import Glibc
 import Shared
 import TailcallPool
 
@@ -28,8 +27,7 @@ struct Attach: ParsableCommand {
         let mount = try CgroupMount.current(cachedIn: recorder.paths.stateDirectory)
         let path = try cgroupPath(in: mount)
         let directory = try mount.directory(ofCgroup: path)
-        var fs = statfs()
-        guard statfs(directory, &fs) == 0, UInt(fs.f_type) == 0x6367_7270 /* CGROUP2_SUPER_MAGIC */ else {
+        guard CgroupMount.isCgroup2(directory) else {
             throw UserError("\(cgroup) is not a cgroup v2 directory (cgroup2 is mounted at \(mount.mountPoint))")
         }
         let cgroupID = try CgroupPath.cgroupID(directory: directory)

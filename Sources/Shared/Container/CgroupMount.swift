@@ -143,6 +143,12 @@ public struct CgroupMount: Sendable, Equatable {
         return mount
     }
 
+    /// Whether `path` is on a cgroup2 filesystem (statfs: CGROUP2_SUPER_MAGIC).
+    public static func isCgroup2(_ path: String) -> Bool {
+        var fs = statfs()
+        return statfs(path, &fs) == 0 && UInt(fs.f_type) == 0x6367_7270
+    }
+
     /// The directory of a cgroup given as a path in the hierarchy (as in
     /// `/proc/<pid>/cgroup`), checked so that it stays below the mount.
     public func directory(ofCgroup path: String) throws -> String {
@@ -194,11 +200,8 @@ struct CgroupMountCache {
     /// The inode of the cgroup directory a cgroup2 mount point shows; nil
     /// when it is no cgroup2 filesystem.
     static func inode(ofMountPoint mountPoint: String) -> UInt64? {
-        var fs = statfs()
         var st = stat()
-        guard statfs(mountPoint, &fs) == 0, UInt(fs.f_type) == 0x6367_7270,  // CGROUP2_SUPER_MAGIC
-            stat(mountPoint, &st) == 0
-        else { return nil }
+        guard CgroupMount.isCgroup2(mountPoint), stat(mountPoint, &st) == 0 else { return nil }
         return UInt64(st.st_ino)
     }
 
