@@ -57,6 +57,50 @@ final class RecorderTests: InstallationTestCase {
         }
     }
 
+    /// The dispatcher tail-calls slots 0-1023 from call sites of their own
+    /// (direct jumps) and higher slots through one indirect call. A container
+    /// attached in slot 0 is moved to slot 1500 in the pinned maps (slot 0's
+    /// programs put at 1500 and taken off 0, its key pointing at 1500, the
+    /// epoch bumped): it is still recorded, so through entry 1500.
+    func testASlotAboveTheDirectCallSitesIsRecordedToo() throws {
+        let workload = try TestSystem.workload()
+        try t.install("--pool", "1")
+        let cg = try t.makeCgroup("high")
+        try t.tailtrace("attach", "--cgroup", cg, "--name", "high")
+        @discardableResult
+        func bpftool(_ args: [String]) throws -> String {
+            let r = try TestSystem.run("/usr/sbin/bpftool", ["-j"] + args)
+            XCTAssertEqual(r.status, 0, "bpftool \(args.joined(separator: " ")): \(r.stderr)")
+            return r.stdout
+        }
+        let high = [0xdc, 0x05, 0, 0].map { "\($0)" }  // 1500, little endian
+        for (program, array) in [("tt_record_enter", "recorders_enter"), ("tt_record_exit", "recorders_exit")] {
+            let map = ["map", "update", "pinned", "\(t.pinRoot)/\(array)"]
+            try bpftool(map + ["key"] + high + ["value", "pinned", "\(t.pinRoot)/slots/0/\(program)"])
+            try bpftool(["map", "delete", "pinned", "\(t.pinRoot)/\(array)", "key", "0", "0", "0", "0"])
+        }
+        let keys = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(try bpftool(["map", "dump", "pinned", "\(t.pinRoot)/keys"]).utf8))
+                as? [[String: Any]])
+        XCTAssertEqual(keys.count, 1, "one container attached")
+        let key = try XCTUnwrap(keys.first?["key"] as? [String])
+        let gen = try XCTUnwrap(keys.first?["value"] as? [String]).suffix(4)  // struct tt_slot_ref { slot, gen }
+        try bpftool(["map", "update", "pinned", "\(t.pinRoot)/keys", "key"] + key + ["value"] + high + gen)
+        let epoch = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(
+                with: Data(try bpftool(["map", "lookup", "pinned", "\(t.pinRoot)/epoch", "key", "0", "0", "0", "0"]).utf8))
+                as? [String: Any])?["formatted"] as? [String: Any])
+        let next = try XCTUnwrap(epoch["value"] as? Int) + 1
+        try bpftool(
+            ["map", "update", "pinned", "\(t.pinRoot)/epoch", "key", "0", "0", "0", "0", "value"]
+                + (0..<4).map { "\((next >> (8 * $0)) & 0xff)" })
+
+        XCTAssertEqual(try t.run(inCgroup: cg, [workload, "high"]).status, 3)
+        let calls = try t.dumpJSON("high").compactMap { $0["syscall"] as? String }
+        XCTAssertEqual(Array(calls.suffix(4)), ["getppid", "getppid", "getppid", "exit_group"], "\(calls)")
+        XCTAssertTrue(calls.contains("rename"), "\(calls)")
+    }
+
     /// With `slotsTakenBefore`, that many other cgroups are attached first,
     /// so the workload's container is in a later slot.
     func checkWorkloadSyscalls(install extra: [String], slotsTakenBefore: Int = 0) throws {
