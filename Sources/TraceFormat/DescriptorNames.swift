@@ -161,7 +161,7 @@ extension OpenFlags {
     static let cloexec: UInt64 = 0o2000000
 }
 
-extension Array where Element == UInt8 {
+extension ByteSink where Self: ~Copyable {
     /// `</etc/app.conf>` after an fd, as strace -y shows it: escaped as
     /// strings are, `<` and `>` too.
     mutating func appendDescriptorName(_ name: [UInt8]) {

@@ -7,7 +7,7 @@ import Shared
 
 typealias FlagTable = [(bit: UInt64, name: StaticString)]
 
-extension Array where Element == UInt8 {
+extension ByteSink where Self: ~Copyable {
     /// `A|B|0x40` for the known bits of `value` and the unknown rest, or
     /// `zero` when the value is 0.
     mutating func appendFlags(_ value: UInt64, _ table: FlagTable, zero: StaticString = "0") {

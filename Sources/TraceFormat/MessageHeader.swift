@@ -50,7 +50,7 @@ extension TraceFormatter {
     /// `[{iov_base="hello", iov_len=5}, {iov_base=" world\n", iov_len=7}]`,
     /// and `...` before the `]` when the array had more vectors than were
     /// captured, as strace abbreviates long arrays.
-    func appendIovecText(_ e: SyscallEvent, count: UInt64, into out: inout [UInt8]) {
+    func appendIovecText(_ e: SyscallEvent, count: UInt64, into out: inout OutputBuffer) {
         let vectors = e.vectors
         out.append(UInt8(ascii: "["))
         for (i, v) in vectors.enumerated() {
@@ -74,7 +74,7 @@ extension TraceFormatter {
     /// msg_iovlen=1, msg_controllen=0, msg_flags=0}`, with strace's
     /// `msg_control=0x…` before msg_controllen when there is control data
     /// (which the recorder does not capture).
-    func appendMessageHeaderText(_ m: MessageHeader, of e: SyscallEvent, into out: inout [UInt8]) {
+    func appendMessageHeaderText(_ m: MessageHeader, of e: SyscallEvent, into out: inout OutputBuffer) {
         out.appendASCII("{msg_name=")
         if m.name == 0 {
             out.appendASCII("NULL")
@@ -109,7 +109,7 @@ extension TraceFormatter {
     /// `[{"base":"hello","len":5},…]`; an element says `"truncated":true`
     /// when its bytes were cut at the capture size, `"latin1":true` when
     /// they are not UTF-8, and has `"base":null` when it could not be read.
-    func appendIovecJSON(_ e: SyscallEvent, into out: inout [UInt8]) {
+    func appendIovecJSON(_ e: SyscallEvent, into out: inout OutputBuffer) {
         out.append(UInt8(ascii: "["))
         for (i, v) in e.vectors.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -127,7 +127,7 @@ extension TraceFormatter {
 
     /// `{"name":{…}|null,"namelen":16,"iov":[…],"iovlen":1,"controllen":0,"flags":0}`;
     /// a name or iov the recorder could not read is the pointer's number.
-    func appendMessageHeaderJSON(_ m: MessageHeader, of e: SyscallEvent, into out: inout [UInt8]) {
+    func appendMessageHeaderJSON(_ m: MessageHeader, of e: SyscallEvent, into out: inout OutputBuffer) {
         out.appendASCII("{\"name\":")
         if m.name == 0 {
             out.appendASCII("null")

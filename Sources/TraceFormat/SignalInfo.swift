@@ -148,7 +148,7 @@ enum SignalCode {
     }
 }
 
-extension Array where Element == UInt8 {
+extension ByteSink where Self: ~Copyable {
     /// `SEGV_MAPERR`, or the code as strace prints one it cannot name: the
     /// unsigned 32-bit value in hex.
     mutating func appendSignalCode(_ code: Int32, signo: Int32) {

@@ -76,7 +76,7 @@ enum SocketAddress: Equatable {
     }
 }
 
-extension Array where Element == UInt8 {
+extension ByteSink where Self: ~Copyable {
     /// `{sa_family=AF_INET, sin_port=htons(5432), sin_addr=inet_addr("10.0.0.5")}`
     mutating func appendSocketAddressText(_ a: SocketAddress) {
         appendASCII("{sa_family=")
@@ -92,7 +92,7 @@ extension Array where Element == UInt8 {
             appendASCII(", sin_port=htons(")
             appendDecimal(UInt64(port))
             appendASCII("), sin_addr=inet_addr(\"")
-            append(contentsOf: SocketAddress.presentation(address).utf8)
+            appendUTF8(SocketAddress.presentation(address))
             appendASCII("\")")
         case .inet6(let address, let port, let flowinfo, let scopeID):
             appendASCII(", sin6_port=htons(")
@@ -100,7 +100,7 @@ extension Array where Element == UInt8 {
             appendASCII("), sin6_flowinfo=htonl(")
             appendDecimal(UInt64(flowinfo))
             appendASCII("), inet_pton(AF_INET6, \"")
-            append(contentsOf: SocketAddress.presentation(address).utf8)
+            appendUTF8(SocketAddress.presentation(address))
             appendASCII("\", &sin6_addr)")
             if let scopeID {
                 appendASCII(", sin6_scope_id=")
@@ -143,12 +143,12 @@ extension Array where Element == UInt8 {
             if latin1 { appendASCII(",\"latin1\":true") }
         case .inet(let address, let port):
             appendASCII(",\"addr\":\"")
-            append(contentsOf: SocketAddress.presentation(address).utf8)
+            appendUTF8(SocketAddress.presentation(address))
             appendASCII("\",\"port\":")
             appendDecimal(UInt64(port))
         case .inet6(let address, let port, let flowinfo, let scopeID):
             appendASCII(",\"addr\":\"")
-            append(contentsOf: SocketAddress.presentation(address).utf8)
+            appendUTF8(SocketAddress.presentation(address))
             appendASCII("\",\"port\":")
             appendDecimal(UInt64(port))
             appendASCII(",\"flowinfo\":")
@@ -190,8 +190,8 @@ extension Array where Element == UInt8 {
         let prefix = value == 0 ? 0 : 2
         if value != 0 { appendASCII("0x") }
         if digits.count + prefix < width {
-            append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - digits.count - prefix))
+            for _ in 0..<(width - digits.count - prefix) { append(UInt8(ascii: "0")) }
         }
-        append(contentsOf: digits.reversed())
+        for d in digits.reversed() { append(d) }
     }
 }

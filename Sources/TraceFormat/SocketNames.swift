@@ -81,7 +81,7 @@ enum SocketNames {
     ]
 }
 
-extension Array where Element == UInt8 {
+extension ByteSink where Self: ~Copyable {
     /// `AF_INET`; strace's `0x2d /* AF_??? */` for a family it cannot name.
     mutating func appendAddressFamily(_ family: UInt64) {
         if let name = constantName(family, SocketNames.families) {

@@ -40,7 +40,7 @@ extension TraceFormatter {
     /// `{"ts_ns":…,"cpu":…,"pid":…,"tid":…,"comm":…` and `cgroup_id` for a
     /// task in another cgroup than the container's: every record's start.
     mutating func appendJSONHead(
-        tsNs: UInt64, cpu: Int, pid: UInt32, tid: UInt32, comm: String, cgroupID: UInt64, into out: inout [UInt8]
+        tsNs: UInt64, cpu: Int, pid: UInt32, tid: UInt32, comm: String, cgroupID: UInt64, into out: inout OutputBuffer
     ) {
         out.appendASCII("{\"ts_ns\":")
         out.appendDecimal(tsNs)
@@ -64,7 +64,7 @@ extension TraceFormatter {
     }
 
     mutating func appendJSON(
-        _ e: SyscallEvent, _ sig: SyscallSignature, _ names: DescriptorNamesOfCall, into out: inout [UInt8]
+        _ e: SyscallEvent, _ sig: SyscallSignature, _ names: DescriptorNamesOfCall, into out: inout OutputBuffer
     ) {
         appendJSONHead(
             tsNs: e.tsNs, cpu: e.cpu, pid: e.pid, tid: e.tid, comm: e.comm, cgroupID: e.cgroupID, into: &out)
@@ -159,7 +159,7 @@ extension TraceFormatter {
     /// `,"<key>":["buf","argv"]`: the arguments with a payload matching `test`.
     private func appendArgNames(
         _ e: SyscallEvent, _ sig: SyscallSignature, key: StaticString, where test: (Payload) -> Bool,
-        into out: inout [UInt8]
+        into out: inout OutputBuffer
     ) {
         out.appendASCII(",\"")
         out.appendASCII(key)

@@ -15,7 +15,7 @@ import Shared
 // record's own pid/tid/syscall are prefixed.
 
 extension TraceFormatter {
-    func appendText(_ s: SignalEvent, into out: inout [UInt8]) {
+    func appendText(_ s: SignalEvent, into out: inout OutputBuffer) {
         appendTextPrefix(tsNs: s.tsNs, cpu: s.cpu, pid: s.pid, tid: s.tid, comm: s.comm, into: &out)
         let signo = UInt64(UInt32(bitPattern: s.signo))
         out.appendASCII("--- ")
@@ -26,7 +26,7 @@ extension TraceFormatter {
         out.appendSignalCode(s.code, signo: s.signo)
         if s.errno != 0 {
             out.appendASCII(", si_errno=")
-            out.append(contentsOf: (Errno.name(Int(s.errno)) ?? String(s.errno)).utf8)
+            out.appendUTF8(Errno.name(Int(s.errno)) ?? String(s.errno))
         }
         switch SignalDetail(s) {
         case .sender(let pid, let uid):
@@ -79,7 +79,7 @@ extension TraceFormatter {
                 let name = SyscallTable.resolve(nr: Int(nr), arch: arch.arch)
             {
                 out.appendASCII("__NR_")
-                out.append(contentsOf: name.utf8)
+                out.appendUTF8(name)
             } else {
                 out.appendDecimal(Int(nr))
             }
@@ -95,7 +95,7 @@ extension TraceFormatter {
         out.appendASCII("} ---")
     }
 
-    func appendText(_ x: ProcessExit, into out: inout [UInt8]) {
+    func appendText(_ x: ProcessExit, into out: inout OutputBuffer) {
         appendTextPrefix(tsNs: x.tsNs, cpu: x.cpu, pid: x.pid, tid: x.tid, comm: x.comm, into: &out)
         if let signal = x.killedBy {
             out.appendASCII("+++ killed by ")
@@ -109,7 +109,7 @@ extension TraceFormatter {
         }
     }
 
-    mutating func appendJSON(_ s: SignalEvent, into out: inout [UInt8]) {
+    mutating func appendJSON(_ s: SignalEvent, into out: inout OutputBuffer) {
         appendJSONHead(
             tsNs: s.tsNs, cpu: s.cpu, pid: s.pid, tid: s.tid, comm: s.comm, cgroupID: s.cgroupID, into: &out)
         out.appendASCII(",\"event\":\"signal\",\"signal\":\"")
@@ -181,7 +181,7 @@ extension TraceFormatter {
         }
     }
 
-    mutating func appendJSON(_ x: ProcessExit, into out: inout [UInt8]) {
+    mutating func appendJSON(_ x: ProcessExit, into out: inout OutputBuffer) {
         appendJSONHead(
             tsNs: x.tsNs, cpu: x.cpu, pid: x.pid, tid: x.tid, comm: x.comm, cgroupID: x.cgroupID, into: &out)
         out.appendASCII(",\"event\":\"exit\"")
@@ -195,33 +195,33 @@ extension TraceFormatter {
         }
     }
 
-    private func appendSender(_ pid: Int32, _ uid: UInt32, into out: inout [UInt8]) {
+    private func appendSender(_ pid: Int32, _ uid: UInt32, into out: inout OutputBuffer) {
         out.appendASCII(", si_pid=")
         out.appendDecimal(Int(pid))
         out.appendASCII(", si_uid=")
         out.appendDecimal(UInt64(uid))
     }
 
-    private func appendSigval(_ int: Int32, _ ptr: UInt64, into out: inout [UInt8]) {
+    private func appendSigval(_ int: Int32, _ ptr: UInt64, into out: inout OutputBuffer) {
         out.appendASCII(", si_int=")
         out.appendDecimal(Int(int))
         appendPointerField(", si_ptr=", ptr, into: &out)
     }
 
     /// strace's PRINT_FIELD_PTR: NULL or hex.
-    private func appendPointerField(_ label: StaticString, _ value: UInt64, into out: inout [UInt8]) {
+    private func appendPointerField(_ label: StaticString, _ value: UInt64, into out: inout OutputBuffer) {
         out.appendASCII(label)
         if value == 0 { out.appendASCII("NULL") } else { out.appendHex(value) }
     }
 
-    private func appendJSONNumber(_ key: StaticString, _ value: Int64, into out: inout [UInt8]) {
+    private func appendJSONNumber(_ key: StaticString, _ value: Int64, into out: inout OutputBuffer) {
         out.appendASCII(",\"")
         out.appendASCII(key)
         out.appendASCII("\":")
         out.appendDecimal(value)
     }
 
-    private func appendJSONAddress(_ key: StaticString, _ value: UInt64, into out: inout [UInt8]) {
+    private func appendJSONAddress(_ key: StaticString, _ value: UInt64, into out: inout OutputBuffer) {
         out.appendASCII(",\"")
         out.appendASCII(key)
         out.appendASCII("\":\"")
@@ -230,7 +230,7 @@ extension TraceFormatter {
     }
 }
 
-extension Array where Element == UInt8 {
+extension ByteSink where Self: ~Copyable {
     /// C's `%#x`: `0` for zero, `0x…` otherwise (strace's PRINT_FIELD_X).
     mutating func appendHexOrZero(_ value: UInt64) {
         if value == 0 { append(UInt8(ascii: "0")) } else { appendHex(value) }

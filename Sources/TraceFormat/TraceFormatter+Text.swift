@@ -6,7 +6,7 @@ import Shared
 extension TraceFormatter {
     /// `00:00.000123 cpu#1 pid 42 [cat] `: what every text line starts with.
     func appendTextPrefix(
-        tsNs: UInt64, cpu: Int, pid: UInt32, tid: UInt32, comm: String, into out: inout [UInt8]
+        tsNs: UInt64, cpu: Int, pid: UInt32, tid: UInt32, comm: String, into out: inout OutputBuffer
     ) {
         if timeStyle == .absolute, let offset = wallClockOffsetNs {
             appendTimeOfDay(Int64(clamping: tsNs) &+ offset &+ Int64(utcOffsetSeconds) * 1_000_000_000, into: &out)
@@ -27,7 +27,7 @@ extension TraceFormatter {
     }
 
     func appendText(
-        _ e: SyscallEvent, _ sig: SyscallSignature, _ names: DescriptorNamesOfCall, into out: inout [UInt8]
+        _ e: SyscallEvent, _ sig: SyscallSignature, _ names: DescriptorNamesOfCall, into out: inout OutputBuffer
     ) {
         appendTextPrefix(tsNs: e.tsNs, cpu: e.cpu, pid: e.pid, tid: e.tid, comm: e.comm, into: &out)
         out.append(contentsOf: sig.textHead)
@@ -69,7 +69,7 @@ extension TraceFormatter {
     /// `MM:SS.micros` since the first event; minutes grow past two digits
     /// for long traces. An event older than the start (CPUs' records are
     /// merged by timestamp, but a caller may pass its own start) gets a `-`.
-    private func appendRelativeTime(_ ts: UInt64, since start: UInt64, into out: inout [UInt8]) {
+    private func appendRelativeTime(_ ts: UInt64, since start: UInt64, into out: inout OutputBuffer) {
         let delta: UInt64
         if ts >= start {
             delta = ts - start
@@ -86,7 +86,7 @@ extension TraceFormatter {
     }
 
     /// strace -tt's `HH:MM:SS.micros` of local nanoseconds since the epoch.
-    private func appendTimeOfDay(_ localNs: Int64, into out: inout [UInt8]) {
+    private func appendTimeOfDay(_ localNs: Int64, into out: inout OutputBuffer) {
         let day: Int64 = 86_400_000_000
         let micros = UInt64(((localNs / 1000) % day + day) % day)
         out.appendDecimal(micros / 3_600_000_000, width: 2)
@@ -98,7 +98,7 @@ extension TraceFormatter {
         out.appendDecimal(micros % 1_000_000, width: 6)
     }
 
-    func appendValueText(_ raw: UInt64, _ spec: ArgSpec, of e: SyscallEvent, into out: inout [UInt8]) {
+    func appendValueText(_ raw: UInt64, _ spec: ArgSpec, of e: SyscallEvent, into out: inout OutputBuffer) {
         let value = spec.type.unsignedValue(raw)
         switch spec.decoration {
         case .constant(let table, let hex):
@@ -168,7 +168,7 @@ extension TraceFormatter {
         }
     }
 
-    func appendNumberText(_ raw: UInt64, _ type: ArgType, into out: inout [UInt8]) {
+    func appendNumberText(_ raw: UInt64, _ type: ArgType, into out: inout OutputBuffer) {
         switch type {
         case .pointer:
             let value = type.unsignedValue(raw)
@@ -186,7 +186,7 @@ extension TraceFormatter {
     /// socket address or msghdr is decoded; one that could not be read stays
     /// the pointer, as strace prints it.
     private func appendPayloadText(
-        _ p: Payload, raw: UInt64, _ type: ArgType, of e: SyscallEvent, into out: inout [UInt8]
+        _ p: Payload, raw: UInt64, _ type: ArgType, of e: SyscallEvent, into out: inout OutputBuffer
     ) {
         switch p.kind {
         case .sockaddr:
@@ -225,7 +225,7 @@ extension TraceFormatter {
 
     /// `["sh", "-c", "echo hi"]`. The recorder captures the first few
     /// entries only (TT_ARGV_MAX); it does not record whether more followed.
-    private func appendArgvText(_ e: SyscallEvent, into out: inout [UInt8]) {
+    private func appendArgvText(_ e: SyscallEvent, into out: inout OutputBuffer) {
         out.append(UInt8(ascii: "["))
         var first = true
         for p in e.payloads where p.isArgvEntry {
@@ -247,16 +247,16 @@ extension TraceFormatter {
     /// directory)` for failures (as strace shows them), `?` when the call
     /// did not return (exit, execve that replaced the process, or the exit
     /// record was lost).
-    private func appendReturnText(_ ret: Int64?, _ sig: SyscallSignature, into out: inout [UInt8]) {
+    private func appendReturnText(_ ret: Int64?, _ sig: SyscallSignature, into out: inout OutputBuffer) {
         guard let ret else {
             out.append(UInt8(ascii: "?"))
             return
         }
         if let code = Errno.failure(ret: ret) {
             out.appendASCII("-1 ")
-            out.append(contentsOf: Errno.nameOrNumber(code).utf8)
+            out.appendUTF8(Errno.nameOrNumber(code))
             out.appendASCII(" (")
-            out.append(contentsOf: Errno.message(code).utf8)
+            out.appendUTF8(Errno.message(code))
             out.append(UInt8(ascii: ")"))
         } else if sig.returnsAddress {
             out.appendHex(sig.arch.is32Bit ? UInt64(bitPattern: ret) & 0xffff_ffff : UInt64(bitPattern: ret))

@@ -67,12 +67,19 @@ public struct TraceFormatter: Sendable {
     }
 
     /// Appends one line (with its trailing newline) per item.
-    public mutating func format(_ items: some Sequence<TraceItem>, into out: inout [UInt8]) {
+    public mutating func format(_ items: some Sequence<TraceItem>, into out: inout OutputBuffer) {
         for item in items { format(item, into: &out) }
     }
 
+    /// The lines of `items` as bytes (tests, small outputs).
+    public mutating func formatted(_ items: some Sequence<TraceItem>) -> [UInt8] {
+        var out = OutputBuffer()
+        format(items, into: &out)
+        return out.bytes
+    }
+
     /// Appends one line, with its trailing newline.
-    public mutating func format(_ item: TraceItem, into out: inout [UInt8]) {
+    public mutating func format(_ item: TraceItem, into out: inout OutputBuffer) {
         if startNs == nil, let ts = item.tsNs { startNs = ts }
         switch item {
         case .syscall(let event):
@@ -132,10 +139,11 @@ public struct TraceFormatter: Sendable {
 
     /// One line as a String, without the trailing newline (tests, messages).
     public mutating func line(_ item: TraceItem) -> String {
-        var out: [UInt8] = []
+        var out = OutputBuffer()
         format(item, into: &out)
-        if out.last == UInt8(ascii: "\n") { out.removeLast() }
-        return String(decoding: out, as: UTF8.self)
+        var bytes = out.bytes
+        if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

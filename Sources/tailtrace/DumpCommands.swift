@@ -77,8 +77,7 @@ struct Dump: ParsableCommand {
         var formatter = TraceFormatter(style: output, startNs: trace.startNs)
         reading.configure(&formatter, wallClockOffsetNs: clock)
         formatter.containerCgroupID = record.cgroupID
-        var out: [UInt8] = []
-        out.reserveCapacity(1 << 20 + 4096)
+        var out = OutputBuffer(capacity: 1 << 20 + 4096)
         for item in trace {
             guard shown(item) else {
                 formatter.track(item)
@@ -87,7 +86,7 @@ struct Dump: ParsableCommand {
             formatter.format(item, into: &out)
             if out.count >= 1 << 20 {
                 writeOut(out)
-                out.removeAll(keepingCapacity: true)
+                out.removeAll()
             }
         }
         writeOut(out)
@@ -159,7 +158,7 @@ struct Follow: ParsableCommand {
         var filter: TraceFilter?  // once the trace's first record is known
         var followed = FollowedTrace()
         func show(_ items: [TraceItem]) throws {
-            var out: [UInt8] = []
+            var out = OutputBuffer()
             for item in items {
                 if filter == nil, let start = item.tsNs {
                     filter = try reading.filter(traceStartNs: start, wallClockOffsetNs: clock)

@@ -52,10 +52,14 @@ struct UserError: Error, CustomStringConvertible {
     init(_ message: String) { description = message }
 }
 
-func writeOut(_ bytes: [UInt8]) {
+func writeOut(_ bytes: [UInt8]) { bytes.withUnsafeBufferPointer { writeOut($0) } }
+
+func writeOut(_ out: borrowing OutputBuffer) { out.withBytes { writeOut($0) } }
+
+func writeOut(_ bytes: UnsafeBufferPointer<UInt8>) {
     var offset = 0
     while offset < bytes.count {
-        let n = bytes[offset...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+        let n = write(1, bytes.baseAddress! + offset, bytes.count - offset)
         if n <= 0 { return }
         offset += n
     }

@@ -101,8 +101,7 @@ import Testing
 
     @Test func jsonFdPath() throws {
         var f = formatter(.json)
-        var out: [UInt8] = []
-        f.format(
+        let out = f.formatted(
             [
                 call("openat", [atFdcwd, 0x10, 0, 0], ret: 3, payloads: [path(1, "/etc/app.conf")]),
                 call("read", [3, 0, 0]),
@@ -111,7 +110,7 @@ import Testing
                     payloads: [Payload(arg: 1, bytes: [0x2f, 0xff], isString: true)]),
                 call("read", [4, 0, 0]),
                 call("read", [5, 0, 0]),
-            ], into: &out)
+            ])
         let objects = try out.split(separator: UInt8(ascii: "\n")).map {
             try #require(try JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])
         }

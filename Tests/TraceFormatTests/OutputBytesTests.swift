@@ -41,8 +41,9 @@ import Testing
             0, 999, -1, -1_000_001, 951_782_400_123_456_789,
         ]
         for ns in times {
-            var out: [UInt8] = []
-            writer.append(ns, to: &out)
+            var buffer = OutputBuffer()
+            writer.append(ns, to: &buffer)
+            let out = buffer.bytes
             let micros = ns >= 0 ? ns / 1000 : (ns - 999) / 1000
             var seconds = time_t(micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000)
             var tm = Glibc.tm()

@@ -99,8 +99,7 @@ import Testing
         }
 
         var formatter = TraceFormatter(style: .json, catalog: TracefsFixtures.catalog)
-        var out: [UInt8] = []
-        formatter.format(items, into: &out)
+        let out = formatter.formatted(items)
         #expect(!out.contains { ($0 < 0x20 && $0 != 0x0a) || $0 == 0x7f })
         let objects = try jsonObjects(items)
         let buf = try #require((objects[0]["args"] as? [String: Any])?["buf"] as? String)

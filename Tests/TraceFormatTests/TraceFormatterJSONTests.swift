@@ -7,8 +7,7 @@ import Testing
 /// JSON lines for `items`, each checked to be one valid JSON object.
 func jsonObjects(_ items: [TraceItem], catalog: TracefsCatalog = TracefsFixtures.catalog) throws -> [[String: Any]] {
     var formatter = TraceFormatter(style: .json, catalog: catalog)
-    var out: [UInt8] = []
-    formatter.format(items, into: &out)
+    let out = formatter.formatted(items)
     #expect(out.last == UInt8(ascii: "\n"))
     let lines = out.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropLast()
     #expect(lines.count == items.count)
@@ -198,9 +197,8 @@ func jsonObjects(_ items: [TraceItem], catalog: TracefsCatalog = TracefsFixtures
     @Test func textStaysOneLinePerItem() {
         var formatter = TraceFormatter(style: .text, catalog: TracefsFixtures.catalog)
         formatter.descriptorNames = DescriptorNames()
-        var out: [UInt8] = []
         let items = Self.oddItems
-        formatter.format(items, into: &out)
+        let out = formatter.formatted(items)
         #expect(out.filter { $0 == UInt8(ascii: "\n") }.count == items.count)
         // No raw control byte other than the line ends reaches a terminal.
         #expect(!out.contains { $0 < 0x20 && $0 != UInt8(ascii: "\n") })

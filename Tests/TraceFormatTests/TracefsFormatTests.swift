@@ -164,8 +164,7 @@ import Testing
         }
         _ = try jsonObjects(items, catalog: TracefsCatalog())
         var text = TraceFormatter(style: .text)
-        var out: [UInt8] = []
-        text.format(items, into: &out)
+        let out = text.formatted(items)
         #expect(out.filter { $0 == UInt8(ascii: "\n") }.count == items.count)
     }
 }
