@@ -19,6 +19,33 @@ import Testing
         #expect({ var o: [UInt8] = []; o.appendDecimal(Int64.min); return String(decoding: o, as: UTF8.self) }() == "\(Int64.min)")
     }
 
+    /// An OutputBuffer holds what an [UInt8] given the same appends holds,
+    /// across its growth (from the smallest capacity, by single bytes and by
+    /// copies larger than it), and is empty but usable after removeAll.
+    @Test func outputBufferGrowsAndKeepsEveryByte() {
+        var buffer = OutputBuffer(capacity: 1)
+        var array: [UInt8] = []
+        let block = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        for round in 0..<40 {
+            buffer.append(UInt8(truncatingIfNeeded: round))
+            array.append(UInt8(truncatingIfNeeded: round))
+            buffer.appendDecimal(UInt64(round) * 1_000_003)
+            array.appendDecimal(UInt64(round) * 1_000_003)
+            buffer.append(contentsOf: Array(block.prefix(round * 7)))
+            array.append(contentsOf: block.prefix(round * 7))
+            buffer.appendASCII("\",\"key\":")
+            array.appendASCII("\",\"key\":")
+            buffer.appendJSONString("caf\u{e9}\n")
+            array.appendJSONString("caf\u{e9}\n")
+        }
+        #expect(buffer.count == array.count)
+        #expect(buffer.bytes == array)
+        buffer.removeAll()
+        #expect(buffer.count == 0 && buffer.bytes.isEmpty)
+        buffer.append(contentsOf: block)
+        #expect(buffer.bytes == block)
+    }
+
     @Test func widthPadsWithZerosAndNeverCuts() {
         for (value, width, text) in [
             (UInt64(0), 6, "000000"), (7, 2, "07"), (42, 2, "42"), (123, 2, "123"), (5, 1, "5"), (5, 0, "5"),
