@@ -1,7 +1,8 @@
 /*
  * Loader for floor.bpf.c:
- *   floor OBJECT -- COMMAND [ARG...]
- * loads the empty programs, attaches them to the raw tracepoints sys_enter and
+ *   floor OBJECT [--clock] -- COMMAND [ARG...]
+ * loads the empty programs (with --clock: the ones that read the clock
+ * once), attaches them to the raw tracepoints sys_enter and
  * sys_exit, runs COMMAND, detaches and exits with COMMAND's status. Attached
  * for the whole run, system-wide, like the tailtrace dispatcher.
  * Built by bench/run at run time: cc -O2 floor.c -lbpf.
@@ -39,8 +40,10 @@ static int run(char **argv)
 
 int main(int argc, char **argv)
 {
-	if (argc < 4 || strcmp(argv[2], "--") != 0) {
-		fprintf(stderr, "usage: %s OBJECT -- COMMAND [ARG...]\n", argv[0]);
+	int with_clock = argc > 2 && strcmp(argv[2], "--clock") == 0;
+	int sep = with_clock ? 3 : 2;
+	if (argc < sep + 2 || strcmp(argv[sep], "--") != 0) {
+		fprintf(stderr, "usage: %s OBJECT [--clock] -- COMMAND [ARG...]\n", argv[0]);
 		return 2;
 	}
 	/* Detach on Ctrl-C too: the links go away when the process exits. */
@@ -58,10 +61,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: load %s: %s\n", argv[1], strerror(errno));
 		goto out;
 	}
-	struct bpf_program *pe = bpf_object__find_program_by_name(obj, "floor_enter");
-	struct bpf_program *px = bpf_object__find_program_by_name(obj, "floor_exit");
+	struct bpf_program *pe = bpf_object__find_program_by_name(obj, with_clock ? "clock_enter" : "floor_enter");
+	struct bpf_program *px = bpf_object__find_program_by_name(obj, with_clock ? "clock_exit" : "floor_exit");
 	if (!pe || !px) {
-		fprintf(stderr, "floor: programs floor_enter/floor_exit missing in %s\n", argv[1]);
+		fprintf(stderr, "floor: programs %s_enter/%s_exit missing in %s\n", with_clock ? "clock" : "floor",
+			with_clock ? "clock" : "floor", argv[1]);
 		goto out;
 	}
 	enter = bpf_program__attach_raw_tracepoint(pe, "sys_enter");
@@ -74,7 +78,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: attach sys_exit: %s\n", strerror(errno));
 		goto out;
 	}
-	status = run(argv + 3);
+	status = run(argv + sep + 1);
 out:
 	bpf_link__destroy(exit_link);
 	bpf_link__destroy(enter);

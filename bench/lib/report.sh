@@ -26,7 +26,7 @@ report_loop() {
 	echo
 	echo "| case | wall ns | x untraced | above floor | CPU ns | x untraced | above floor | runs |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-	for c in untraced floor passive active passive-core active-core passive-base active-base strace perf; do
+	for c in untraced floor floor-clock passive active passive-core active-core passive-base active-base strace perf; do
 		m=$(med loop "$c")
 		[[ $c == *-base && -z ${BENCH_BASELINE:-} ]] && continue
 		mc=$(med loop-cpu "$c")
@@ -324,10 +324,12 @@ not tests: nothing asserts a timing; the targets table only reports.
    - *floor*: `bench/floor.bpf.c`, two empty programs on the raw tracepoints
      `sys_enter`/`sys_exit`, loaded by `bench/floor.c` (libbpf) around the
      command: what the kernel charges for any program there at all.
+   - *floor-clock*: the same two programs each reading the clock once
+     (`bpf_ktime_get_ns`), as the recorder does at enter and exit.
    - *passive*: tailtrace installed (dispatcher attached, small pool), this
      cgroup not attached: the per-CPU memo of the last cgroup resolved (two inlined array lookups), a hash lookup when it changed.
    - *active*: the loop's cgroup attached (`tailtrace attach`): dispatcher
-     lookup, tail calls, and one record per call in the ring (the exit written into its enter's cell).
+     lookup, tail calls (direct jumps for slots 0-1023), and one record per call in the ring (the exit written into its enter's cell).
    - *passive-core*, *active-core*: the same with `install --bpf-variant
      core`, the programs kernels 5.10-5.16 get (probe reads, helper calls).
    - *passive-base*, *active-base* (with `BENCH_BASELINE=/path/to/tailtrace`

@@ -2,7 +2,7 @@
 # Case 1: ns per getppid syscall (bench/loop.c) under each tracer, every
 # case in a cgroup of its own, cases alternated within a round.
 
-LOOP_CASES_BARE="untraced floor strace perf"   # nothing of tailtrace installed
+LOOP_CASES_BARE="untraced floor floor-clock strace perf" # nothing of tailtrace installed
 LOOP_CASES_TT="passive active"                 # dispatcher attached
 # The same with the programs' core variant (the 5.10-5.16 one, forced with
 # --bpf-variant core), and, with BENCH_BASELINE=/path/to/an/older/tailtrace,
@@ -29,6 +29,7 @@ loop_once() {
 	local -a cmd=("$BENCH_DIR/in-cgroup" "$dir" "$LOOP" "$n")
 	case $case in
 	floor) cmd=("$FLOOR" "$FLOOR_OBJ" -- "${cmd[@]}") ;;
+	floor-clock) cmd=("$FLOOR" "$FLOOR_OBJ" --clock -- "${cmd[@]}") ;;
 	strace) cmd=(strace -f -qq -o /dev/null -- "${cmd[@]}") ;;
 	perf) cmd=(perf trace -o /dev/null -- "${cmd[@]}") ;;
 	esac
@@ -51,7 +52,7 @@ loop_measure() {
 
 loop_available() {
 	case $1 in
-	floor) [[ -n ${FLOOR:-} ]] ;;
+	floor | floor-clock) [[ -n ${FLOOR:-} ]] ;;
 	perf) [[ -n ${PERF_TRACE_OK:-} ]] ;;
 	passive | active | passive-core | active-core) [[ -n ${TAILTRACE_OK:-} ]] ;;
 	passive-base | active-base) [[ -n ${TAILTRACE_OK:-} && -x ${BENCH_BASELINE:-} ]] ;;
@@ -158,7 +159,7 @@ bench_loop() {
 
 skip_reason() {
 	case $1 in
-	floor) echo "${FLOOR_WHY:-floor loader not built}" ;;
+	floor | floor-clock) echo "${FLOOR_WHY:-floor loader not built}" ;;
 	perf) echo "${PERF_TRACE_WHY:-perf trace does not work here}" ;;
 	passive | active | passive-core | active-core) echo "${TAILTRACE_WHY:-tailtrace CLI not available}" ;;
 	passive-base | active-base) echo "BENCH_BASELINE is not an executable" ;;
