@@ -61,11 +61,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: load %s: %s\n", argv[1], strerror(errno));
 		goto out;
 	}
-	struct bpf_program *pe = bpf_object__find_program_by_name(obj, with_clock ? "clock_enter" : "floor_enter");
-	struct bpf_program *px = bpf_object__find_program_by_name(obj, with_clock ? "clock_exit" : "floor_exit");
+	const char *enter_name = with_clock ? "clock_enter" : "floor_enter";
+	const char *exit_name = with_clock ? "clock_exit" : "floor_exit";
+	struct bpf_program *pe = bpf_object__find_program_by_name(obj, enter_name);
+	struct bpf_program *px = bpf_object__find_program_by_name(obj, exit_name);
 	if (!pe || !px) {
-		fprintf(stderr, "floor: programs %s_enter/%s_exit missing in %s\n", with_clock ? "clock" : "floor",
-			with_clock ? "clock" : "floor", argv[1]);
+		fprintf(stderr, "floor: programs %s/%s missing in %s\n", enter_name, exit_name, argv[1]);
 		goto out;
 	}
 	enter = bpf_program__attach_raw_tracepoint(pe, "sys_enter");
