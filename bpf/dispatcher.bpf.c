@@ -312,6 +312,7 @@ static __always_inline int dispatch(int may_claim, __u32 *slot)
 	if (!cur)
 		return 0;
 	cur->cgroup_id = key_mode == TT_KEY_CGROUP ? key : tt_task_cgroup_id(task);
+	tt_note_task(cur, task);
 	return 1;
 }
 

@@ -84,13 +84,12 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-/* The current task's cgroup v2 id, as the dispatcher that tail-called this
- * program read it (see struct tt_current for why not here). */
-static __always_inline __u64 current_cgroup_id(void)
+/* The current task as the dispatcher that tail-called this program read it
+ * (see struct tt_current for why not here). */
+static __always_inline struct tt_current *current_task(void)
 {
 	__u32 zero = 0;
-	struct tt_current *c = bpf_map_lookup_elem(&current, &zero);
-	return c ? c->cgroup_id : 0;
+	return bpf_map_lookup_elem(&current, &zero);
 }
 
 /* The capture plan by syscall number (i386 numbers from
@@ -737,15 +736,17 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 	if (cpu >= TT_MAX_CPUS)
 		return 0;
 
+	struct tt_current *cur = current_task();
+	if (!cur)
+		return 0;
 	struct pt_regs *regs = (struct pt_regs *)ctx[0];
-	struct task_struct *task = tt_task();
 	/* at exit the tracepoint's second argument is the return value; the
 	 * syscall number is then only in orig_ax */
 	__u32 nr = is_exit ? (__u32)regs->orig_ax : (__u32)ctx[1];
 	__s64 ret = is_exit ? (__s64)ctx[1] : -1;
-	int compat = tt_task_compat(task);
-	__u32 pid, tid;
-	tt_task_ids(task, &pid, &tid);
+	__u16 flags = cur->flags;
+	int compat = flags & TT_FLAG_COMPAT;
+	__u32 pid = cur->pid, tid = cur->tid;
 	/* -1: no syscall number, the exit of rt_sigreturn (or i386 sigreturn),
 	 * which restored the interrupted registers, orig_ax included (the
 	 * kernel's own syscall trace events skip it). Its enter, this thread's
@@ -761,8 +762,7 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 
 	__u32 gen = ctl->gen;
 	__u64 ts = bpf_ktime_get_ns();
-	__u16 flags = compat ? TT_FLAG_COMPAT : 0;
-	__u32 migrations = tt_task_migrations(task);
+	__u32 migrations = cur->migrations;
 	struct tt_enter *merged = is_exit ? open_enter(ctl, cpu, gen, tid, nr, flags, ts, migrations) : 0;
 	/* payload cells follow their event's cell; a merged exit's follow the
 	 * enter's, and carry the enter's time (their owner's) */
@@ -785,11 +785,11 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 			struct tt_exit *x = (struct tt_exit *)e;
 			x->ret = ret;
 			x->payload_cells = payload_cells;
-			x->cgroup_id = current_cgroup_id();
+			x->cgroup_id = cur->cgroup_id;
 		} else {
 			__builtin_memcpy(e->args, args, sizeof(args));
-			tt_task_comm(task, e->comm);
-			e->cgroup_id = current_cgroup_id();
+			__builtin_memcpy(e->comm, cur->comm, TT_COMM_LEN);
+			e->cgroup_id = cur->cgroup_id;
 			e->payload_cells = payload_cells;
 			/* the other exit fields stay stale until TT_SEQ_DONE */
 			e->exit_dt_ns = migrations;
@@ -821,10 +821,8 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 /* Reserves this CPU's next cell for a one-cell record and fills its header
  * (seq 0 until publish()). */
 static __always_inline struct tt_header *begin_cell(struct tt_ring_ctl *ctl, __u32 cpu, __u16 kind,
-						    struct task_struct *task, __u64 *pos)
+						    const struct tt_current *cur, __u64 *pos)
 {
-	__u32 pid, tid;
-	tt_task_ids(task, &pid, &tid);
 	__u32 gen = ctl->gen;
 	__u64 ts = bpf_ktime_get_ns();
 	*pos = reserve(ctl, cpu, 1);
@@ -835,7 +833,7 @@ static __always_inline struct tt_header *begin_cell(struct tt_ring_ctl *ctl, __u
 	}
 	h->seq = 0;
 	barrier();
-	fill_header(h, gen, kind, 0, ts, pid, tid, 0, cpu);
+	fill_header(h, gen, kind, 0, ts, cur->pid, cur->tid, 0, cpu);
 	return h;
 }
 
@@ -878,9 +876,9 @@ int tt_record_signal(__u64 *ctx)
 	__u64 handler = 0; /* k_sigaction.sa.sa_handler, its first member */
 	if (ka)
 		bpf_probe_read_kernel(&handler, sizeof(handler), (void *)ka);
-	struct task_struct *task = tt_task();
+	struct tt_current *cur = current_task();
 	__u64 pos;
-	struct tt_signal *r = (struct tt_signal *)begin_cell(ctl, cpu, TT_KIND_SIGNAL, task, &pos);
+	struct tt_signal *r = !cur ? 0 : (struct tt_signal *)begin_cell(ctl, cpu, TT_KIND_SIGNAL, cur, &pos);
 	if (!r)
 		return 0;
 	r->signo = (int)ctx[0];
@@ -888,8 +886,8 @@ int tt_record_signal(__u64 *ctx)
 	r->code = si.code;
 	r->handler = handler == 0 ? 0 : handler == 1 ? 1 : 2; /* SIG_DFL, SIG_IGN */
 	__builtin_memcpy(r->fields, si.fields, sizeof(r->fields));
-	tt_task_comm(task, r->comm);
-	r->cgroup_id = current_cgroup_id();
+	__builtin_memcpy(r->comm, cur->comm, TT_COMM_LEN);
+	r->cgroup_id = cur->cgroup_id;
 	publish(&r->h, pos);
 	return 0;
 }
@@ -907,15 +905,15 @@ int tt_record_proc_exit(__u64 *ctx)
 	struct task_struct *p = (struct task_struct *)ctx[0];
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
-	struct task_struct *task = tt_task();
+	struct tt_current *cur = current_task();
 	__u64 pos;
-	struct tt_proc_exit *r = (struct tt_proc_exit *)begin_cell(ctl, cpu, TT_KIND_PROC_EXIT, task, &pos);
+	struct tt_proc_exit *r = !cur ? 0 : (struct tt_proc_exit *)begin_cell(ctl, cpu, TT_KIND_PROC_EXIT, cur, &pos);
 	if (!r)
 		return 0;
 	r->exit_code = BPF_CORE_READ(p, exit_code);
 	r->ns_pid = tt_task_ns_pid(p);
-	tt_task_comm(task, r->comm);
-	r->cgroup_id = current_cgroup_id();
+	__builtin_memcpy(r->comm, cur->comm, TT_COMM_LEN);
+	r->cgroup_id = cur->cgroup_id;
 	publish(&r->h, pos);
 	return 0;
 }
