@@ -25,9 +25,9 @@ let staticStdlib: [LinkerSetting] = [
     .linkedLibrary("swiftSynchronization"),
 ]
 
-// The CLI links all of Foundation (the Kubernetes client needs it): static
-// too, `--version` takes 5.5 ms of CPU instead of 11.7 ms with Foundation and ICU
-// loaded and relocated at every run (measured, see DESIGN.md). The libraries
+// tailtrace-kube links all of Foundation (the Kubernetes client needs it):
+// static too, it starts in 5.5 ms of CPU instead of 11.7 ms with Foundation
+// and ICU loaded and relocated at every run (measured, see DESIGN.md). The libraries
 // swiftc -static-stdlib names for `import Foundation`:
 let staticFoundation: [LinkerSetting] = [
     .unsafeFlags(
@@ -37,10 +37,12 @@ let staticFoundation: [LinkerSetting] = [
             + ["-Xlinker", "--end-group"])
 ]
 
-// The CLI is a PIE with ~114,000 relative relocations (2.7 MB of RELA entries
-// that ld.so reads and applies at every run): packed as RELR (glibc 2.36+,
-// linked by lld; gold cannot) they are 22 KB, and an `attach` or `detach`
-// starts with ~0.8 ms less CPU here (measured side by side). Not non-PIE,
+// The CLI's executables are PIEs with tens of thousands of relative
+// relocations (~114,000 when one binary held the Kubernetes client too: 2.7
+// MB of RELA entries that ld.so read and applied at every run): packed as
+// RELR (glibc 2.36+, linked by lld; gold cannot) those were 22 KB, and an
+// `attach` or `detach` started with ~0.8 ms less CPU here (measured side by
+// side). Not non-PIE,
 // which would save more: the CLI parses files from anywhere (`dump --file`)
 // and the API server's TLS, and keeps its addresses randomized.
 let packedRelocations: [LinkerSetting] = [
@@ -52,6 +54,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tailtrace", targets: ["tailtrace"]),
+        .executable(name: "tailtrace-kube", targets: ["tailtrace-kube"]),
         .executable(name: "ocihook-prestart", targets: ["ocihook-prestart"]),
         .executable(name: "ocihook-poststop", targets: ["ocihook-poststop"]),
     ],
@@ -99,13 +102,34 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // The CLI too (with Foundation, which async-http-client and Yams
-        // pull in, and its libraries named): start-up is 7.5 instead of 15 ms
-        // here, which every attach, detach and dump pays.
+        // What the CLI's two executables share: the options every command
+        // takes, its output, the hook files, and the Kubernetes commands'
+        // definitions and hand-over.
+        .target(
+            name: "CommandLineSupport",
+            dependencies: [
+                "Shared", "TraceFormat", "TailcallPool",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The CLI, without the Kubernetes API client (KubernetesCommands):
+        // start-up, which every attach, detach and dump pays, is 4-4.5 instead
+        // of 7.5-7.9 ms of CPU here.
         .executableTarget(
             name: "tailtrace",
             dependencies: [
-                "CTailtrace", "Shared", "TraceFormat", "TailcallPool", "Reconcile", "KubernetesAPI", "BPFObjects",
+                "CTailtrace", "Shared", "TraceFormat", "TailcallPool", "BPFObjects", "CommandLineSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            linkerSettings: staticStdlib + packedRelocations
+        ),
+        // `tailtrace node` and `tailtrace reconcile`, handed over by the CLI:
+        // the API client, with Foundation, which async-http-client and Yams
+        // pull in (its libraries named): start-up is 7.5 instead of 15 ms here.
+        .executableTarget(
+            name: "tailtrace-kube",
+            dependencies: [
+                "Shared", "TraceFormat", "TailcallPool", "Reconcile", "KubernetesAPI", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: staticStdlib + staticFoundation + packedRelocations

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import FoundationEssentials
 import BPFObjects
 import CTailtrace
@@ -233,32 +234,6 @@ struct StatusReport: Encodable {
         case claimsRefused = "claims_refused", lost, payloads, payloadFaults = "payload_faults"
         case ringBytes = "ring_bytes", captureBytes = "capture_bytes", memoryBytes = "memory_bytes"
         case node
-    }
-}
-
-enum ByteSize {
-    /// "256K", "4M", "1G", "65536".
-    static func parse(_ text: String) -> Int? {
-        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
-        var digits = Substring(text.uppercased())
-        var scale = 1
-        if digits.hasSuffix("IB") {
-            digits = digits.dropLast(2)
-        } else if digits.hasSuffix("B") {
-            digits = digits.dropLast()
-        }
-        if let last = digits.last, let unit = units[last] {
-            scale = unit
-            digits = digits.dropLast()
-        }
-        guard let n = Int(digits), n >= 0, n <= Int.max / scale else { return nil }
-        return n * scale
-    }
-
-    static func format(_ bytes: Int) -> String {
-        if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
-        if bytes >= 1 << 10 { return "\(bytes >> 10) KiB" }
-        return "\(bytes) B"
     }
 }
 

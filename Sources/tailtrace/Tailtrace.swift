@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 
 @main
 struct Tailtrace: ParsableCommand {
@@ -15,4 +16,21 @@ struct Tailtrace: ParsableCommand {
             Follow.self, Why.self, Export.self, Reconcile.self, Node.self,
         ]
     )
+
+    /// `node` and `reconcile` run in tailtrace-kube, handed over before
+    /// anything is parsed (KubernetesCommands).
+    static func main() {
+        KubernetesCommands.handOver(CommandLine.arguments)
+        main(nil)
+    }
+}
+
+/// In tailtrace's own list of commands, for its help; their command lines
+/// never reach these (`main`).
+struct Node: ParsableCommand {
+    static let configuration = KubernetesCommands.node
+}
+
+struct Reconcile: ParsableCommand {
+    static let configuration = KubernetesCommands.reconcile
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import FoundationEssentials
 import Glibc
 import Reconcile
@@ -14,18 +15,7 @@ import TraceFormat
 /// (the pins outlive the pod; nothing here uninstalls). Pins of another
 /// tailtrace version cannot be read by this one and are replaced.
 struct Node: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "node",
-        abstract: "Run as a node's tailtrace pod: install or keep the recorder, the hooks, name containers until SIGTERM.",
-        discussion: """
-            The runtime is found from its socket under --host-root: CRI-O and podman run OCI \
-            hooks, so the hooks go into their hooks.d directories; containerd runs none, so the \
-            recorder is installed in pool mode (the dispatcher claims a recorder for every new \
-            container) and reconcile names the claims from containerd's state and the Kubernetes \
-            API (in-cluster credentials, node name from NODE_NAME). What was chosen and why is \
-            logged and shown by `tailtrace status`. SIGTERM ends it without uninstalling; \
-            `tailtrace uninstall` removes everything.
-            """)
+    static let configuration = KubernetesCommands.node
 
     @OptionGroup var global: GlobalOptions
 

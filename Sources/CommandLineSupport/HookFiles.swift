@@ -4,8 +4,8 @@ import Shared
 
 /// The OCI hooks.d (1.0.0) files of the two hook executables, for CRI-O and
 /// podman (`/usr/share/containers/oci/hooks.d`, or `--hooks-dir`).
-enum HookFiles {
-    static let defaultLibexec = "/usr/local/libexec/tailtrace"
+public enum HookFiles {
+    public static let defaultLibexec = "/usr/local/libexec/tailtrace"
     static let executables = ["ocihook-prestart", "ocihook-poststop"]
 
     /// One hooks.d file (OCI hooks 1.0.0, as CRI-O and podman read it).
@@ -42,7 +42,7 @@ enum HookFiles {
     /// `hooksDir`, passing the installation's paths to the hooks. `hostRoot`:
     /// where the host's `/` is mounted when run in a pod (`tailtrace node`);
     /// files go below it, the paths written into them are the host's.
-    static func install(
+    public static func install(
         hooksDir: String, libexec: String, paths: TailtracePaths, always: Bool, hostRoot: String = "/"
     ) throws {
         // beside this tailtrace (a build), or in libexec (the node image)
@@ -73,7 +73,8 @@ enum HookFiles {
         return String(cString: p)
     }
 
-    static func executableDirectory() -> String {
+    /// The directory of the running executable (its other executables are beside it).
+    public static func executableDirectory() -> String {
         let exe = realpath("/proc/self/exe") ?? CommandLine.arguments[0]
         return String(exe[..<(exe.lastIndex(of: "/") ?? exe.endIndex)])
     }

@@ -1,20 +1,12 @@
 import ArgumentParser
+import CommandLineSupport
 import Glibc
 import Reconcile
 import Shared
 import TailcallPool
 
 struct Reconcile: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "reconcile",
-        abstract:
-            "Name the recorders the dispatcher claimed (pool mode), archive the traces of stopped containers, refill the pool.",
-        discussion: """
-            Each claimed slot's cgroup is mapped to a container id (ctr, containerd CRI, CRI-O, \
-            docker and podman cgroup shapes), confirmed with the runtime's state, and, when \
-            Kubernetes credentials are found (--kubeconfig, KUBECONFIG, ~/.kube/config or \
-            in-cluster), given its namespace, pod, container and labels from the API.
-            """)
+    static let configuration = KubernetesCommands.reconcile
 
     @OptionGroup var global: GlobalOptions
 
