@@ -46,7 +46,7 @@ public enum HookFiles {
         hooksDir: String, libexec: String, paths: TailtracePaths, always: Bool, hostRoot: String = "/"
     ) throws {
         // beside this tailtrace (a build), or in libexec (the node image)
-        let candidates = [executableDirectory(), defaultLibexec]
+        let candidates = [Executables.directory(), defaultLibexec]
         guard let here = candidates.first(where: { access($0 + "/" + executables[0], X_OK) == 0 }) else {
             throw UserError("the hook executables are in none of \(candidates.joined(separator: ", "))")
         }
@@ -60,23 +60,11 @@ public enum HookFiles {
         for (executable, stage) in zip(executables, ["prestart", "poststop"]) {
             let source = here + "/" + executable
             let target = libexec + "/" + executable
-            if realpath(source) != realpath(base + target) { try copyFile(source, to: base + target, mode: 0o755) }
+            if Executables.realpath(source) != Executables.realpath(base + target) { try copyFile(source, to: base + target, mode: 0o755) }
             let text = try json(executable: executable, path: target, stage: stage, args: args, always: always)
             try StateFiles.writeAtomically(
                 directory: base + hooksDir, name: "tailtrace-\(stage).json", bytes: text, mode: 0o644)
         }
-    }
-
-    static func realpath(_ path: String) -> String? {
-        guard let p = Glibc.realpath(path, nil) else { return nil }
-        defer { free(p) }
-        return String(cString: p)
-    }
-
-    /// The directory of the running executable (its other executables are beside it).
-    public static func executableDirectory() -> String {
-        let exe = realpath("/proc/self/exe") ?? CommandLine.arguments[0]
-        return String(exe[..<(exe.lastIndex(of: "/") ?? exe.endIndex)])
     }
 
     static func makeDirectory(_ path: String, mode: mode_t) throws {

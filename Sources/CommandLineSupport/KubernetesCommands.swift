@@ -51,7 +51,7 @@ public enum KubernetesCommands {
         guard let first = words.first,
             names.contains(first) || (first == "help" && words.count > 1 && names.contains(words[1]))
         else { return }
-        let path = HookFiles.executableDirectory() + "/" + executable
+        let path = Executables.directory() + "/" + executable
         var argv: [UnsafeMutablePointer<CChar>?] = ([path] + words).map { strdup($0) } + [nil]
         execv(path, &argv)
         printError(
