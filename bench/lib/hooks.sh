@@ -56,6 +56,7 @@ bench_hooks() {
 		fi
 	fi
 	hooks_direct "$base"
+	cli_direct "$base"
 	hooks_busy_node "$base"
 	if [[ -n $base ]]; then
 		"$BENCH_BASELINE" uninstall --pin-root "$PINROOT-base" >/dev/null 2>&1
@@ -63,6 +64,30 @@ bench_hooks() {
 	fi
 	hooks_podman
 	tt_uninstall
+}
+
+# `tailtrace attach` and `detach` of one cgroup, one run at a time as a
+# person or a script runs them (fork+exec+wait), CLI_RUNS times on the
+# hooks' installation; with $1 set, the baseline's CLI on its own
+# installation in the same rounds, order rotated. Most of what they take is
+# the CLI's start-up.
+cli_direct() {
+	local with_base=$1 dir rel i build bin pins state sfx v code bad=0
+	dir=$(make_cgroup cli)
+	rel=$(cgroup_rel "$dir")
+	for ((i = 1; i <= CLI_RUNS; i++)); do
+		for build in $(rotate cur ${with_base:+base}); do
+			bin=$TAILTRACE pins=$PINROOT state=$STATE sfx=""
+			[[ $build == base ]] && bin=$BENCH_BASELINE pins=$PINROOT-base state=$STATE-base sfx=-base
+			read -r v code < <("$TIMEIT" -- "$bin" attach --cgroup "$rel" --name "bench-$TOKEN-cli$i$sfx" \
+				--pin-root "$pins" --state-dir "$state" 2>>"$WORK/cli.err")
+			if [[ $code == 0 ]]; then record cli "attach$sfx" "$i" "$v" ns; else bad=$((bad + 1)); fi
+			read -r v code < <("$TIMEIT" -- "$bin" detach "bench-$TOKEN-cli$i$sfx" \
+				--pin-root "$pins" --state-dir "$state" 2>>"$WORK/cli.err")
+			if [[ $code == 0 ]]; then record cli "detach$sfx" "$i" "$v" ns; else bad=$((bad + 1)); fi
+		done
+	done
+	((bad == 0)) || note cli "$bad attach/detach runs failed: $(tail -n 1 "$WORK/cli.err")"
 }
 
 # A node's host mount namespace holds a mount or more per container (rootfs,

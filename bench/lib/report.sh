@@ -93,6 +93,15 @@ report_hooks() {
 		done
 		echo
 	fi
+	if [[ -n $(values cli attach) ]]; then
+		echo "| CLI, one cgroup (fork+exec+wait) | p50 ms | p99 ms | runs |"
+		echo "|---|---:|---:|---:|"
+		for c in attach attach-base detach detach-base; do
+			[[ -n $(values cli "$c") ]] || continue
+			echo "| $c | $(ms "$(values cli "$c" | percentile 50)") | $(ms "$(values cli "$c" | percentile 99)") | $(runs cli "$c") |"
+		done
+		echo
+	fi
 	if [[ -n $(values podman with) ]]; then
 		local w wo
 		wo=$(med podman without)
@@ -351,7 +360,9 @@ not tests: nothing asserts a timing; the targets table only reports.
    stdin for a real cgroup holding a live process; p50/p99. *-mounts*:
    the same in a mount namespace holding `HOOK_MOUNTS` (1000) more tmpfs
    mounts, as a node's host namespace holds a mount or more per container
-   (one namespace for all those runs, as the host's is). Then
+   (one namespace for all those runs, as the host's is). *CLI*: `tailtrace
+   attach` and `detach` of one cgroup, timed the same way, `CLI_RUNS` (50)
+   times on that installation, and the baseline's CLI in the same rounds. Then
    `podman run --rm --runtime runc` of a busybox-static rootfs with the
    hooks (`--hooks-dir`, annotation `io.tailtrace.trace=true`) and without,
    alternated.
