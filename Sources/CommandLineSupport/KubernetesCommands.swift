@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import Shared
 
 /// `tailtrace node` and `tailtrace reconcile`, the commands that reach the
 /// Kubernetes API, run in a second executable beside tailtrace,
@@ -12,8 +13,9 @@ import Glibc
 /// from fork to exit and ~759 page faults, against 5.3-7.6 ms and ~456
 /// (perf stat, 50 runs each, alternated, on a busy machine).
 ///
-/// tailtrace's root command lists both (their help comes from here, the
-/// one definition), and hands their command lines over before parsing.
+/// Their definitions and options are here, once: tailtrace's root command
+/// lists both with them (help, completion scripts, the manual) and hands
+/// their command lines over before parsing.
 public enum KubernetesCommands {
     public static let executable = "tailtrace-kube"
 
@@ -58,4 +60,76 @@ public enum KubernetesCommands {
             "\(first) runs in \(executable), which belongs beside tailtrace: \(path): \(String(cString: strerror(errno)))")
         exit(1)
     }
+}
+
+/// `tailtrace node`'s options (Sources/tailtrace-kube/NodeCommand.swift).
+public struct NodeOptions: ParsableArguments {
+    @OptionGroup public var global: GlobalOptions
+
+    @Option(help: "Where the host's / is mounted in this pod (runtime sockets, hooks.d, hook executables).")
+    public var hostRoot = "/"
+
+    @Option(help: "The node's runtime: cri-o, containerd or podman (default: found from its socket).")
+    public var runtime: NodeRuntime?
+
+    @Option(name: .customLong("hooks-dir"), help: "A host hooks.d directory to write the hooks into (repeatable).")
+    public var hooksDirs: [String] = ["/etc/containers/oci/hooks.d", "/usr/share/containers/oci/hooks.d"]
+
+    @Option(help: "Host directory for the hook executables.")
+    public var hookPath = HookFiles.defaultLibexec
+
+    @Option(help: "Recorder modules to preload.")
+    public var pool = 16
+
+    @Option(help: "Ring size per container (K, M, G suffixes).")
+    public var ringSize = "256K"
+
+    @Option(help: "kubeconfig for the Kubernetes API (default: in-cluster).")
+    public var kubeconfig: String?
+
+    @Option(help: "This node's name in Kubernetes (default: env NODE_NAME, else the host name).")
+    public var nodeName: String?
+
+    @Option(help: "Seconds between reconcile passes.")
+    public var interval = 10
+
+    @Flag(help: "Set the node up and exit, without the reconcile loop.")
+    public var once = false
+
+    public func validate() throws {
+        for dir in [hostRoot, hookPath] + hooksDirs where !dir.hasPrefix("/") {
+            throw ValidationError("\(dir): give an absolute path")
+        }
+        guard interval >= 1 else { throw ValidationError("--interval must be at least 1") }
+        guard let bytes = ByteSize.parse(ringSize), (16 << 10...1 << 30).contains(bytes) else {
+            throw ValidationError("--ring-size must be 16K...1G")
+        }
+    }
+
+    public init() {}
+}
+
+extension NodeRuntime: ExpressibleByArgument {}
+
+/// `tailtrace reconcile`'s options (Sources/tailtrace-kube/ReconcileCommand.swift).
+public struct ReconcileOptions: ParsableArguments {
+    @OptionGroup public var global: GlobalOptions
+
+    @Option(help: "kubeconfig to reach the Kubernetes API (default: KUBECONFIG, ~/.kube/config, or in-cluster).")
+    public var kubeconfig: String?
+
+    @Option(help: "This node's name in Kubernetes (default: the host name).")
+    public var node: String?
+
+    @Flag(help: "Repeat until interrupted.")
+    public var watch = false
+
+    @Option(help: "Seconds between passes with --watch.")
+    public var interval = 5
+
+    public func validate() throws {
+        guard interval >= 1 else { throw ValidationError("--interval must be at least 1") }
+    }
+
+    public init() {}
 }

@@ -17,58 +17,18 @@ import TraceFormat
 struct Node: ParsableCommand {
     static let configuration = KubernetesCommands.node
 
-    @OptionGroup var global: GlobalOptions
-
-    @Option(help: "Where the host's / is mounted in this pod (runtime sockets, hooks.d, hook executables).")
-    var hostRoot = "/"
-
-    @Option(help: "The node's runtime: cri-o, containerd or podman (default: found from its socket).")
-    var runtime: NodeRuntime?
-
-    @Option(name: .customLong("hooks-dir"), help: "A host hooks.d directory to write the hooks into (repeatable).")
-    var hooksDirs: [String] = ["/etc/containers/oci/hooks.d", "/usr/share/containers/oci/hooks.d"]
-
-    @Option(help: "Host directory for the hook executables.")
-    var hookPath = HookFiles.defaultLibexec
-
-    @Option(help: "Recorder modules to preload.")
-    var pool = 16
-
-    @Option(help: "Ring size per container (K, M, G suffixes).")
-    var ringSize = "256K"
-
-    @Option(help: "kubeconfig for the Kubernetes API (default: in-cluster).")
-    var kubeconfig: String?
-
-    @Option(help: "This node's name in Kubernetes (default: env NODE_NAME, else the host name).")
-    var nodeName: String?
-
-    @Option(help: "Seconds between reconcile passes.")
-    var interval = 10
-
-    @Flag(help: "Set the node up and exit, without the reconcile loop.")
-    var once = false
-
-    func validate() throws {
-        for dir in [hostRoot, hookPath] + hooksDirs where !dir.hasPrefix("/") {
-            throw ValidationError("\(dir): give an absolute path")
-        }
-        guard interval >= 1 else { throw ValidationError("--interval must be at least 1") }
-        guard let bytes = ByteSize.parse(ringSize), (16 << 10...1 << 30).contains(bytes) else {
-            throw ValidationError("--ring-size must be 16K...1G")
-        }
-    }
+    @OptionGroup var settings: NodeOptions
 
     func run() throws {
         let started = Date()
-        let paths = try global.paths()
-        let host = hostRoot == "/" ? "" : hostRoot
-        guard var mode = NodeMode.choose(asked: runtime, exists: { access(host + $0, F_OK) == 0 }) else {
+        let paths = try settings.global.paths()
+        let host = settings.hostRoot == "/" ? "" : settings.hostRoot
+        guard var mode = NodeMode.choose(asked: settings.runtime, exists: { access(host + $0, F_OK) == 0 }) else {
             throw UserError(
-                "no container runtime found under \(hostRoot) (looked for \(NodeRuntime.sockets.flatMap(\.1).joined(separator: ", "))); give --runtime"
+                "no container runtime found under \(settings.hostRoot) (looked for \(NodeRuntime.sockets.flatMap(\.1).joined(separator: ", "))); give --runtime"
             )
         }
-        mode.node = nodeName ?? ProcessInfo.processInfo.environment["NODE_NAME"] ?? KubernetesLookup.hostName()
+        mode.node = settings.nodeName ?? ProcessInfo.processInfo.environment["NODE_NAME"] ?? KubernetesLookup.hostName()
         mode.since = RFC3339Time.now()
         log("runtime \(mode.runtime.rawValue): \(mode.reason)")
 
@@ -86,10 +46,11 @@ struct Node: ParsableCommand {
             )
         }
         if mode.runtime.runsHooks {
-            for dir in hooksDirs {
-                try HookFiles.install(hooksDir: dir, libexec: hookPath, paths: paths, always: false, hostRoot: hostRoot)
+            for dir in settings.hooksDirs {
+                try HookFiles.install(
+                    hooksDir: dir, libexec: settings.hookPath, paths: paths, always: false, hostRoot: settings.hostRoot)
             }
-            log("hooks written to \(hooksDirs.joined(separator: ", ")), executables in \(hookPath)")
+            log("hooks written to \(settings.hooksDirs.joined(separator: ", ")), executables in \(settings.hookPath)")
         }
         try paths.stateStore.prepare()
         let encoder = JSONEncoder()
@@ -98,7 +59,7 @@ struct Node: ParsableCommand {
             directory: paths.stateDirectory, name: NodeMode.fileName, bytes: Array(try encoder.encode(mode)),
             durable: false)
         log("ready in \(Int(Date().timeIntervalSince(started) * 1000)) ms")
-        if once { return }
+        if settings.once { return }
         try reconcileUntilTerminated(FlightRecorder(paths: paths), node: mode.node)
     }
 
@@ -118,8 +79,8 @@ struct Node: ParsableCommand {
             try Installation.uninstall(root)
         }
         var options = InstallOptions()
-        options.poolSize = pool
-        options.ringBytes = ByteSize.parse(ringSize)!
+        options.poolSize = settings.pool
+        options.ringBytes = ByteSize.parse(settings.ringSize)!
         options.autoClaim = usePool
         options.plans = CapturePlan.resolvedTable()
         switch try Installation.install(root, options: options) {
@@ -132,7 +93,7 @@ struct Node: ParsableCommand {
         }
     }
 
-    /// Reconcile passes every `interval` seconds until SIGTERM or SIGINT,
+    /// Reconcile passes every `--interval` seconds until SIGTERM or SIGINT,
     /// which are blocked and waited for (no handler runs Swift code).
     func reconcileUntilTerminated(_ recorder: FlightRecorder, node: String?) throws {
         var signals = sigset_t()
@@ -141,7 +102,7 @@ struct Node: ParsableCommand {
         sigaddset(&signals, SIGINT)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         let reconciler = Reconciler(recorder: recorder)
-        let kubernetes = KubernetesLookup(kubeconfig: kubeconfig, node: node)
+        let kubernetes = KubernetesLookup(kubeconfig: settings.kubeconfig, node: node)
         while true {
             let pods = kubernetes.fetch()
             do {
@@ -153,7 +114,7 @@ struct Node: ParsableCommand {
             } catch {
                 log("reconcile: \(error)")
             }
-            var wait = timespec(tv_sec: interval, tv_nsec: 0)
+            var wait = timespec(tv_sec: settings.interval, tv_nsec: 0)
             let signal = sigtimedwait(&signals, nil, &wait)
             if signal == SIGTERM || signal == SIGINT {
                 log("\(signal == SIGTERM ? "SIGTERM" : "SIGINT"): stopping; the recorder stays installed")
@@ -167,4 +128,3 @@ struct Node: ParsableCommand {
     }
 }
 
-extension NodeRuntime: ExpressibleByArgument {}

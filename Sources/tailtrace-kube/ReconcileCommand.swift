@@ -8,36 +8,20 @@ import TailcallPool
 struct Reconcile: ParsableCommand {
     static let configuration = KubernetesCommands.reconcile
 
-    @OptionGroup var global: GlobalOptions
-
-    @Option(help: "kubeconfig to reach the Kubernetes API (default: KUBECONFIG, ~/.kube/config, or in-cluster).")
-    var kubeconfig: String?
-
-    @Option(help: "This node's name in Kubernetes (default: the host name).")
-    var node: String?
-
-    @Flag(help: "Repeat until interrupted.")
-    var watch = false
-
-    @Option(help: "Seconds between passes with --watch.")
-    var interval = 5
-
-    func validate() throws {
-        guard interval >= 1 else { throw ValidationError("--interval must be at least 1") }
-    }
+    @OptionGroup var settings: ReconcileOptions
 
     func run() throws {
-        let recorder = try global.recorder()
+        let recorder = try settings.global.recorder()
         let reconciler = Reconciler(recorder: recorder)
-        let kubernetes = KubernetesLookup(kubeconfig: kubeconfig, node: node)
+        let kubernetes = KubernetesLookup(kubeconfig: settings.kubeconfig, node: settings.node)
         repeat {
             let pods = kubernetes.fetch()
             var report = try reconciler.run(kubernetes: pods.lookup)
             report.problems = pods.problems + report.problems
             print(Self.summary(report))
             for problem in report.problems { printError(problem) }
-            if !watch { return }
-            sleep(UInt32(interval))
+            if !settings.watch { return }
+            sleep(UInt32(settings.interval))
         } while true
     }
 

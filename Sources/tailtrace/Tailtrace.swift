@@ -25,12 +25,15 @@ struct Tailtrace: ParsableCommand {
     }
 }
 
-/// In tailtrace's own list of commands, for its help; their command lines
-/// never reach these (`main`).
+/// In tailtrace's own list of commands, with their options, for its help,
+/// completion scripts and manual; their command lines never reach these
+/// (`main`).
 struct Node: ParsableCommand {
     static let configuration = KubernetesCommands.node
+    @OptionGroup var settings: NodeOptions
 }
 
 struct Reconcile: ParsableCommand {
     static let configuration = KubernetesCommands.reconcile
+    @OptionGroup var settings: ReconcileOptions
 }

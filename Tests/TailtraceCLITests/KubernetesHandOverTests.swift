@@ -20,6 +20,13 @@ final class KubernetesHandOverTests: XCTestCase {
             XCTAssertTrue(r.stdout.contains("USAGE: tailtrace \(command)"), "\(args): \(r.stdout)")
             XCTAssertTrue(r.stdout.contains(option), "\(args): no \(option) in \(r.stdout)")
         }
+        // tailtrace's own definitions of them carry the same options, for
+        // its completion scripts and manual
+        let completion = try TestSystem.run(tailtrace, ["--generate-completion-script", "bash"])
+        XCTAssertEqual(completion.status, 0, completion.stderr)
+        for option in ["--host-root", "--hooks-dir", "--kubeconfig", "--watch"] {
+            XCTAssertTrue(completion.stdout.contains(option), "no \(option) in tailtrace's completion script")
+        }
         // and a command of tailtrace's own is not handed over
         let own = try TestSystem.run(tailtrace, ["attach", "--help"])
         XCTAssertTrue(own.stdout.contains("USAGE: tailtrace attach"), own.stdout)
