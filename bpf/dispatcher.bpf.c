@@ -279,8 +279,11 @@ static __always_inline int claim_for(__u64 key, int may_claim, __u32 *slot)
 
 /* Both tracepoints pass (struct pt_regs *regs, long id_or_ret). Claims
  * happen at enter only: an exit always follows an enter of the same task.
+ * `with_comm`: the recorder writes the task's name, at every event but a
+ * syscall's exit (an exit cell holds no name: the decoder takes its
+ * thread's from an enter); in the core variant the name is a helper call.
  * Returns 1 with the slot whose recorder to tail-call, 0 for an untraced task. */
-static __always_inline int dispatch(int may_claim, __u32 *slot)
+static __always_inline int dispatch(int may_claim, int with_comm, __u32 *slot)
 {
 	struct task_struct *task = tt_task();
 	__u64 key = container_key(task);
@@ -312,7 +315,7 @@ static __always_inline int dispatch(int may_claim, __u32 *slot)
 	if (!cur)
 		return 0;
 	cur->cgroup_id = key_mode == TT_KEY_CGROUP ? key : tt_task_cgroup_id(task);
-	tt_note_task(cur, task);
+	tt_note_task(cur, task, with_comm);
 	return 1;
 }
 
@@ -358,7 +361,7 @@ SEC("tp_btf/sys_enter")
 int tt_dispatch_enter(__u64 *ctx)
 {
 	__u32 slot;
-	if (!dispatch(1, &slot))
+	if (!dispatch(1, 1, &slot))
 		return 0;
 	TT_TAIL_CALL_SLOT(ctx, recorders_enter, slot);
 	count(TT_STAT_TAILCALL_FAIL);
@@ -369,7 +372,7 @@ SEC("tp_btf/sys_exit")
 int tt_dispatch_exit(__u64 *ctx)
 {
 	__u32 slot;
-	if (!dispatch(0, &slot))
+	if (!dispatch(0, 0, &slot))
 		return 0;
 	TT_TAIL_CALL_SLOT(ctx, recorders_exit, slot);
 	count(TT_STAT_TAILCALL_FAIL);
@@ -384,7 +387,7 @@ SEC("tp_btf/signal_deliver")
 int tt_dispatch_signal(__u64 *ctx)
 {
 	__u32 slot;
-	if (!dispatch(0, &slot))
+	if (!dispatch(0, 1, &slot))
 		return 0;
 	bpf_tail_call(ctx, &recorders_signal, slot);
 	count(TT_STAT_TAILCALL_FAIL);
@@ -395,7 +398,7 @@ SEC("tp_btf/sched_process_exit")
 int tt_dispatch_proc_exit(__u64 *ctx)
 {
 	__u32 slot;
-	if (!dispatch(0, &slot))
+	if (!dispatch(0, 1, &slot))
 		return 0;
 	bpf_tail_call(ctx, &recorders_proc_exit, slot);
 	count(TT_STAT_TAILCALL_FAIL);

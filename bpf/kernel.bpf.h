@@ -240,14 +240,15 @@ static __always_inline void tt_task_comm(struct task_struct *task, char comm[TT_
 #endif
 }
 
-/* The task's ids, CPU migrations, syscall ABI and name, for the recorder
- * (struct tt_current). */
-static __always_inline void tt_note_task(struct tt_current *cur, struct task_struct *task)
+/* The task's ids, CPU migrations and syscall ABI, and with `with_comm` its
+ * name, for the recorder (struct tt_current). */
+static __always_inline void tt_note_task(struct tt_current *cur, struct task_struct *task, int with_comm)
 {
 	tt_task_ids(task, &cur->pid, &cur->tid);
 	cur->migrations = tt_task_migrations(task);
 	cur->flags = tt_task_compat(task) ? TT_FLAG_COMPAT : 0;
-	tt_task_comm(task, cur->comm);
+	if (with_comm)
+		tt_task_comm(task, cur->comm);
 }
 
 /* What the dispatcher learned of the current task, written for the recorder

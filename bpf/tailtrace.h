@@ -245,7 +245,7 @@ struct tt_current {
 	__u32 migrations; /* times the task moved to another CPU (low 32 bits) */
 	__u16 flags;      /* TT_FLAG_COMPAT: the task is in an i386 syscall */
 	__u16 _pad;
-	char comm[TT_COMM_LEN];
+	char comm[TT_COMM_LEN]; /* not written for a syscall's exit, which does not use it */
 };
 
 /* Ancestors (parent processes) the dispatcher walks in mntns key mode. */
