@@ -42,9 +42,9 @@ let staticFoundation: [LinkerSetting] = [
 // MB of RELA entries that ld.so read and applied at every run): packed as
 // RELR (glibc 2.36+, linked by lld; gold cannot) those were 22 KB, and an
 // `attach` or `detach` started with ~0.8 ms less CPU here (measured side by
-// side). Not non-PIE,
-// which would save more: the CLI parses files from anywhere (`dump --file`)
-// and the API server's TLS, and keeps its addresses randomized.
+// side). Not non-PIE, which would save more: tailtrace parses files from
+// anywhere (`dump --file`, zlib included) and tailtrace-kube the API
+// server's TLS, and both keep their addresses randomized.
 let packedRelocations: [LinkerSetting] = [
     .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])
 ]

@@ -60,7 +60,9 @@ public enum HookFiles {
         for (executable, stage) in zip(executables, ["prestart", "poststop"]) {
             let source = here + "/" + executable
             let target = libexec + "/" + executable
-            if Executables.realpath(source) != Executables.realpath(base + target) { try copyFile(source, to: base + target, mode: 0o755) }
+            if Executables.realpath(source) != Executables.realpath(base + target) {
+                try copyFile(source, to: base + target, mode: 0o755)
+            }
             let text = try json(executable: executable, path: target, stage: stage, args: args, always: always)
             try StateFiles.writeAtomically(
                 directory: base + hooksDir, name: "tailtrace-\(stage).json", bytes: text, mode: 0o644)

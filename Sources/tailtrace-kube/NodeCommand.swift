@@ -127,4 +127,3 @@ struct Node: ParsableCommand {
         writeOut("\(RFC3339Time.now()) tailtrace node: \(message)\n")
     }
 }
-
