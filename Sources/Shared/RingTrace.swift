@@ -62,6 +62,7 @@ public struct RingTrace: Sequence {
     /// (orphan exits carry no reliable flag).
     var threadComm: [UInt32: UInt64] = [:]
     var compatThreads: Set<UInt32> = []
+    let commNames = CommNames()
     /// For a ring written meanwhile: per CPU, the oldest position intact.
     var oldestIntact: ((Int) -> UInt64)?
     /// When the first item happened: what relative times count from.
@@ -122,7 +123,8 @@ public struct RingTrace: Sequence {
             let h = header(key.ref)
             switch UInt32(h.kind) {
             case TT_KIND_ENTER.rawValue where RingDecoder.holdsExit(h):
-                open[h.tid] = nil
+                // most enters hold their exit: no open enter to forget, and no hash
+                if !open.isEmpty { open[h.tid] = nil }
                 entries.append(Entry(first: key.ref, exit: key.ref))
             case TT_KIND_ENTER.rawValue:
                 open[h.tid] = (entries.count, h.nr)
@@ -174,7 +176,7 @@ public struct RingTrace: Sequence {
         let e = p.loadUnaligned(as: tt_enter.self)
         var event = SyscallEvent(
             tsNs: h.ts_ns, cpu: Int(h.cpu), pid: h.pid, tid: h.tid,
-            comm: withUnsafeBytes(of: e.comm) { RingDecoder.cString($0) }, nr: Int(h.nr), compat: compat,
+            comm: withUnsafeBytes(of: e.comm) { commNames.name($0) }, nr: Int(h.nr), compat: compat,
             args: withUnsafeBytes(of: e.args) { Array($0.bindMemory(to: UInt64.self)) }, ret: nil,
             payloads: payloads(cpu: cpu, pos: pos, h), cgroupID: e.cgroup_id)
         if entry.exit == entry.first {
@@ -198,7 +200,7 @@ public struct RingTrace: Sequence {
         return .syscall(
             SyscallEvent(
                 tsNs: atNs, cpu: Int(h.cpu), pid: h.pid, tid: h.tid,
-                comm: withUnsafeBytes(of: e.comm) { RingDecoder.cString($0) }, nr: Int(h.nr),
+                comm: withUnsafeBytes(of: e.comm) { commNames.name($0) }, nr: Int(h.nr),
                 compat: Int32(h.flags) & TT_FLAG_COMPAT != 0, args: [], ret: e.ret,
                 payloads: payloads(cpu: c.cpu, pos: c.pos, h, ofExit: true), cgroupID: e.cgroup_id, exitTsNs: atNs))
     }
@@ -206,7 +208,7 @@ public struct RingTrace: Sequence {
     private func comm(ofEnter ref: UInt64) -> String {
         let (cpu, pos) = place(ref)
         let e = decoder.cell(cells, cpu: cpu, pos: pos).loadUnaligned(as: tt_enter.self)
-        return withUnsafeBytes(of: e.comm) { RingDecoder.cString($0) }
+        return withUnsafeBytes(of: e.comm) { commNames.name($0) }
     }
 
     /// The payloads that follow the record at `pos` (checked when the
@@ -285,4 +287,21 @@ extension RingTrace {
     }
 
     public func makeIterator() -> Iterator { Iterator(self) }
+}
+
+/// The last task name decoded, as its 16 bytes and as a String: a ring's
+/// records come from few tasks, mostly in runs, and making a String of the
+/// bytes (UTF-8 validation) was ~140 instructions a record in a dump.
+final class CommNames {
+    private var raw: (UInt64, UInt64) = (0, 0)
+    private var decoded: String?
+
+    func name(_ comm: UnsafeRawBufferPointer) -> String {
+        guard comm.count == 16 else { return RingDecoder.cString(comm) }
+        let key = (comm.loadUnaligned(as: UInt64.self), comm.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        if let decoded, key == raw { return decoded }
+        let name = RingDecoder.cString(comm)
+        (raw, decoded) = (key, name)
+        return name
+    }
 }

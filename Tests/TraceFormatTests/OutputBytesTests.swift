@@ -15,6 +15,17 @@ import Testing
             var signed: [UInt8] = []
             signed.appendDecimal(-Int64(clamping: v))
             #expect(String(decoding: signed, as: UTF8.self) == (v == 0 ? "0" : "-\(Int64(clamping: v))"))
+            // OutputBuffer's own, which writes in place
+            var buffer = OutputBuffer(capacity: 1)
+            buffer.append(UInt8(ascii: "<"))
+            buffer.appendDecimal(v)
+            buffer.appendDecimal(-Int64(clamping: v))
+            #expect(String(decoding: buffer.bytes, as: UTF8.self) == "<\(v)" + (v == 0 ? "0" : "-\(Int64(clamping: v))"))
+        }
+        for bits in 0..<64 {  // every bit length, at and beside the estimate's edges
+            for v in [UInt64(1) << bits, (UInt64(1) << bits) &- 1, (UInt64(1) << bits) | 1] {
+                #expect(decimalLength(v) == String(v).count, "\(v)")
+            }
         }
         #expect({ var o: [UInt8] = []; o.appendDecimal(Int64.min); return String(decoding: o, as: UTF8.self) }() == "\(Int64.min)")
     }
@@ -55,6 +66,9 @@ import Testing
             var out: [UInt8] = []
             out.appendDecimal(value, width: width)
             #expect(String(decoding: out, as: UTF8.self) == text, "\(value) width \(width)")
+            var buffer = OutputBuffer(capacity: 1)
+            buffer.appendDecimal(value, width: width)
+            #expect(String(decoding: buffer.bytes, as: UTF8.self) == text, "OutputBuffer: \(value) width \(width)")
         }
     }
 
