@@ -143,7 +143,7 @@ let package = Package(
         // What the test targets share: running programs, the busybox rootfs,
         // the test PKI and API server, test failures.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "SharedTests", dependencies: ["Shared"]),
+        .testTarget(name: "SharedTests", dependencies: ["Shared", "CTailtrace"]),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "Shared"]),
         .testTarget(
             name: "TailcallPoolTests", dependencies: ["TailcallPool", "Reconcile", "KubernetesAPI", "Shared", "BPFObjects", "CTailtrace"]),

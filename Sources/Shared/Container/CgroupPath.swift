@@ -59,11 +59,9 @@ public enum CgroupPath {
         guard !path.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
             throw reject("contains a control character")
         }
-        let components = path.split(separator: "/")
-        guard !components.contains(where: { $0 == "." || $0 == ".." }) else {
-            throw reject("has a '.' or '..' component")
-        }
-        return "/" + components.joined(separator: "/")
+        let (normalized, dotted) = StateFiles.normalized(path)
+        guard !dotted else { throw reject("has a '.' or '..' component") }
+        return normalized.isEmpty ? "/" : normalized
     }
 
     /// The cgroup id: on cgroup2 the inode number of a cgroup's directory is

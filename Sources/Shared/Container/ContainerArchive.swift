@@ -3,14 +3,18 @@ import FoundationEssentials
 import Glibc
 
 /// Archives of stopped containers: one directory per stop,
-/// `<archive>/<stop time, ns since the epoch, 20 digits>-<id>/` holding
-/// `record.json` and `ring.z` (the ring bytes, zlib-compressed: a ring of
-/// records compresses 5-10x, so the retention budget keeps that many more
-/// traces; `ring.bin`, uncompressed, in archives of earlier versions). The fixed-width time makes names sort oldest first, and keeps a
-/// reused id (`ctr run --rm` twice with one name) from overwriting the first
-/// archive. An entry appears whole or not at all: it is written under a
-/// dot-named temp directory and renamed into place.
+/// `<archive>/<stop time, ns since the epoch, 20 digits>-<id>/` holding one
+/// file, `trace`, laid out as an exported file (`ArchiveFile`): the record
+/// and the ring, zlib-compressed (`CompressedRing`: a ring of records
+/// compresses 5-10x, so the retention budget keeps that many more traces).
+/// Archives of earlier versions hold `record.json` and `ring.z` (or
+/// `ring.bin`, uncompressed) instead; both are read. The fixed-width time
+/// makes names sort oldest first, and keeps a reused id (`ctr run --rm`
+/// twice with one name) from overwriting the first archive. An entry
+/// appears whole or not at all: it is written under a dot-named temp
+/// directory and renamed into place.
 public struct ContainerArchive: Sendable {
+    public static let traceFileName = "trace"
     public static let recordFileName = "record.json"
     public static let ringFileName = "ring.z"
     public static let rawRingFileName = "ring.bin"
@@ -43,6 +47,8 @@ public struct ContainerArchive: Sendable {
             try ring.withUnsafeBytes { try CompressedRing.pack([header, $0]) }
         }
 
+        let file = ArchiveFile.layout(record: recordBytes, packedRing: packed)
+
         try StateFiles.makeDirectory(directory)
         let temp = directory + "/." + name + ".tmp"
         guard mkdir(temp, StateFiles.directoryMode) == 0, chmod(temp, StateFiles.directoryMode) == 0
@@ -50,20 +56,18 @@ public struct ContainerArchive: Sendable {
             throw FileSystemError(operation: "mkdir", path: temp, errno: errno)
         }
         // Once this returns the slot is freed: the archive is the trace's
-        // only copy and must survive a crash of the node. Three fsyncs, each
-        // a device cache flush (~0.5 ms here on a quiet disk, ~4 ms on a busy
-        // one): each file's data, and the archive directory after the
-        // rename. The entry directory needs none of its own: ext4 with a
-        // journal and XFS commit metadata in order, so the commit that makes
-        // the rename durable makes the names made before it durable too, and
-        // ext4 without one (this machine's) writes the directories of a new
-        // file out with the file's fsync (ext4_sync_parent). The files go
-        // straight into the temp directory, which no reader lists (a temp
-        // file and a rename per file, with a directory fsync each, cost six
-        // fsyncs, most of a poststop).
+        // only copy and must survive a crash of the node. Two fsyncs, each a
+        // device cache flush (~0.5 ms here on a quiet disk, ~4 ms on a busy
+        // one): the file's data, and the archive directory after the
+        // rename; the record and the ring in a file each took three. The
+        // entry directory needs none of its own: ext4 with a journal and XFS
+        // commit metadata in order, so the commit that makes the rename
+        // durable makes the names made before it durable too, and ext4
+        // without one (this machine's) writes the directories of a new file
+        // out with the file's fsync (ext4_sync_parent). The file goes
+        // straight into the temp directory, which no reader lists.
         do {
-            try StateFiles.createSynced(temp + "/" + Self.recordFileName, bytes: recordBytes)
-            try StateFiles.createSynced(temp + "/" + Self.ringFileName, bytes: packed)
+            try StateFiles.createSynced(temp + "/" + Self.traceFileName, bytes: file)
             guard rename(temp, final) == 0 else {
                 throw FileSystemError(operation: "rename", path: final, errno: errno)
             }
@@ -72,7 +76,7 @@ public struct ContainerArchive: Sendable {
             throw error
         }
         try StateFiles.syncDirectory(directory)
-        let size = UInt64(recordBytes.count + packed.count)
+        let size = UInt64(file.count)
         if let usage = readUsage() {
             writeUsage(
                 entries: usage.entries + 1, bytes: usage.bytes + size,
@@ -96,7 +100,8 @@ public struct ContainerArchive: Sendable {
     private func readUsage() -> (entries: Int, bytes: UInt64, oldest: UInt64?)? {
         guard
             let bytes = try? StateFiles.readFile(
-                directory + "/" + Self.usageFileName, limit: 64, input: "archive usage", followSymlinks: false)
+                directory + "/" + Self.usageFileName, limit: Self.usageFileSize, input: "archive usage",
+                followSymlinks: false)
         else { return nil }
         let fields = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace)
         guard fields.count == 2 || fields.count == 3, let entries = Int(fields[0]), let total = UInt64(fields[1])
@@ -104,19 +109,27 @@ public struct ContainerArchive: Sendable {
         return (entries, total, fields.count == 3 ? UInt64(fields[2]) : nil)
     }
 
-    /// Rewritten in place (truncated, then written), not as a temp file
-    /// renamed over it: that cost an inode at every poststop (~0.2 ms in a
-    /// busy ext4 directory here). Its readers hold the state lock too, so
-    /// none sees it half written; a process killed in between leaves it
-    /// empty, which does not parse: counted again.
+    /// Rewritten in place, not as a temp file renamed over it: that cost an
+    /// inode at every poststop (~0.2 ms in a busy ext4 directory here). Nor
+    /// truncated first: ext4 then allocates the blocks of a file emptied and
+    /// rewritten at its close (auto_da_alloc), and a truncate frees them, at
+    /// every poststop. Always 64 bytes, the fields padded with spaces, in
+    /// one pwrite over the old ones. Its readers hold the state lock too, so
+    /// none sees it half written; a torn or short file does not parse (or
+    /// names a count the directory does not have): counted again.
     private func writeUsage(entries: Int, bytes: UInt64, oldest: UInt64?) {
         let path = directory + "/" + Self.usageFileName
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, StateFiles.fileMode)
+        let fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, StateFiles.fileMode)
         guard fd >= 0 else { return }
         defer { close(fd) }
-        let text = "\(entries) \(bytes)" + (oldest.map { " \($0)" } ?? "") + "\n"
-        try? Array(text.utf8).withUnsafeBytes { try StateFiles.writeAll(fd: fd, $0, path: path) }
+        var text = Array(("\(entries) \(bytes)" + (oldest.map { " \($0)" } ?? "")).utf8)
+        guard text.count < Self.usageFileSize else { return }
+        text += repeatElement(UInt8(ascii: " "), count: Self.usageFileSize - 1 - text.count) + [UInt8(ascii: "\n")]
+        _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
     }
+
+    /// `.usage`'s size: three numbers of at most 20 digits, and room.
+    private static let usageFileSize = 64
 
     /// All entries, newest first. Unreadable entries are reported and skipped.
     public func entries() throws -> ArchiveListing {
@@ -150,10 +163,7 @@ public struct ContainerArchive: Sendable {
 
     private func entry(named name: String, stoppedAt: UInt64, id: String) throws -> ArchiveEntry {
         let path = directory + "/" + name
-        let bytes = try StateFiles.readFile(
-            path + "/" + Self.recordFileName, limit: StateStore.maximumRecordSize,
-            input: "archive record", followSymlinks: false)
-        let record = try JSONInput.decode(ContainerRecord.self, from: bytes, input: path)
+        let record = try Self.record(inEntry: path)
         guard record.id == id else {
             throw ContainerInputError(input: path, message: "holds container \(record.id)")
         }
@@ -182,6 +192,18 @@ public struct ContainerArchive: Sendable {
         return nil
     }
 
+    /// `trace`'s record, or an earlier version's `record.json`.
+    private static func record(inEntry path: String) throws -> ContainerRecord {
+        do {
+            return try ArchiveFile.record(in: path + "/" + traceFileName)
+        } catch let e as FileSystemError where e.errno == ENOENT {
+            let bytes = try StateFiles.readFile(
+                path + "/" + recordFileName, limit: StateStore.maximumRecordSize, input: "archive record",
+                followSymlinks: false)
+            return try JSONInput.decode(ContainerRecord.self, from: bytes, input: path)
+        }
+    }
+
     /// The archived ring bytes of `entry`, uncompressed.
     public func ring(of entry: ArchiveEntry, limit: Int = 1 << 30) throws -> [UInt8] {
         try Self.ring(inEntry: entry.path, limit: limit)
@@ -208,8 +230,13 @@ public struct ContainerArchive: Sendable {
         case raw([UInt8])
     }
 
-    /// `ring.z`, or `ring.bin` in archives of earlier versions.
+    /// `trace`'s ring, or `ring.z` or `ring.bin` in archives of earlier versions.
     private static func storedRing(inEntry path: String, limit: Int) throws -> StoredRing {
+        do {
+            let file = path + "/" + traceFileName
+            let bytes = try StateFiles.readFile(file, limit: limit, input: "archived trace", followSymlinks: false)
+            return .packed(Array(try ArchiveFile.parts(bytes, input: file).packedRing))
+        } catch let e as FileSystemError where e.errno == ENOENT {}
         do {
             return .packed(
                 try StateFiles.readFile(
@@ -366,16 +393,63 @@ public struct ArchiveRetention: Sendable, Equatable {
     }
 }
 
-/// A ring in an archive: `TTZ1`, the uncompressed size (u64, little
-/// endian), then one zlib stream (RFC 1950). Level 1: the hooks compress at
-/// every container stop, and it is most of the gain.
+/// A ring in an archive: `TTZ2`, the uncompressed size (u64, little
+/// endian), one bit per 4 KiB page of it (least significant first; set:
+/// the page holds a byte that is not zero), then one zlib stream (RFC 1950)
+/// of the set pages, in order; the pages not set are zeros. A freed slot's
+/// ring is cleared, so a container that stopped soon leaves most of its
+/// ring zero: deflate still read, hashed and checksummed every byte of it
+/// (5.4 of a poststop's 8.0 million instructions for an empty 256 KiB ring,
+/// callgrind), and now skips it. Level 1: the hooks compress at every
+/// container stop, and it is most of the gain. Earlier versions wrote
+/// `TTZ1`: the size, then one zlib stream of every byte; still read.
 enum CompressedRing {
-    static let magic: [UInt8] = Array("TTZ1".utf8)
+    static let magic: [UInt8] = Array("TTZ2".utf8)
+    static let wholeMagic: [UInt8] = Array("TTZ1".utf8)
+    static let pageSize = 4096
 
-    /// `parts` one after the other, as one zlib stream.
+    /// `parts` one after the other, as one ring.
     static func pack(_ parts: [UnsafeRawBufferPointer]) throws -> [UInt8] {
         let total = parts.reduce(0) { $0 + $1.count }
-        let header = magic + withUnsafeBytes(of: UInt64(total).littleEndian) { Array($0) }
+        let pages = (total + pageSize - 1) / pageSize
+        var bitmap = [UInt8](repeating: 0, count: (pages + 7) / 8)
+        // Each page's pieces (a page may straddle two parts); the set pages' go to deflate.
+        var pieces: [(page: Int, bytes: UnsafeRawBufferPointer)] = []
+        var offset = 0
+        for part in parts {
+            var i = 0
+            while i < part.count {
+                let page = (offset + i) / pageSize
+                let end = Swift.min(part.count, i + pageSize - (offset + i) % pageSize)
+                let piece = UnsafeRawBufferPointer(rebasing: part[i..<end])
+                if !isZero(piece) { bitmap[page >> 3] |= 1 << UInt8(page & 7) }
+                pieces.append((page, piece))
+                i = end
+            }
+            offset += part.count
+        }
+        let kept = pieces.filter { bitmap[$0.page >> 3] & (1 << UInt8($0.page & 7)) != 0 }.map(\.bytes)
+        let header = magic + withUnsafeBytes(of: UInt64(total).littleEndian) { Array($0) } + bitmap
+        return try deflated(kept, after: header)
+    }
+
+    /// Whether every byte is zero, eight at a time.
+    private static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        while i + 8 <= bytes.count {
+            if bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) != 0 { return false }
+            i += 8
+        }
+        while i < bytes.count {
+            if bytes[i] != 0 { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// `header`, then `parts` one after the other as one zlib stream.
+    private static func deflated(_ parts: [UnsafeRawBufferPointer], after header: [UInt8]) throws -> [UInt8] {
+        let total = parts.reduce(0) { $0 + $1.count }
         let bound = Int(compressBound(uLong(total)))
         var rc = Z_OK
         // Not zero-filled first: zlib writes only as far as the stream goes,
@@ -415,22 +489,41 @@ enum CompressedRing {
     /// Refuses what is not ours, claims more than `limit`, or does not
     /// inflate to exactly the size it claims (archives are untrusted input).
     static func unpack(_ packed: [UInt8], limit: Int) throws -> [UInt8] {
-        guard packed.count >= magic.count + 8, Array(packed.prefix(magic.count)) == magic else {
-            throw ContainerInputError(input: "ring archive", message: "not a compressed tailtrace ring")
+        func refuse(_ why: String) -> ContainerInputError { ContainerInputError(input: "ring archive", message: why) }
+        let head = Array(packed.prefix(magic.count))
+        guard packed.count >= magic.count + 8, head == magic || head == wholeMagic else {
+            throw refuse("not a compressed tailtrace ring")
         }
         let size = packed[magic.count..<magic.count + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard size <= UInt64(limit) else {
-            throw ContainerInputError(input: "ring archive", message: "claims \(size) bytes, more than \(limit)")
-        }
-        var out = [UInt8](repeating: 0, count: Int(size))
-        var length = uLong(size)
+        guard size <= UInt64(limit) else { throw refuse("claims \(size) bytes, more than \(limit)") }
+        let total = Int(size)
+        let pages = (total + pageSize - 1) / pageSize
+        let bitmapStart = magic.count + 8
+        let bitmapEnd = head == magic ? bitmapStart + (pages + 7) / 8 : bitmapStart
+        guard packed.count >= bitmapEnd else { throw refuse("its page map is cut short") }
+        func kept(_ page: Int) -> Bool { head == wholeMagic || packed[bitmapStart + page >> 3] & (1 << UInt8(page & 7)) != 0 }
+        let keptPages = (0..<pages).filter(kept)
+        let keptBytes = keptPages.reduce(0) { $0 + Swift.min(pageSize, total - $1 * pageSize) }
+        // Inflated to the front, then each kept page moved to its place, the last first.
+        var out = [UInt8](repeating: 0, count: total)
+        var length = uLong(keptBytes)
         let rc = packed.withUnsafeBufferPointer { input in
             out.withUnsafeMutableBufferPointer { output in
-                uncompress(output.baseAddress, &length, input.baseAddress! + magic.count + 8, uLong(input.count - magic.count - 8))
+                uncompress(output.baseAddress, &length, input.baseAddress! + bitmapEnd, uLong(input.count - bitmapEnd))
             }
         }
-        guard rc == Z_OK, length == uLong(size) else {
-            throw ContainerInputError(input: "ring archive", message: "corrupt compressed ring (zlib \(rc))")
+        guard rc == Z_OK, length == uLong(keptBytes) else { throw refuse("corrupt compressed ring (zlib \(rc))") }
+        guard head == magic else { return out }
+        out.withUnsafeMutableBytes { ring in
+            var from = keptBytes
+            for page in keptPages.reversed() {
+                let count = Swift.min(pageSize, total - page * pageSize)
+                from -= count
+                let to = page * pageSize
+                guard to != from else { continue }
+                (ring.baseAddress! + to).copyMemory(from: ring.baseAddress! + from, byteCount: count)
+                (ring.baseAddress! + from).initializeMemory(as: UInt8.self, repeating: 0, count: Swift.min(count, to - from))
+            }
         }
         return out
     }
@@ -444,26 +537,60 @@ enum CompressedRing {
 public enum ArchiveFile {
     static let header = Array("tailtrace-archive 1\n".utf8)
 
+    /// The file: the header, the record's length, the record, the packed ring.
+    static func layout(record: [UInt8], packedRing: [UInt8]) -> [UInt8] {
+        var file = header + Array("\(record.count)\n".utf8)
+        file.reserveCapacity(file.count + record.count + packedRing.count)
+        file += record
+        file += packedRing
+        return file
+    }
+
     public static func bytes(of entry: ArchiveEntry) throws -> [UInt8] {
         let packed = try ContainerArchive.packedRing(inEntry: entry.path)
-        let record = try StateStore.encode(entry.record)
-        return header + Array("\(record.count)\n".utf8) + record + packed
+        return layout(record: try StateStore.encode(entry.record), packedRing: packed)
     }
 
     /// The record and the uncompressed ring of an exported file.
     public static func read(_ path: String, limit: Int = 1 << 30) throws -> (record: ContainerRecord, ring: [UInt8]) {
         let bytes = try StateFiles.readFile(path, limit: limit, input: "exported archive")
+        let (record, packed) = try parts(bytes, input: path)
+        return (
+            try JSONInput.decode(ContainerRecord.self, from: Array(record), input: path),
+            try CompressedRing.unpack(Array(packed), limit: limit)
+        )
+    }
+
+    /// Where a file's record and packed ring are.
+    static func parts(_ bytes: [UInt8], input: String) throws -> (record: ArraySlice<UInt8>, packedRing: ArraySlice<UInt8>) {
+        let (start, length) = try recordPlace(bytes, input: input)
+        guard start + length <= bytes.count else { throw ContainerInputError(input: input, message: "no record length") }
+        return (bytes[start..<start + length], bytes[(start + length)...])
+    }
+
+    /// The record alone, from the file's first bytes: listing an archive
+    /// reads every entry's, and a ring may be megabytes.
+    static func record(in path: String) throws -> ContainerRecord {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else { throw FileSystemError(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        var head = try StateFiles.readPrefix(fd: fd, count: 4096, path: path)
+        let (start, length) = try recordPlace(head, input: path)
+        if start + length > head.count { head = try StateFiles.readPrefix(fd: fd, count: start + length, path: path) }
+        guard start + length <= head.count else { throw ContainerInputError(input: path, message: "no record length") }
+        return try JSONInput.decode(ContainerRecord.self, from: Array(head[start..<start + length]), input: path)
+    }
+
+    /// The record's offset and length, from the header and the length line.
+    private static func recordPlace(_ bytes: [UInt8], input: String) throws -> (start: Int, length: Int) {
         guard bytes.starts(with: header) else {
-            throw ContainerInputError(input: path, message: "not a tailtrace archive file (or of another version)")
+            throw ContainerInputError(input: input, message: "not a tailtrace archive file (or of another version)")
         }
         let rest = bytes[header.count...]
         guard let newline = rest.prefix(12).firstIndex(of: UInt8(ascii: "\n")),
             let length = Int(String(decoding: rest[..<newline], as: UTF8.self)),
-            length > 0, length <= StateStore.maximumRecordSize, newline + 1 + length <= rest.endIndex
-        else { throw ContainerInputError(input: path, message: "no record length") }
-        let start = newline + 1
-        let record = try JSONInput.decode(ContainerRecord.self, from: Array(rest[start..<start + length]), input: path)
-        let ring = try CompressedRing.unpack(Array(rest[(start + length)...]), limit: limit)
-        return (record, ring)
+            length > 0, length <= StateStore.maximumRecordSize
+        else { throw ContainerInputError(input: input, message: "no record length") }
+        return (newline + 1, length)
     }
 }

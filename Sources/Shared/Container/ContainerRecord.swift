@@ -216,35 +216,28 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
     }
 
     /// Writes every key; an unknown value is an explicit `null`.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(name, forKey: .name)
-        try c.encode(runtime, forKey: .runtime)
-        try c.encode(source, forKey: .source)
-        try c.encode(state, forKey: .state)
-        try c.encode(cgroupPath, forKey: .cgroupPath)
-        try c.encode(cgroupID, forKey: .cgroupID)
-        try c.encode(key, forKey: .key)
-        try c.encode(keyMode, forKey: .keyMode)
-        try c.encode(slot, forKey: .slot)
-        try c.encode(generation, forKey: .generation)
-        try c.encode(namespace, forKey: .namespace)
-        try c.encode(pod, forKey: .pod)
-        try c.encode(podUID, forKey: .podUID)
-        try c.encode(container, forKey: .container)
-        try c.encode(labels, forKey: .labels)
-        try c.encode(annotations, forKey: .annotations)
-        try c.encode(pid, forKey: .pid)
-        try c.encode(bundle, forKey: .bundle)
-        try c.encode(startedAt, forKey: .startedAt)
-        try c.encode(stoppedAt, forKey: .stoppedAt)
-        try c.encode(archive, forKey: .archive)
-        try c.encode(archivePending, forKey: .archivePending)
-        try c.encode(clockOffsetNs, forKey: .clockOffsetNs)
+    public func encode(to encoder: any Encoder) throws { try json.encode(to: encoder) }
+
+    /// The record as JSON: what `encode(to:)` writes through any encoder,
+    /// and the state and archive files, built without the Encoder protocols
+    /// (`JSONObject` says why: every hook writes one).
+    var json: JSONValue {
+        func text(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+        func number(_ n: (some BinaryInteger)?) -> JSONValue { n.map { .number(String($0)) } ?? .null }
         let end = self.end
-        try c.encode(end?.exitCode, forKey: .exitCode)
-        try c.encode(end?.killedBy, forKey: .killedBy)
-        try c.encode(end.map(\.coreDumped), forKey: .coreDumped)
+        let members: [(CodingKeys, JSONValue)] = [
+            (.id, .string(id)), (.name, .string(name)), (.runtime, .string(runtime.rawValue)),
+            (.source, .string(source.rawValue)), (.state, .string(state.rawValue)), (.cgroupPath, text(cgroupPath)),
+            (.cgroupID, number(cgroupID)), (.key, number(key)), (.keyMode, .string(keyMode.rawValue)),
+            (.slot, number(slot)), (.generation, number(generation)), (.namespace, text(namespace)),
+            (.pod, text(pod)), (.podUID, text(podUID)), (.container, text(container)),
+            (.labels, .object(labels.mapValues(JSONValue.string))),
+            (.annotations, .object(annotations.mapValues(JSONValue.string))), (.pid, number(pid)),
+            (.bundle, text(bundle)), (.startedAt, text(startedAt)), (.stoppedAt, text(stoppedAt)),
+            (.archive, text(archive)), (.archivePending, text(archivePending)), (.clockOffsetNs, number(clockOffsetNs)),
+            (.exitCode, number(end?.exitCode)), (.killedBy, number(end?.killedBy)),
+            (.coreDumped, end.map { .bool($0.coreDumped) } ?? .null),
+        ]
+        return .object(Dictionary(uniqueKeysWithValues: members.lazy.map { ($0.0.rawValue, $0.1) }))
     }
 }

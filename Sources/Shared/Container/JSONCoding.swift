@@ -209,7 +209,53 @@ struct TreeJSONDecoder {
     }
 }
 
-private struct AnyKey: CodingKey {
+/// An object's members read by name, for the types the hooks decode at
+/// every container start and stop (the OCI state): the same values and the
+/// same `DecodingError`s as their Decodable conformances through
+/// `TreeJSONDecoder`, without the Decoder protocols, whose generic
+/// containers cost a fresh process ~150,000 instructions of metadata
+/// instantiation and conformance lookups per type (callgrind).
+struct JSONObject {
+    let members: [String: JSONValue]
+    let codingPath: [any CodingKey]
+
+    init(parsing bytes: [UInt8]) throws { try self.init(JSONReader.parse(bytes), codingPath: []) }
+
+    init(_ value: JSONValue, codingPath: [any CodingKey]) throws {
+        guard case .object(let members) = value else {
+            throw ValueDecoder(value: value, codingPath: codingPath).mismatch([String: Any].self)
+        }
+        self.members = members
+        self.codingPath = codingPath
+    }
+
+    private func member(_ key: some CodingKey) throws -> ValueDecoder {
+        try KeyedValues<AnyKey>(members: members, codingPath: codingPath).member(key)
+    }
+
+    /// nil when the key is missing or null, as `decodeIfPresent`.
+    private func present(_ key: some CodingKey) -> ValueDecoder? {
+        guard let value = members[key.stringValue], value != .null else { return nil }
+        return ValueDecoder(value: value, codingPath: codingPath + [key])
+    }
+
+    func string(_ key: some CodingKey) throws -> String { try member(key).decode(String.self) }
+    func stringIfPresent(_ key: some CodingKey) throws -> String? { try present(key)?.decode(String.self) }
+    func integerIfPresent<T: FixedWidthInteger>(_ key: some CodingKey, as type: T.Type) throws -> T? {
+        try present(key)?.integer(type)
+    }
+    /// A `[String: String]` member.
+    func stringsIfPresent(_ key: some CodingKey) throws -> [String: String]? {
+        guard let value = present(key) else { return nil }
+        let object = try JSONObject(value.value, codingPath: value.codingPath)
+        var strings: [String: String] = [:]
+        strings.reserveCapacity(object.members.count)
+        for name in object.members.keys { strings[name] = try object.string(AnyKey(stringValue: name)) }
+        return strings
+    }
+}
+
+struct AnyKey: CodingKey {
     var stringValue: String
     var intValue: Int?
     init(stringValue: String) { self.stringValue = stringValue }
@@ -369,7 +415,7 @@ struct TreeJSONEncoder {
         let root = Node()
         try value.encode(to: ValueEncoder(node: root, codingPath: []))
         var out: [UInt8] = []
-        root.write(into: &out)
+        root.value.write(into: &out)
         return out
     }
 }
@@ -384,32 +430,22 @@ private final class Node {
     }
     var content = Content.empty
 
-    func write(into out: inout [UInt8]) {
+    /// What was built, as a value (an unfilled container is `{}`, as JSONEncoder writes it).
+    var value: JSONValue {
         switch content {
-        case .empty: out += Array("{}".utf8)  // JSONEncoder writes an unfilled container as {}
-        case .scalar(let v): Self.write(v, into: &out)
-        case .object(let members):
-            out.append(UInt8(ascii: "{"))
-            // .sortedKeys: JSONEncoder orders keys by their UTF-8 bytes
-            for (n, key) in members.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-                if n > 0 { out.append(UInt8(ascii: ",")) }
-                Self.write(.string(key), into: &out)
-                out.append(UInt8(ascii: ":"))
-                members[key]!.write(into: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        case .array(let elements):
-            out.append(UInt8(ascii: "["))
-            for (n, element) in elements.enumerated() {
-                if n > 0 { out.append(UInt8(ascii: ",")) }
-                element.write(into: &out)
-            }
-            out.append(UInt8(ascii: "]"))
+        case .empty: return .object([:])
+        case .scalar(let v): return v
+        case .object(let members): return .object(members.mapValues(\.value))
+        case .array(let elements): return .array(elements.map(\.value))
         }
     }
+}
 
-    static func write(_ value: JSONValue, into out: inout [UInt8]) {
-        switch value {
+extension JSONValue {
+    /// The value as JSONEncoder with `[.sortedKeys, .withoutEscapingSlashes]`
+    /// writes it: members ordered by their keys' UTF-8 bytes.
+    func write(into out: inout [UInt8]) {
+        switch self {
         case .null: out += Array("null".utf8)
         case .bool(let b): out += Array((b ? "true" : "false").utf8)
         case .number(let text): out += Array(text.utf8)
@@ -431,9 +467,60 @@ private final class Node {
                 }
             }
             out.append(UInt8(ascii: "\""))
-        case .array, .object: break  // built as nodes, never stored as values
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (n, key) in members.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                JSONValue.string(key).write(into: &out)
+                out.append(UInt8(ascii: ":"))
+                members[key]!.write(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (n, element) in elements.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                element.write(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
         }
     }
+}
+
+/// Through any Encoder (JSONEncoder for `list --output json`), as the
+/// tree says: a number as the integer or double its text is.
+extension JSONValue: Encodable {
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .null:
+            var c = encoder.singleValueContainer()
+            try c.encodeNil()
+        case .bool(let b):
+            var c = encoder.singleValueContainer()
+            try c.encode(b)
+        case .number(let text):
+            var c = encoder.singleValueContainer()
+            if let u = UInt64(text) {
+                try c.encode(u)
+            } else if let i = Int64(text) {
+                try c.encode(i)
+            } else {
+                try c.encode(Double(text) ?? .nan)
+            }
+        case .string(let s):
+            var c = encoder.singleValueContainer()
+            try c.encode(s)
+        case .array(let elements):
+            var c = encoder.unkeyedContainer()
+            for element in elements { try c.encode(element) }
+        case .object(let members):
+            var c = encoder.container(keyedBy: AnyKey.self)
+            for (key, value) in members { try c.encode(value, forKey: AnyKey(stringValue: key)) }
+        }
+    }
+}
+
+extension Node {
 
     func member(_ key: String) -> Node {
         var members: [String: Node] = [:]

@@ -11,6 +11,15 @@ enum JSONInput {
         }
     }
 
+    /// An object read by hand (`JSONObject`), its errors worded the same.
+    static func decode<T>(from bytes: [UInt8], input: String, _ read: (JSONObject) throws -> T) throws -> T {
+        do {
+            return try read(JSONObject(parsing: bytes))
+        } catch let error as DecodingError {
+            throw ContainerInputError(input: input, message: describe(error))
+        }
+    }
+
     static func describe(_ error: DecodingError) -> String {
         func field(_ path: [any CodingKey]) -> String {
             let joined = path.reduce(into: "") { text, key in

@@ -47,7 +47,7 @@ public struct OCIState: Sendable, Equatable {
 
     /// Decodes and validates a state; unknown fields are ignored.
     public init(json bytes: [UInt8]) throws {
-        let wire = try JSONInput.decode(Wire.self, from: bytes, input: "OCI state")
+        let wire = try JSONInput.decode(from: bytes, input: "OCI state") { try Wire($0) }
         // Decoded as Int64 so that an out-of-range pid gets its own message
         // rather than the decoder's "not valid JSON".
         if let pid = wire.pid, pid > Int32.max {
@@ -89,18 +89,30 @@ public struct OCIState: Sendable, Equatable {
         guard !bundle.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
             throw reject("contains a control character")
         }
-        guard !bundle.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
+        guard !StateFiles.normalized(bundle).hasDotComponent else {
             throw reject("has a '.' or '..' component")
         }
         return bundle
     }
 
-    private struct Wire: Decodable {
+    /// Read by hand (`JSONObject`): every hook reads one.
+    private struct Wire {
         var ociVersion: String?
         var id: String
         var status: String
         var pid: Int64?
         var bundle: String
         var annotations: [String: String]?
+
+        enum Key: String, CodingKey { case ociVersion, id, status, pid, bundle, annotations }
+
+        init(_ object: JSONObject) throws {
+            ociVersion = try object.stringIfPresent(Key.ociVersion)
+            id = try object.string(Key.id)
+            status = try object.string(Key.status)
+            pid = try object.integerIfPresent(Key.pid, as: Int64.self)
+            bundle = try object.string(Key.bundle)
+            annotations = try object.stringsIfPresent(Key.annotations)
+        }
     }
 }

@@ -164,9 +164,13 @@ public struct StateStore: Sendable {
     }
 
     /// As JSONEncoder with `.sortedKeys` and `.withoutEscapingSlashes`
-    /// writes it (`TreeJSONEncoder`: cheaper to start in a hook).
+    /// writes it (`ContainerRecord.json`: cheaper to start in a hook).
     static func encode(_ record: ContainerRecord) throws -> [UInt8] {
-        try TreeJSONEncoder.encode(record) + [UInt8(ascii: "\n")]
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        record.json.write(into: &out)
+        out.append(UInt8(ascii: "\n"))
+        return out
     }
 }
 

@@ -57,11 +57,9 @@ public struct TailtracePaths: Sendable, Equatable {
         guard !path.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
             throw reject("contains a control character")
         }
-        let components = path.split(separator: "/")
-        guard !components.isEmpty else { throw reject("is the root directory") }
-        guard !components.contains(where: { $0 == "." || $0 == ".." }) else {
-            throw reject("has a '.' or '..' component")
-        }
-        return "/" + components.joined(separator: "/")
+        let (normalized, dotted) = StateFiles.normalized(path)
+        guard !normalized.isEmpty else { throw reject("is the root directory") }
+        guard !dotted else { throw reject("has a '.' or '..' component") }
+        return normalized
     }
 }

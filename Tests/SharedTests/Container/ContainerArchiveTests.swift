@@ -1,4 +1,5 @@
 import Foundation
+import CTailtrace
 import Glibc
 import Testing
 
@@ -19,8 +20,9 @@ import Testing
         #expect(entry.record.archive == entry.path)
         #expect(fileMode(archive.directory) == 0o700)
         #expect(fileMode(entry.path) == 0o700)
-        #expect(fileMode(entry.path + "/record.json") == 0o600)
-        #expect(fileMode(entry.path + "/ring.z") == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: entry.path) == ["trace"])
+        #expect(fileMode(entry.path + "/trace") == 0o600)
+        #expect(entry.sizeBytes == UInt64(try ArchiveFile.bytes(of: entry).count), "the entry is an exported file")
 
         let listed = try archive.entries()
         #expect(listed.problems.isEmpty)
@@ -44,6 +46,14 @@ import Testing
         #expect(entry.sizeBytes < 8 << 10, "a mostly empty 256 KiB ring compresses: \(entry.sizeBytes)")
         #expect(try archive.ring(of: entry) == ring)
 
+        // As earlier versions wrote it: record.json and ring.z, or ring.bin
+        // before those (and listed alike).
+        let packedRing = try ring.withUnsafeBytes { try CompressedRing.pack([$0]) }
+        try FileManager.default.removeItem(atPath: entry.path + "/trace")
+        try Data(try StateStore.encode(entry.record)).write(to: URL(fileURLWithPath: entry.path + "/record.json"))
+        try Data(packedRing).write(to: URL(fileURLWithPath: entry.path + "/ring.z"))
+        #expect(try archive.entries().entries.map(\.record) == [entry.record])
+        #expect(try archive.ring(of: entry) == ring)
         try FileManager.default.removeItem(atPath: entry.path + "/ring.z")
         try Data([9, 8, 7]).write(to: URL(fileURLWithPath: entry.path + "/ring.bin"))
         #expect(try archive.ring(of: entry) == [9, 8, 7])
@@ -71,12 +81,42 @@ import Testing
             (Array("head".utf8), [UInt8](repeating: 7, count: 256 << 10)), ([], Array("tail".utf8)),
             (Array("only a header".utf8), []), ([], []), (random, random.reversed()),
             ([1, 2, 3], [UInt8](repeating: 0, count: 8 << 20)),
+            // zero pages between pages with data, one straddling the header and
+            // the cells, a last page cut short: only the others are deflated
+            ([UInt8](repeating: 0, count: 4000) + [5], Self.sparse), ([], Self.sparse), (Self.sparse, [9]),
         ]
         for (index, (header, cells)) in cases.enumerated() {
             let record = sampleRecord(id: "parts\(index)", name: "parts\(index)")
             let entry = try archive.store(record, ringHeader: header, ring: cells, stoppedAt: Self.start + UInt64(index))
             #expect(try archive.ring(of: entry) == header + cells, "case \(index)")
         }
+    }
+
+    /// 64 KiB + 100 bytes, zero but for a byte in pages 2, 3 and 9 and in the last, short one.
+    static let sparse: [UInt8] = {
+        var bytes = [UInt8](repeating: 0, count: (64 << 10) + 100)
+        for at in [2 * 4096, 4 * 4096 - 1, 9 * 4096 + 17, bytes.count - 1] { bytes[at] = UInt8(at % 251 + 1) }
+        return bytes
+    }()
+
+    /// Rings as earlier versions packed them (`TTZ1`: every byte in the
+    /// stream) still read; a page map cut short or a stream longer than the
+    /// pages it maps are refused.
+    @Test func earlierAndDamagedPackingsAreTold() throws {
+        let ring = Self.sparse + [UInt8](repeating: 3, count: 5000)
+        var bound = compressBound(uLong(ring.count))
+        var stream = [UInt8](repeating: 0, count: Int(bound))
+        #expect(compress2(&stream, &bound, ring, uLong(ring.count), 1) == Z_OK)
+        let whole = Array("TTZ1".utf8) + withUnsafeBytes(of: UInt64(ring.count).littleEndian) { Array($0) } + stream.prefix(Int(bound))
+        #expect(try CompressedRing.unpack(whole, limit: 1 << 20) == ring)
+
+        let packed = try ring.withUnsafeBytes { try CompressedRing.pack([$0]) }
+        #expect(packed.starts(with: Array("TTZ2".utf8)))
+        #expect(try CompressedRing.unpack(packed, limit: 1 << 20) == ring)
+        #expect(throws: ContainerInputError.self) { try CompressedRing.unpack(Array(packed.prefix(14)), limit: 1 << 20) }
+        var moreKept = packed
+        moreKept[12] |= 0x01  // page 0 marked as kept: the stream is short of it
+        #expect(throws: ContainerInputError.self) { try CompressedRing.unpack(moreKept, limit: 1 << 20) }
     }
 
     /// One file holds a whole entry and reads back with no archive dir.
@@ -152,7 +192,12 @@ import Testing
                 sampleRecord(id: "u\(index)", name: "u\(index)"), ring: ring, stoppedAt: Self.start + UInt64(index) * Self.second
             ).sizeBytes
         }
-        func usage() -> String? { try? String(contentsOfFile: temp.path + "/.usage", encoding: .utf8) }
+        // its fields: the file is 64 bytes, padded with spaces before its newline
+        func usage() -> String? {
+            guard let text = try? String(contentsOfFile: temp.path + "/.usage", encoding: .utf8) else { return nil }
+            #expect(text.utf8.count == 64 && text.hasSuffix("\n"), "\(text)")
+            return text.split(whereSeparator: \.isWhitespace).joined(separator: " ") + "\n"
+        }
         let size = try store(0)
         let roomy = ArchiveRetention(maximumBytes: size * 4, maximumAge: 86400)
         let now = Self.start + 10 * Self.second
@@ -180,7 +225,9 @@ import Testing
         try storeStopped(3, in: archive, ring: ring, apart: Self.second)
         let week = ArchiveRetention(maximumBytes: 1 << 30, maximumAge: 7 * 86400)
         #expect(try archive.applyRetention(week, now: Self.start + 10 * Self.second).isEmpty)
-        #expect(try String(contentsOfFile: temp.path + "/.usage", encoding: .utf8).hasSuffix(" \(Self.start)\n"))
+        #expect(
+            try String(contentsOfFile: temp.path + "/.usage", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix(" \(Self.start)"))
         let removed = try archive.applyRetention(week, now: Self.start + 7 * 86400 * Self.second + Self.second + Self.second / 2)
         #expect(removed.map(\.record.id) == ["c0"], "the oldest, too old by the kept stop time")
     }
