@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "TailcallPoolTests", dependencies: ["TailcallPool", "Reconcile", "KubernetesAPI", "Shared", "BPFObjects", "CTailtrace"]),
         .testTarget(name: "OCIHooksTests", dependencies: ["OCIHooks", "Shared"]),
-        .testTarget(name: "TailtraceCLITests", dependencies: ["Shared", "TestSupport"]),
+        .testTarget(name: "TailtraceCLITests", dependencies: ["Shared", "TestSupport", "CommandLineSupport"]),
         .testTarget(name: "KubernetesAPITests", dependencies: ["KubernetesAPI", "TestSupport"]),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
+import Glibc
 
 @main
 struct Tailtrace: ParsableCommand {
@@ -21,7 +22,57 @@ struct Tailtrace: ParsableCommand {
     /// anything is parsed (KubernetesCommands).
     static func main() {
         KubernetesCommands.handOver(CommandLine.arguments)
+        if var command = QuickCommand.parse(CommandLine.arguments) {
+            do {
+                try command.run()
+                Glibc.exit(0)
+            } catch {
+                exit(withError: error)
+            }
+        }
         main(nil)
+    }
+}
+
+/// `attach` and `detach` of a plain command line (`PlainArguments`)
+/// without swift-argument-parser's parse: the values go into the commands'
+/// own properties, and their `run` is the one the parser calls. The
+/// parser's first parse in a process was ~9 of a `detach`'s 15 million
+/// instructions (callgrind), mostly the Swift runtime scanning the
+/// binary's ~3,900 protocol conformances for its Mirror-based lookups.
+/// Every other line, and every error in one, is the parser's.
+enum QuickCommand {
+    static let globalOptions: Set<String> = ["pin-root", "state-dir", "archive-dir"]
+
+    static func parse(_ arguments: [String]) -> (any ParsableCommand)? {
+        let words = arguments.dropFirst()
+        switch words.first {
+        case Attach.configuration.commandName:
+            guard let plain = PlainArguments(words.dropFirst(), options: globalOptions.union(["cgroup", "name"]), positionals: 0),
+                let cgroup = plain.options["cgroup"]
+            else { return nil }
+            var attach = Attach()
+            attach.global = global(plain)
+            attach.cgroup = cgroup
+            attach.name = plain.options["name"]
+            return attach
+        case Detach.configuration.commandName:
+            guard let plain = PlainArguments(words.dropFirst(), options: globalOptions, positionals: 1) else { return nil }
+            var detach = Detach()
+            detach.global = global(plain)
+            detach.container = plain.positionals[0]
+            return detach
+        default:
+            return nil
+        }
+    }
+
+    private static func global(_ plain: PlainArguments) -> GlobalOptions {
+        var global = GlobalOptions()
+        global.pinRoot = plain.options["pin-root"]
+        global.stateDir = plain.options["state-dir"]
+        global.archiveDir = plain.options["archive-dir"]
+        return global
     }
 }
 
