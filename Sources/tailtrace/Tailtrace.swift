@@ -48,7 +48,9 @@ enum QuickCommand {
         let words = arguments.dropFirst()
         switch words.first {
         case Attach.configuration.commandName:
-            guard let plain = PlainArguments(words.dropFirst(), options: globalOptions.union(["cgroup", "name"]), positionals: 0),
+            guard
+                let plain = PlainArguments(
+                    words.dropFirst(), options: globalOptions.union(["cgroup", "name"]), positionals: 0),
                 let cgroup = plain.options["cgroup"]
             else { return nil }
             var attach = Attach()
@@ -57,7 +59,9 @@ enum QuickCommand {
             attach.name = plain.options["name"]
             return attach
         case Detach.configuration.commandName:
-            guard let plain = PlainArguments(words.dropFirst(), options: globalOptions, positionals: 1) else { return nil }
+            guard let plain = PlainArguments(words.dropFirst(), options: globalOptions, positionals: 1) else {
+                return nil
+            }
             var detach = Detach()
             detach.global = global(plain)
             detach.container = plain.positionals[0]

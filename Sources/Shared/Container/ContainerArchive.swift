@@ -501,7 +501,9 @@ enum CompressedRing {
         let bitmapStart = magic.count + 8
         let bitmapEnd = head == magic ? bitmapStart + (pages + 7) / 8 : bitmapStart
         guard packed.count >= bitmapEnd else { throw refuse("its page map is cut short") }
-        func kept(_ page: Int) -> Bool { head == wholeMagic || packed[bitmapStart + page >> 3] & (1 << UInt8(page & 7)) != 0 }
+        func kept(_ page: Int) -> Bool {
+            head == wholeMagic || packed[bitmapStart + page >> 3] & (1 << UInt8(page & 7)) != 0
+        }
         let keptPages = (0..<pages).filter(kept)
         let keptBytes = keptPages.reduce(0) { $0 + Swift.min(pageSize, total - $1 * pageSize) }
         // Inflated to the front, then each kept page moved to its place, the last first.
@@ -522,7 +524,8 @@ enum CompressedRing {
                 let to = page * pageSize
                 guard to != from else { continue }
                 (ring.baseAddress! + to).copyMemory(from: ring.baseAddress! + from, byteCount: count)
-                (ring.baseAddress! + from).initializeMemory(as: UInt8.self, repeating: 0, count: Swift.min(count, to - from))
+                (ring.baseAddress! + from).initializeMemory(
+                    as: UInt8.self, repeating: 0, count: Swift.min(count, to - from))
             }
         }
         return out
@@ -562,9 +565,13 @@ public enum ArchiveFile {
     }
 
     /// Where a file's record and packed ring are.
-    static func parts(_ bytes: [UInt8], input: String) throws -> (record: ArraySlice<UInt8>, packedRing: ArraySlice<UInt8>) {
+    static func parts(_ bytes: [UInt8], input: String) throws -> (
+        record: ArraySlice<UInt8>, packedRing: ArraySlice<UInt8>
+    ) {
         let (start, length) = try recordPlace(bytes, input: input)
-        guard start + length <= bytes.count else { throw ContainerInputError(input: input, message: "no record length") }
+        guard start + length <= bytes.count else {
+            throw ContainerInputError(input: input, message: "no record length")
+        }
         return (bytes[start..<start + length], bytes[(start + length)...])
     }
 

@@ -107,7 +107,8 @@ import Testing
         var bound = compressBound(uLong(ring.count))
         var stream = [UInt8](repeating: 0, count: Int(bound))
         #expect(compress2(&stream, &bound, ring, uLong(ring.count), 1) == Z_OK)
-        let whole = Array("TTZ1".utf8) + withUnsafeBytes(of: UInt64(ring.count).littleEndian) { Array($0) } + stream.prefix(Int(bound))
+        let size = withUnsafeBytes(of: UInt64(ring.count).littleEndian) { Array($0) }
+        let whole = Array("TTZ1".utf8) + size + stream.prefix(Int(bound))
         #expect(try CompressedRing.unpack(whole, limit: 1 << 20) == ring)
 
         let packed = try ring.withUnsafeBytes { try CompressedRing.pack([$0]) }
