@@ -84,7 +84,7 @@ public struct OutputBuffer: ~Copyable, ByteSink {
             append(UInt8(truncatingIfNeeded: 48 &+ value))
             return
         }
-        let length = Swift.max(decimalLength(value), Swift.min(width, 20))
+        let length = decimalLength(value, atLeast: width)
         if capacity - count < length { grow(to: count + length) }
         writeDecimal(value, length: length, at: base + count)
         count &+= length
@@ -130,12 +130,14 @@ func writeDecimal(_ value: UInt64, length: Int, at start: UnsafeMutablePointer<U
     }
 }
 
-/// How many decimal digits `value` has (1 for 0): about log10 from the
-/// bit length (1233/4096 ≈ log10 2), one less when below that power of ten.
+/// How many decimal digits `value` has (1 for 0), or `width` when more
+/// (at most 20, UInt64.max's): about log10 from the bit length (1233/4096
+/// ≈ log10 2), one less when below that power of ten.
 @inline(__always)
-func decimalLength(_ value: UInt64) -> Int {
+func decimalLength(_ value: UInt64, atLeast width: Int = 1) -> Int {
     let estimate = ((64 &- value.leadingZeroBitCount) &* 1233) >> 12  // 0...19
-    return value < powersOfTen[estimate] ? Swift.max(estimate, 1) : estimate &+ 1
+    let digits = value < powersOfTen[estimate] ? Swift.max(estimate, 1) : estimate &+ 1
+    return Swift.max(digits, Swift.min(width, 20))
 }
 
 // A literal: the optimizer lays it out as constant data (no lazy initialization).
@@ -192,11 +194,7 @@ extension ByteSink where Self: ~Copyable {
 
     /// Into a stack buffer, then appended in one copy.
     mutating func appendDecimal(_ value: UInt64, width: Int) {
-        if value < 10 && width <= 1 {
-            append(UInt8(truncatingIfNeeded: 48 &+ value))
-            return
-        }
-        let length = Swift.max(decimalLength(value), Swift.min(width, 20))
+        let length = decimalLength(value, atLeast: width)
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             writeDecimal(value, length: length, at: digits.baseAddress!)
             append(contentsOf: UnsafeBufferPointer(rebasing: digits[..<length]))

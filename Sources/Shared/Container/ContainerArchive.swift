@@ -501,11 +501,11 @@ enum CompressedRing {
         let bitmapStart = magic.count + 8
         let bitmapEnd = head == magic ? bitmapStart + (pages + 7) / 8 : bitmapStart
         guard packed.count >= bitmapEnd else { throw refuse("its page map is cut short") }
-        func kept(_ page: Int) -> Bool {
-            head == wholeMagic || packed[bitmapStart + page >> 3] & (1 << UInt8(page & 7)) != 0
-        }
-        let keptPages = (0..<pages).filter(kept)
-        let keptBytes = keptPages.reduce(0) { $0 + Swift.min(pageSize, total - $1 * pageSize) }
+        // TTZ1 holds every page
+        let keptPages =
+            head == magic ? (0..<pages).filter { packed[bitmapStart + $0 >> 3] & (1 << UInt8($0 & 7)) != 0 } : []
+        let keptBytes =
+            head == magic ? keptPages.reduce(0) { $0 + Swift.min(pageSize, total - $1 * pageSize) } : total
         // Inflated to the front, then each kept page moved to its place, the last first.
         var out = [UInt8](repeating: 0, count: total)
         var length = uLong(keptBytes)

@@ -521,7 +521,6 @@ extension JSONValue: Encodable {
 }
 
 extension Node {
-
     func member(_ key: String) -> Node {
         var members: [String: Node] = [:]
         if case .object(let m) = content { members = m }

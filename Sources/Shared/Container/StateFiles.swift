@@ -65,7 +65,8 @@ public enum StateFiles {
             if n == 0 { break }
             done += n
         }
-        return Array(bytes.prefix(done))
+        bytes.removeLast(count - done)
+        return bytes
     }
 
     static func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
