@@ -15,9 +15,11 @@
  * process that is traced (a process in a container that runs `unshare -m`).
  * The walk happens once per key; its result is
  * cached (positive and negative) in "resolved" until user space or a claim
- * bumps "epoch", and the last answer on each CPU is kept in "last": a task
- * that keeps its CPU pays two array lookups, which the verifier inlines (no
- * call), and one that shares it one hash lookup, traced or not.
+ * bumps "epoch", and the last answer on each CPU is kept in "last" under the
+ * address of the syscall's pt_regs, which names the task (see dispatch): a
+ * task that keeps its CPU pays three array lookups, which the verifier
+ * inlines (no call), and does not read the task until it is traced; one
+ * that shares it pays one hash lookup, traced or not.
  *
  * In pool mode (auto_claim) a task of an unknown key that lives in a mount
  * namespace other than the host's claims a preloaded slot from the free_slots
@@ -95,6 +97,18 @@ struct {
 	__type(value, __u32);
 } epoch SEC(".maps");
 
+/* one counter, bumped here only: whenever a pt_regs address may come to
+ * name another task, or a task another cgroup (a thread exits, so its
+ * kernel stack may be reused; a task moves to another cgroup). Apart from
+ * "epoch", which also dates the "resolved" entries: a busy node's process
+ * exits would make every key walk its cgroups again. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} task_epoch SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -164,15 +178,11 @@ static __always_inline __u64 container_key(struct task_struct *task)
 	return tt_task_cgroup_id(task);
 }
 
-static __noinline struct tt_slot_ref *claim_slot(__u64 key)
+/* Claims a slot for `key`, of a task in mount namespace `mntns` (not the
+ * host's). */
+static __noinline struct tt_slot_ref *claim_slot(__u64 key, __u64 mntns)
 {
 	struct task_struct *task = tt_task();
-	__u64 mntns = tt_task_mntns(task);
-	/* Host tasks are not containers. runc moves its init into the container
-	 * cgroup before it unshares the mount namespace, so a key is judged by
-	 * the task making the syscall, and never cached as "host" here. */
-	if (mntns == 0 || mntns == host_mntns || key == 0)
-		return NULL;
 	if (bpf_map_lookup_elem(&refused, &key)) {
 		count_once(key, TT_STAT_REFUSED); /* a refused key never claims */
 		return NULL;
@@ -265,48 +275,98 @@ static __noinline void resolve(__u64 key, __u32 epoch_now, struct tt_resolved *o
 	*out = r;
 }
 
-/* A key without a slot: in pool mode, at enter, claim one for it. */
-static __always_inline int claim_for(__u64 key, int may_claim, __u32 *slot)
+/* A key without a slot: in pool mode, at enter, claim one for it. Host
+ * tasks are not containers. runc moves its init into the container cgroup
+ * before it unshares the mount namespace, so a key is judged by the task
+ * making the syscall, and never cached as "host"; what the CPU's memo `l`
+ * keeps is that its task is the host's (no_claim), until that task may have
+ * changed namespace (a bump at the exit of unshare and setns). */
+static __always_inline int claim_for(struct tt_last *l, struct task_struct **task, __u64 key, int may_claim,
+				     __u32 *slot)
 {
-	if (!may_claim || !auto_claim)
+	if (!may_claim || !auto_claim || l->no_claim)
 		return 0;
-	struct tt_slot_ref *ref = claim_slot(key);
+	if (!*task)
+		*task = tt_task();
+	__u64 mntns = tt_task_mntns(*task);
+	if (mntns == 0 || mntns == host_mntns || key == 0) {
+		l->no_claim = 1;
+		return 0;
+	}
+	struct tt_slot_ref *ref = claim_slot(key, mntns);
 	if (!ref)
 		return 0;
 	*slot = ref->slot;
 	return 1;
 }
 
-/* Both tracepoints pass (struct pt_regs *regs, long id_or_ret). Claims
- * happen at enter only: an exit always follows an enter of the same task.
- * `with_comm`: the recorder writes the task's name, at every event but a
- * syscall's exit (an exit cell holds no name: the decoder takes its
- * thread's from an enter); in the core variant the name is a helper call.
- * Returns 1 with the slot whose recorder to tail-call, 0 for an untraced task. */
-static __always_inline int dispatch(int may_claim, int with_comm, __u32 *slot)
+static __always_inline void bump_task_epoch(void)
 {
-	struct task_struct *task = tt_task();
-	__u64 key = container_key(task);
+	__u32 zero = 0;
+	__u32 *t = bpf_map_lookup_elem(&task_epoch, &zero);
+	if (t)
+		__sync_fetch_and_add(t, 1);
+}
+
+/*
+ * Both syscall tracepoints pass (struct pt_regs *regs, long id_or_ret);
+ * `regs` is 0 for the other events. Claims happen at enter only: an exit
+ * always follows an enter of the same task. `with_comm`: the recorder
+ * writes the task's name, at every event but a syscall's exit (an exit cell
+ * holds no name: the decoder takes its thread's from an enter); in the core
+ * variant the name is a helper call. Returns 1 with the slot whose recorder
+ * to tail-call, 0 for an untraced task.
+ *
+ * A syscall's pt_regs sit at the top of its task's kernel stack, so their
+ * address names the task while it lives, and getting the task is a helper
+ * call (~10 ns here) followed by four dependent loads to its cgroup's id. So
+ * in cgroup mode the CPU's memo is taken by that address while task_epoch
+ * holds: the task's exit (sched_process_exit, before its stack can be
+ * freed and reused) and every cgroup move (cgroup_attach_task, which the
+ * kernel emits once the tasks have moved) bump it. A syscall made between
+ * a move and that event still counts for the old cgroup. In mntns mode a
+ * task changes its key by itself (unshare, setns): the memo is taken by key.
+ */
+static __always_inline int dispatch(__u64 regs, int may_claim, int with_comm, __u32 *slot)
+{
 	__u32 zero = 0;
 	__u32 *e = bpf_map_lookup_elem(&epoch, &zero);
+	__u32 *tasks = bpf_map_lookup_elem(&task_epoch, &zero);
 	struct tt_last *l = bpf_map_lookup_elem(&last, &zero);
-	if (!e || !l)
+	if (!e || !tasks || !l)
 		return 0;
+	struct task_struct *task = 0;
+	__u64 key;
 	struct tt_resolved r;
-	if (l->key == key && l->r.epoch == *e) {
+	if (key_mode == TT_KEY_CGROUP && regs && l->regs == regs && l->tasks == *tasks && l->r.epoch == *e) {
+		key = l->key;
 		r = l->r;
 	} else {
-		struct tt_resolved *hit = bpf_map_lookup_elem(&resolved, &key);
-		if (hit && hit->epoch == *e)
-			r = *hit;
-		else
-			resolve(key, *e, &r);
+		/* before the task's cgroup: a move after this read is a bump */
+		__u32 tasks_now = *tasks;
+		barrier();
+		task = tt_task();
+		key = container_key(task);
+		if (l->key == key && l->r.epoch == *e) {
+			r = l->r;
+		} else {
+			struct tt_resolved *hit = bpf_map_lookup_elem(&resolved, &key);
+			if (hit && hit->epoch == *e)
+				r = *hit;
+			else
+				resolve(key, *e, &r);
+		}
+		/* no_claim is the task's in cgroup mode, the key's in mntns mode */
+		if (key_mode == TT_KEY_CGROUP || l->key != key)
+			l->no_claim = 0;
 		/* programs do not nest on a CPU: no other writer of this entry */
+		l->regs = regs;
 		l->key = key;
+		l->tasks = tasks_now;
 		l->r = r;
 	}
 	*slot = r.slot;
-	if (!r.key && !claim_for(key, may_claim, slot))
+	if (!r.key && !claim_for(l, &task, key, may_claim, slot))
 		return 0;
 	if (*slot >= TT_MAX_SLOTS)
 		return 0;
@@ -314,6 +374,8 @@ static __always_inline int dispatch(int may_claim, int with_comm, __u32 *slot)
 	struct tt_current *cur = bpf_map_lookup_elem(&current, &zero);
 	if (!cur)
 		return 0;
+	if (!task)
+		task = tt_task();
 	cur->cgroup_id = key_mode == TT_KEY_CGROUP ? key : tt_task_cgroup_id(task);
 	tt_note_task(cur, task, with_comm);
 	return 1;
@@ -361,18 +423,32 @@ SEC("tp_btf/sys_enter")
 int tt_dispatch_enter(__u64 *ctx)
 {
 	__u32 slot;
-	if (!dispatch(1, 1, &slot))
+	if (!dispatch(ctx[0], 1, 1, &slot))
 		return 0;
 	TT_TAIL_CALL_SLOT(ctx, recorders_enter, slot);
 	count(TT_STAT_TAILCALL_FAIL);
 	return 0;
 }
 
+/* x86_64 unshare and setns, and their i386 numbers (x86_64 310 is
+ * process_vm_readv, which bumps for nothing; 346 is no x86_64 syscall) */
+#define TT_NR_UNSHARE 272
+#define TT_NR_SETNS 308
+#define TT_NR_UNSHARE_32 310
+#define TT_NR_SETNS_32 346
+
 SEC("tp_btf/sys_exit")
 int tt_dispatch_exit(__u64 *ctx)
 {
+	if (auto_claim) {
+		/* the task may be in another mount namespace now: its memo's
+		 * no_claim may be wrong on every CPU */
+		__u32 nr = ((struct pt_regs *)ctx[0])->orig_ax;
+		if (nr == TT_NR_UNSHARE || nr == TT_NR_SETNS || nr == TT_NR_UNSHARE_32 || nr == TT_NR_SETNS_32)
+			bump_task_epoch();
+	}
 	__u32 slot;
-	if (!dispatch(0, 0, &slot))
+	if (!dispatch(ctx[0], 0, 0, &slot))
 		return 0;
 	TT_TAIL_CALL_SLOT(ctx, recorders_exit, slot);
 	count(TT_STAT_TAILCALL_FAIL);
@@ -387,7 +463,7 @@ SEC("tp_btf/signal_deliver")
 int tt_dispatch_signal(__u64 *ctx)
 {
 	__u32 slot;
-	if (!dispatch(0, 1, &slot))
+	if (!dispatch(0, 0, 1, &slot))
 		return 0;
 	bpf_tail_call(ctx, &recorders_signal, slot);
 	count(TT_STAT_TAILCALL_FAIL);
@@ -397,10 +473,22 @@ int tt_dispatch_signal(__u64 *ctx)
 SEC("tp_btf/sched_process_exit")
 int tt_dispatch_proc_exit(__u64 *ctx)
 {
+	/* a thread exits (this runs for every one): its stack may be reused */
+	bump_task_epoch();
 	__u32 slot;
-	if (!dispatch(0, 1, &slot))
+	if (!dispatch(0, 0, 1, &slot))
 		return 0;
 	bpf_tail_call(ctx, &recorders_proc_exit, slot);
 	count(TT_STAT_TAILCALL_FAIL);
+	return 0;
+}
+
+/* cgroup_attach_task(dst_cgrp, path, task, threadgroup): after a task, or a
+ * whole process, moved to another cgroup (cgroup.procs, cgroup.threads; a
+ * new task's cgroup is set at fork, before its first syscall). */
+SEC("tp_btf/cgroup_attach_task")
+int tt_dispatch_cgroup_move(__u64 *ctx)
+{
+	bump_task_epoch();
 	return 0;
 }

@@ -13,6 +13,9 @@
 #include <bpf/bpf_core_read.h>
 #include "tailtrace.h"
 
+/* keeps the compiler from moving memory accesses across it */
+#define barrier() asm volatile("" ::: "memory")
+
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 struct ns_common {
 	unsigned int inum;

@@ -17,8 +17,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define barrier() asm volatile("" ::: "memory")
-
 /* Set before load. cells_per_cpu is a power of two; cell_mask = cells_per_cpu - 1. */
 const volatile __u32 cells_per_cpu = 1024;
 const volatile __u32 cell_mask = 1023;

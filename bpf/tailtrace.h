@@ -217,10 +217,15 @@ struct tt_resolved {
 	__u32 epoch;
 };
 
-/* The dispatcher's per-CPU memo of the last cgroup it resolved there: a
- * syscall loop, or any task running alone on a CPU, skips the hash lookup. */
+/* The dispatcher's per-CPU memo of the last task it resolved there, by the
+ * address of the syscall's pt_regs (the top of that task's kernel stack):
+ * a syscall loop, or any task running alone on a CPU, finds its answer
+ * without reading the task, while neither epoch nor task_epoch moved. */
 struct tt_last {
+	__u64 regs;  /* 0: not a syscall's (signal, process exit) */
 	__u64 key;
+	__u32 tasks; /* task_epoch when written */
+	__u32 no_claim; /* pool mode: the task is the host's (see the dispatcher's claim_for) */
 	struct tt_resolved r;
 };
 
@@ -277,7 +282,7 @@ enum tt_stat {
 
 /* What `tailtrace install` set up, pinned as the one-entry array "install"
  * under the pin root so every later command reads the same settings. */
-#define TT_INSTALL_MAGIC 0x74747236u /* "ttr6": bump on layout changes (pins, structs, cells, shared maps) */
+#define TT_INSTALL_MAGIC 0x74747237u /* "ttr7": bump on layout changes (pins, structs, cells, shared maps) */
 struct tt_install {
 	__u32 magic;
 	__u32 key_mode;       /* enum tt_key_mode */

@@ -4,9 +4,16 @@
  *                     buffer, read of a known file, rename, getppid x3,
  *                     then exit 3 (a "crash").
  *   workload loop N   N getppid calls (ring overflow, benchmarks).
+ *   workload move PROCS TAG     1000 getppid calls where it starts, then it
+ *                     writes "0" into PROCS (a cgroup.procs: it moves itself
+ *                     into that cgroup) and makes TAG's calls at once.
+ *   workload unshare TAG        1000 getppid calls, unshare(CLONE_NEWNS),
+ *                     then TAG's calls at once.
  * TAG makes paths unique so two workloads never share a name.
  */
+#define _GNU_SOURCE
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +29,19 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const char *tag = argc > 1 ? argv[1] : "x";
+	if ((argc == 4 && strcmp(argv[1], "move") == 0) || (argc == 3 && strcmp(argv[1], "unshare") == 0)) {
+		for (int i = 0; i < 1000; i++)
+			syscall(SYS_getppid);
+		if (argc == 4) {
+			int procs = open(argv[2], O_WRONLY);
+			if (procs < 0 || write(procs, "0", 1) != 1)
+				return 1;
+			close(procs);
+		} else if (unshare(CLONE_NEWNS) != 0) {
+			return 1;
+		}
+		tag = argv[argc - 1];
+	}
 	char path[256], dir[256], moved[256];
 	snprintf(path, sizeof(path), "/nonexistent-%s/file", tag);
 	int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);

@@ -26,12 +26,14 @@ public struct PinRoot: Sendable {
         case linkSysExit = "link_sys_exit"
         case linkSignalDeliver = "link_signal_deliver"
         case linkProcessExit = "link_sched_process_exit"
+        case linkCgroupMove = "link_cgroup_attach_task"
     }
 
     /// Each dispatcher program and the pin of the link that attaches it.
     public static let dispatcherLinks: [(program: DispatcherBPF.Program, link: InstallPin)] = [
         (.ttDispatchEnter, .linkSysEnter), (.ttDispatchExit, .linkSysExit),
         (.ttDispatchSignal, .linkSignalDeliver), (.ttDispatchProcExit, .linkProcessExit),
+        (.ttDispatchCgroupMove, .linkCgroupMove),
     ]
 
     public func pin(_ name: InstallPin) -> String { "\(path)/\(name.rawValue)" }

@@ -293,8 +293,10 @@ if [ $INSTALLED = 1 ]; then hooks; else step hooks fail "(needs install)"; fi
 
 # --- 5b. nested cgroups -----------------------------------------------------------
 
-# A container is its whole cgroup subtree: one shell in mxnest runs the
-# workload there, moves itself into mxnest/child and runs it again, then
+# A container is its whole cgroup subtree: the workload moves itself from
+# the shell's cgroup into mxnest (its calls right after the move must be
+# there: the dispatcher's per-CPU memo is outdated by cgroup_attach_task),
+# then the shell moves itself into mxnest/child and runs it again, then
 # into child/grand. One slot for the subtree; records from the descendants
 # carry their cgroup's id (the directory's inode number), records from
 # mxnest itself none (check.py tells the runs apart by their write).
@@ -311,10 +313,10 @@ nested() {
 	block nest-cgroups $OUT/nest-cgroups
 	problem=
 	if run nest-attach tailtrace attach --cgroup $N --name mxnest; then
-		run nest-workload sh -c "echo \$\$ >$N/cgroup.procs || exit 10; /workload nest-top; echo rc \$?
+		run nest-workload sh -c "/workload move $N/cgroup.procs nest-top; echo rc \$?
 			echo \$\$ >$N/child/cgroup.procs || exit 11; /workload nest-child; echo rc \$?
 			echo \$\$ >$N/child/grand/cgroup.procs || exit 12; /workload nest-grand; echo rc \$?"
-		[ $RC = 0 ] || problem="shell exit $RC (10-12: could not enter mxnest, child, grand)"
+		[ $RC = 0 ] || problem="shell exit $RC (11-12: could not enter child, grand)"
 		n=$(grep -c '^rc 3$' $OUT/nest-workload)
 		[ "$n" = 3 ] || problem="${problem:+$problem; }$n of 3 workloads exited 3: $(grep '^rc' $OUT/nest-workload | tr '\n' ' ')"
 		run nest-dump tailtrace dump mxnest --output json || problem="${problem:+$problem; }dump exit $RC: $(why nest-dump)"

@@ -17,6 +17,11 @@
  *
  * TAG names the run (attach, hook, pool) so that check.py can tell that no
  * trace holds another run's records.
+ *
+ *   workload move PROCS TAG
+ *     first writes "0" into PROCS (a cgroup.procs: it moves itself into
+ *     that cgroup, where its next calls must be recorded at once), then as
+ *     above.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -35,6 +40,14 @@ int main(int argc, char **argv)
 	const char *tag = argc > 1 ? argv[1] : "none";
 	char buf[64];
 	char line[128];
+
+	if (argc == 4 && strcmp(argv[1], "move") == 0) {
+		long procs = syscall(SYS_openat, AT_FDCWD, argv[2], O_WRONLY);
+		if (procs < 0 || syscall(SYS_write, procs, "0", 1) != 1)
+			return 1;
+		syscall(SYS_close, procs);
+		tag = argv[3];
+	}
 
 	long fd = syscall(SYS_openat, AT_FDCWD, "/tmp/tt-matrix-input", O_RDONLY);
 	if (fd >= 0) {

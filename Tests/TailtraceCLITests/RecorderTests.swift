@@ -239,6 +239,49 @@ final class RecorderTests: InstallationTestCase {
         XCTAssertTrue(status.contains(#""misses":0,"#), status)
     }
 
+    /// The workload's calls from its failing openat on (see testdata/workload.c).
+    static let workloadCalls = [
+        "openat", "openat", "write", "close", "openat", "read", "close", "rename", "unlink",
+        "getppid", "getppid", "getppid", "exit_group",
+    ]
+
+    /// A task that moves itself into an attached cgroup is recorded from the
+    /// move on, though the dispatcher's per-CPU memo (kept by the task's
+    /// pt_regs) had it untraced an instant before: the kernel's
+    /// cgroup_attach_task event outdates every memo.
+    func testTaskMovedIntoAttachedCgroupIsRecordedAtOnce() throws {
+        let workload = try TestSystem.workload()
+        try t.install("--pool", "2")
+        let start = try t.makeCgroup("start")
+        let target = try t.makeCgroup("target")
+        try t.tailtrace("attach", "--cgroup", target, "--name", "moved")
+        let procs = t.cgroup2 + "/" + target + "/cgroup.procs"
+        let run = try t.run(inCgroup: start, [workload, "move", procs, "moved"])
+        XCTAssertEqual(run.status, 3, run.stderr)
+        let calls = try t.dumpJSON("moved").compactMap { $0["syscall"] as? String }
+        // the write that moved it returns in the cgroup: its exit is the first record
+        XCTAssertEqual(calls, ["write", "close"] + Self.workloadCalls)
+    }
+
+    /// Pool mode: a task of the host's mount namespace is remembered, per CPU,
+    /// as one that cannot claim; once it unshares its mount namespace its
+    /// next syscall claims a slot all the same.
+    func testTaskThatUnsharesClaimsAtItsNextSyscall() throws {
+        let workload = try TestSystem.workload()
+        try t.install("--pool", "2", "--auto-claim")
+        let cg = try t.makeCgroup("unshare")
+        let run = try t.run(inCgroup: cg, [workload, "unshare", "unshared"])
+        XCTAssertEqual(run.status, 3, run.stderr)
+        let status = try t.tailtrace("status", "--output", "json").stdout
+        XCTAssertTrue(status.contains(#""claimed":1,"#), status)
+        XCTAssertEqual(rmdir(t.cgroup2 + "/" + cg), 0)
+        try t.tailtrace("reconcile")
+        let records = try t.listJSON()
+        let pool = try XCTUnwrap(records.first { $0["source"] as? String == "pool" }, "\(records)")
+        let calls = try t.dumpJSON(try XCTUnwrap(pool["id"] as? String)).compactMap { $0["syscall"] as? String }
+        XCTAssertEqual(calls, Self.workloadCalls, "claimed at the first enter after unshare")
+    }
+
     /// mntns key mode: a process in a container that unshares its mount
     /// namespace stays in the container's trace (its parent's namespace is
     /// traced), and claims no second slot.
