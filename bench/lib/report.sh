@@ -26,7 +26,8 @@ report_loop() {
 	echo
 	echo "| case | wall ns | x untraced | above floor | CPU ns | x untraced | above floor | runs |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-	for c in untraced floor floor-clock passive active passive-core active-core passive-base active-base strace perf; do
+	for c in untraced floor floor-clock passive active passive-core active-core passive-pool passive-base active-base \
+		passive-pool-base strace perf; do
 		m=$(med loop "$c")
 		[[ $c == *-base && -z ${BENCH_BASELINE:-} ]] && continue
 		mc=$(med loop-cpu "$c")
@@ -49,7 +50,7 @@ report_attribution() {
 	echo "| case | tt_dispatch_enter | tt_dispatch_exit |"
 	echo "|---|---:|---:|"
 	for label in passive-getppid active-getppid active-pread passive-core-getppid active-core-getppid active-core-pread \
-		passive-base-getppid active-base-getppid active-base-pread; do
+		passive-pool-getppid passive-base-getppid active-base-getppid active-base-pread passive-pool-base-getppid; do
 		[[ -n $(values attribution "$label:tt_dispatch_enter") ]] || continue
 		echo "| $label | $(fmt "$(med attribution "$label:tt_dispatch_enter")") | $(fmt "$(med attribution "$label:tt_dispatch_exit")") |"
 	done
@@ -215,6 +216,11 @@ report_targets() {
 	echo "| getppid passive <= floor + 20 ns | ${rw[0]} | ${rw[1]} | ${rw[2]} | ${rw[3]} |"
 	rw=()
 	for s in loop loop-cpu; do
+		r=$(diff_of "$(med "$s" passive-pool)" "$(med "$s" floor)"); rw+=("${r:++$(fmt "$r") ns}" "$(target "$r" '<=' 20)")
+	done
+	echo "| getppid passive, pool mode <= floor + 20 ns | ${rw[0]} | ${rw[1]} | ${rw[2]} | ${rw[3]} |"
+	rw=()
+	for s in loop loop-cpu; do
 		r=$(diff_of "$(med "$s" active)" "$(med "$s" floor)"); rw+=("${r:++$(fmt "$r") ns}" "$(target "$r" '<=' 100)")
 	done
 	echo "| getppid active <= floor + 100 ns | ${rw[0]} | ${rw[1]} | ${rw[2]} | ${rw[3]} |"
@@ -336,13 +342,19 @@ not tests: nothing asserts a timing; the targets table only reports.
    - *floor-clock*: the same two programs each reading the clock once
      (`bpf_ktime_get_ns`), as the recorder does at enter and exit.
    - *passive*: tailtrace installed (dispatcher attached, small pool), this
-     cgroup not attached: the per-CPU memo of the last cgroup resolved (two inlined array lookups), a hash lookup when it changed.
+     cgroup not attached: the per-CPU memo of the last task resolved, by its
+     pt_regs (three inlined array lookups, no read of the task), a hash
+     lookup when it changed.
    - *active*: the loop's cgroup attached (`tailtrace attach`): dispatcher
      lookup, tail calls (direct jumps for slots 0-1023), and one record per call in the ring (the exit written into its enter's cell).
    - *passive-core*, *active-core*: the same with `install --bpf-variant
      core`, the programs kernels 5.10-5.16 get (probe reads, helper calls).
-   - *passive-base*, *active-base* (with `BENCH_BASELINE=/path/to/tailtrace`
-     of another build): that build's programs, in the same rounds.
+   - *passive-pool*: installed with `--auto-claim` (pool mode, as `tailtrace
+     node` installs on a containerd node): this host-namespace task's syscalls, each of which
+     could claim a slot.
+   - *passive-base*, *active-base*, *passive-pool-base* (with
+     `BENCH_BASELINE=/path/to/tailtrace` of another build): that build's
+     programs, in the same rounds.
    - *strace*: `strace -f -qq -o /dev/null` (ptrace stops; N/100 calls).
    - *perf*: `perf trace -o /dev/null` (perf ring buffer; N/20 calls).
    Columns: ns per call, ratio to untraced, ns above the floor.

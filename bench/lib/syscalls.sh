@@ -9,6 +9,10 @@ LOOP_CASES_TT="passive active"                 # dispatcher attached
 # that build's programs: all measured in the same rounds as the others.
 LOOP_CASES_VARIANTS="passive-core active-core"
 LOOP_CASES_BASE="passive-base active-base"
+# Pool mode (--auto-claim, as `tailtrace node` installs where the runtime runs no hooks):
+# a host task's untraced syscalls, where each may claim a slot.
+LOOP_CASES_POOL="passive-pool"
+LOOP_CASES_POOL_BASE="passive-pool-base"
 
 # Iterations per run: strace stops the task twice per syscall (~35 us each
 # here), perf trace copies every event to user space (~12 us), so they get
@@ -54,28 +58,31 @@ loop_available() {
 	case $1 in
 	floor | floor-clock) [[ -n ${FLOOR:-} ]] ;;
 	perf) [[ -n ${PERF_TRACE_OK:-} ]] ;;
-	passive | active | passive-core | active-core) [[ -n ${TAILTRACE_OK:-} ]] ;;
-	passive-base | active-base) [[ -n ${TAILTRACE_OK:-} && -x ${BENCH_BASELINE:-} ]] ;;
+	passive | active | passive-core | active-core | passive-pool) [[ -n ${TAILTRACE_OK:-} ]] ;;
+	passive-base | active-base | passive-pool-base) [[ -n ${TAILTRACE_OK:-} && -x ${BENCH_BASELINE:-} ]] ;;
 	*) true ;;
 	esac
 }
 
 # One installation (binary $1, install flags after it) measured for the
-# passive and active cases named with suffix $2.
+# passive and active cases named with suffix $2 (a pool-mode one, suffix
+# -pool*, for its passive case only).
 loop_measure_install() {
-	local binary=$1 suffix=$2 name="bench-$TOKEN-loop$2" c
+	local binary=$1 suffix=$2 name="bench-$TOKEN-loop$2" c cases
 	shift 2
 	local saved=$TAILTRACE
 	TAILTRACE=$binary
-	if ! tt_install --pool 4 "$@" || ! tt_attach "${cg[active$suffix]}" "$name"; then
+	cases="passive$suffix active$suffix"
+	[[ $suffix == -pool* ]] && cases="passive$suffix"
+	if ! tt_install --pool 4 "$@" || { [[ $suffix != -pool* ]] && ! tt_attach "${cg[active$suffix]}" "$name"; }; then
 		note loop "round $ROUND: install/attach ($binary $*) failed: $(tail -n 2 "$WORK/install.log" "$WORK/attach.log" | tr '\n' ' ')"
 		tt_uninstall
 		TAILTRACE=$saved
 		return 0
 	fi
-	for c in $(rotate "passive$suffix" "active$suffix"); do loop_measure loop "$c" "${cg[$c]}"; done
+	for c in $(rotate $cases); do loop_measure loop "$c" "${cg[$c]}"; done
 	loop_attribution "$suffix"
-	if ((ROUND == 1)); then
+	if ((ROUND == 1)) && [[ $suffix != -pool* ]]; then
 		# The active case must really record, or its figure means nothing.
 		local lines
 		lines=$(tt dump "$name" --output json 2>>"$WORK/loop.err" | wc -l)
@@ -94,7 +101,9 @@ loop_attribution() {
 	local suffix=$1 label work was c
 	was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null) || { note attribution "no kernel.bpf_stats_enabled"; return 0; }
 	[[ -f $WORK/pread.dat ]] || head -c 1048576 /dev/urandom >"$WORK/pread.dat"
-	for c in "passive$suffix getppid" "active$suffix getppid" "active$suffix pread"; do
+	local -a runs=("passive$suffix getppid" "active$suffix getppid" "active$suffix pread")
+	[[ $suffix == -pool* ]] && runs=("passive$suffix getppid")
+	for c in "${runs[@]}"; do
 		read -r label work <<<"$c"
 		local -A before=()
 		local name t n
@@ -131,7 +140,9 @@ bench_loop() {
 	say "== 1. getppid loop: $LOOP_N calls (strace $((LOOP_N / 100)), perf trace $((LOOP_N / 20))), $ROUNDS rounds"
 	local c dir name="bench-$TOKEN-loop"
 	declare -A cg=()
-	for c in $LOOP_CASES_BARE $LOOP_CASES_TT $LOOP_CASES_VARIANTS $LOOP_CASES_BASE; do cg[$c]=$(make_cgroup "loop-$c"); done
+	for c in $LOOP_CASES_BARE $LOOP_CASES_TT $LOOP_CASES_VARIANTS $LOOP_CASES_BASE $LOOP_CASES_POOL $LOOP_CASES_POOL_BASE; do
+		cg[$c]=$(make_cgroup "loop-$c")
+	done
 	for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 		local foreign
 		foreign=$(foreign_syscall_progs)
@@ -144,15 +155,18 @@ bench_loop() {
 		# dispatcher attached, as on a machine without tailtrace. The
 		# installations take turns, rotated like the cases.
 		local install
-		for install in $(rotate btf core ${BENCH_BASELINE:+base}); do
+		for install in $(rotate btf core pool ${BENCH_BASELINE:+base pool-base}); do
 			case $install in
 			btf) loop_measure_install "$TAILTRACE" "" ;;
 			core) loop_measure_install "$TAILTRACE" -core --bpf-variant core ;;
+			pool) loop_measure_install "$TAILTRACE" -pool --auto-claim ;;
 			base) loop_measure_install "$BENCH_BASELINE" -base ;;
+			pool-base) loop_measure_install "$BENCH_BASELINE" -pool-base --auto-claim ;;
 			esac
 		done
 	done
-	for c in $LOOP_CASES_BARE $LOOP_CASES_TT $LOOP_CASES_VARIANTS ${BENCH_BASELINE:+$LOOP_CASES_BASE}; do
+	for c in $LOOP_CASES_BARE $LOOP_CASES_TT $LOOP_CASES_VARIANTS $LOOP_CASES_POOL \
+		${BENCH_BASELINE:+$LOOP_CASES_BASE $LOOP_CASES_POOL_BASE}; do
 		loop_available "$c" || note loop "$c: skipped: $(skip_reason "$c")"
 	done
 }
@@ -161,8 +175,8 @@ skip_reason() {
 	case $1 in
 	floor | floor-clock) echo "${FLOOR_WHY:-floor loader not built}" ;;
 	perf) echo "${PERF_TRACE_WHY:-perf trace does not work here}" ;;
-	passive | active | passive-core | active-core) echo "${TAILTRACE_WHY:-tailtrace CLI not available}" ;;
-	passive-base | active-base) echo "BENCH_BASELINE is not an executable" ;;
+	passive | active | passive-core | active-core | passive-pool) echo "${TAILTRACE_WHY:-tailtrace CLI not available}" ;;
+	passive-base | active-base | passive-pool-base) echo "BENCH_BASELINE is not an executable" ;;
 	*) echo "not available" ;;
 	esac
 }
