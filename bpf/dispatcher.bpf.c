@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * tailtrace dispatcher: attached once, to the raw tracepoints sys_enter,
- * sys_exit, signal_deliver and sched_process_exit, BTF-enabled (tp_btf,
- * kernel 5.5; kprobes are not available on every kernel). For each event it
- * computes the task's container key and, when the key has a recorder slot,
- * tail-calls into that slot's recorder module (entry `slot` of the
- * tracepoint's recorders_* prog array). Everything else returns after one
- * hash lookup.
+ * sys_exit, signal_deliver and sched_process_exit (and cgroup_attach_task,
+ * see task_epoch), BTF-enabled (tp_btf, kernel 5.5; kprobes are not
+ * available on every kernel). For each event it finds the task's container
+ * key and, when the key has a recorder slot, tail-calls into that slot's
+ * recorder module (entry `slot` of the tracepoint's recorders_* prog
+ * array). Everything else returns after a per-CPU memo or one hash lookup.
  *
  * A container is its whole cgroup subtree: a task whose cgroup is a
  * descendant of a traced cgroup is recorded in the nearest traced ancestor's

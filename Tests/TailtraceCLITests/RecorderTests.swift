@@ -8,6 +8,11 @@ import XCTest
 /// The recorder end to end, through the CLI contract: real kernel, real BPF,
 /// a real workload in a cgroup of the test's own.
 final class RecorderTests: InstallationTestCase {
+    /// The workload's calls from its failing openat on (see testdata/workload.c).
+    static let workloadCalls = [
+        "openat", "openat", "write", "close", "openat", "read", "close", "rename", "unlink",
+        "getppid", "getppid", "getppid", "exit_group",
+    ]
 
     func syscalls(_ events: [[String: Any]]) -> [String] {
         events.compactMap { $0["syscall"] as? String }
@@ -127,12 +132,7 @@ final class RecorderTests: InstallationTestCase {
         let start = try XCTUnwrap(
             events.firstIndex { ($0["args"] as? [String: Any])?["filename"] as? String == "/nonexistent-alpha/file" })
         let tail = Array(events[start...])
-        XCTAssertEqual(
-            syscalls(tail),
-            [
-                "openat", "openat", "write", "close", "openat", "read", "close", "rename", "unlink",
-                "getppid", "getppid", "getppid", "exit_group",
-            ])
+        XCTAssertEqual(syscalls(tail), Self.workloadCalls)
 
         let failed = tail[0]
         XCTAssertEqual(failed["ret"] as? Int, -2)
@@ -238,12 +238,6 @@ final class RecorderTests: InstallationTestCase {
         XCTAssertTrue(status.contains(#""auto_claims":1,"#), status)
         XCTAssertTrue(status.contains(#""misses":0,"#), status)
     }
-
-    /// The workload's calls from its failing openat on (see testdata/workload.c).
-    static let workloadCalls = [
-        "openat", "openat", "write", "close", "openat", "read", "close", "rename", "unlink",
-        "getppid", "getppid", "getppid", "exit_group",
-    ]
 
     /// A task that moves itself into an attached cgroup is recorded from the
     /// move on, though the dispatcher's per-CPU memo (kept by the task's
