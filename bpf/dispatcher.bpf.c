@@ -182,7 +182,6 @@ static __always_inline __u64 container_key(struct task_struct *task)
  * host's). */
 static __noinline struct tt_slot_ref *claim_slot(__u64 key, __u64 mntns)
 {
-	struct task_struct *task = tt_task();
 	if (bpf_map_lookup_elem(&refused, &key)) {
 		count_once(key, TT_STAT_REFUSED); /* a refused key never claims */
 		return NULL;
@@ -199,9 +198,11 @@ static __noinline struct tt_slot_ref *claim_slot(__u64 key, __u64 mntns)
 		count(TT_STAT_RACES);
 		return bpf_map_lookup_elem(&keys, &key);
 	}
+	/* the task again only now: an unclaimed key whose pool is empty comes
+	 * here at every syscall */
 	struct tt_claim claim = {
 		.key = key,
-		.cgroup_id = tt_task_cgroup_id(task),
+		.cgroup_id = tt_task_cgroup_id(tt_task()),
 		.mntns = mntns,
 		.ts_ns = bpf_ktime_get_ns(),
 		.pid = bpf_get_current_pid_tgid() >> 32,

@@ -196,8 +196,9 @@ def nested_problems(log):
         mine = [e for e in calls if e.get("pid") == pids[0] and e.get("comm") == "workload"]
         problems += [f"{tag}: {p}" for p in workload_problems(mine, tag, lifecycle=False)]
         # `workload move`: recorded from the exit of the write that moved it
-        if tag == "nest-top" and [(e.get("syscall"), e.get("ret")) for e in mine[:2]] != [("write", 1), ("close", 0)]:
-            problems.append(f"nest-top: first records {[(e.get('syscall'), e.get('ret')) for e in mine[:2]]},"
+        first = [(e.get("syscall"), e.get("ret")) for e in mine[:2]]
+        if tag == "nest-top" and first != [("write", 1), ("close", 0)]:
+            problems.append(f"nest-top: first records {first},"
                             " expected the exit of the write that moved it (1), then close (0)")
         have = {e["cgroup_id"] if "cgroup_id" in e else None for e in mine}
         if have != {cgroup}:

@@ -68,26 +68,25 @@ loop_available() {
 # passive and active cases named with suffix $2 (a pool-mode one, suffix
 # -pool*, for its passive case only).
 loop_measure_install() {
-	local binary=$1 suffix=$2 name="bench-$TOKEN-loop$2" c cases
+	local binary=$1 suffix=$2 name="bench-$TOKEN-loop$2" c active=""
 	shift 2
 	local saved=$TAILTRACE
 	TAILTRACE=$binary
-	cases="passive$suffix active$suffix"
-	[[ $suffix == -pool* ]] && cases="passive$suffix"
-	if ! tt_install --pool 4 "$@" || { [[ $suffix != -pool* ]] && ! tt_attach "${cg[active$suffix]}" "$name"; }; then
+	[[ $suffix == -pool* ]] || active=active$suffix
+	if ! tt_install --pool 4 "$@" || { [[ -n $active ]] && ! tt_attach "${cg[$active]}" "$name"; }; then
 		note loop "round $ROUND: install/attach ($binary $*) failed: $(tail -n 2 "$WORK/install.log" "$WORK/attach.log" | tr '\n' ' ')"
 		tt_uninstall
 		TAILTRACE=$saved
 		return 0
 	fi
-	for c in $(rotate $cases); do loop_measure loop "$c" "${cg[$c]}"; done
-	loop_attribution "$suffix"
-	if ((ROUND == 1)) && [[ $suffix != -pool* ]]; then
+	for c in $(rotate "passive$suffix" $active); do loop_measure loop "$c" "${cg[$c]}"; done
+	loop_attribution "$suffix" "$active"
+	if ((ROUND == 1)) && [[ -n $active ]]; then
 		# The active case must really record, or its figure means nothing.
 		local lines
 		lines=$(tt dump "$name" --output json 2>>"$WORK/loop.err" | wc -l)
-		record loop-check "active$suffix-dump-lines" 1 "$lines" lines
-		((lines > 0)) || note loop "active$suffix: dump of the attached cgroup printed nothing; the figure may not be traced"
+		record loop-check "$active-dump-lines" 1 "$lines" lines
+		((lines > 0)) || note loop "$active: dump of the attached cgroup printed nothing; the figure may not be traced"
 	fi
 	tt_uninstall
 	TAILTRACE=$saved
@@ -95,14 +94,15 @@ loop_measure_install() {
 
 # The dispatcher programs' run time per event from the kernel's bpf_stats
 # (run_time_ns / run_cnt; a tail-called recorder counts in its dispatcher),
-# in untimed extra runs: getppid passive and active, and pread of 16 KiB
-# blocks active (a buffer payload at exit, as sysbench's sync reads).
+# in untimed extra runs: getppid passive and, with an active case $2,
+# getppid and pread of 16 KiB blocks active (a buffer payload at exit, as
+# sysbench's sync reads).
 loop_attribution() {
-	local suffix=$1 label work was c
+	local suffix=$1 active=$2 label work was c
 	was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null) || { note attribution "no kernel.bpf_stats_enabled"; return 0; }
 	[[ -f $WORK/pread.dat ]] || head -c 1048576 /dev/urandom >"$WORK/pread.dat"
-	local -a runs=("passive$suffix getppid" "active$suffix getppid" "active$suffix pread")
-	[[ $suffix == -pool* ]] && runs=("passive$suffix getppid")
+	local -a runs=("passive$suffix getppid")
+	[[ -n $active ]] && runs+=("$active getppid" "$active pread")
 	for c in "${runs[@]}"; do
 		read -r label work <<<"$c"
 		local -A before=()
