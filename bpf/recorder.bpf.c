@@ -648,7 +648,8 @@ static __always_inline void count_payloads(struct tt_ring_ctl *ctl, __u32 cpu, c
  * payloads faulted, those entries again. Returns the scratch, or NULL
  * when the event has no payloads. */
 static __always_inline struct scratch *plan_payloads(struct tt_ring_ctl *ctl, __u32 nr, int compat,
-						     const __u64 args[6], __s64 ret, __u32 tid, int is_exit)
+						     const struct pt_regs *regs, const __u64 args[6], __s64 ret,
+						     __u32 tid, int is_exit)
 {
 	__u32 idx = nr + (compat ? TT_PLAN_COMPAT_BASE : 0);
 	if (idx >= TT_PLAN_ENTRIES)
@@ -682,7 +683,11 @@ static __always_inline struct scratch *plan_payloads(struct tt_ring_ctl *ctl, __
 	s->ev.cells = 0;
 	s->ev.retry_mask = 0;
 	s->ev.faults = 0;
-	__builtin_memcpy(s->args, args, sizeof(s->args));
+	/* an exit reads the arguments only here, when it has payloads */
+	if (is_exit)
+		tt_syscall_args(regs, compat, s->args);
+	else
+		__builtin_memcpy(s->args, args, sizeof(s->args));
 	__u32 flags = compat ? TT_FLAG_COMPAT : 0;
 	if (retry)
 		run_plan(which, plan->enter, retry, ret, flags | TT_FLAG_AT_EXIT);
@@ -777,8 +782,9 @@ static __always_inline int record(__u64 *ctx, int is_exit)
 		return 0;
 
 	__u64 args[6];
-	tt_syscall_args(regs, compat, args);
-	struct scratch *s = plan_payloads(ctl, nr, compat, args, ret, tid, is_exit);
+	if (!is_exit)
+		tt_syscall_args(regs, compat, args);
+	struct scratch *s = plan_payloads(ctl, nr, compat, regs, args, ret, tid, is_exit);
 	__u32 payload_cells = s ? s->ev.cells : 0;
 
 	__u32 gen = ctl->gen;
