@@ -243,11 +243,11 @@ static __always_inline void tt_task_comm(struct task_struct *task, char comm[TT_
 #endif
 }
 
-/* The task's ids, CPU migrations and syscall ABI, and with `with_comm` its
- * name, for the recorder (struct tt_current). */
-static __always_inline void tt_note_task(struct tt_current *cur, struct task_struct *task, int with_comm)
+/* What changes from one syscall of a task to the next: its CPU migrations,
+ * its syscall ABI, and with `with_comm` its name (an exec, a prctl), for
+ * the recorder (struct tt_current). */
+static __always_inline void tt_note_task_changes(struct tt_current *cur, struct task_struct *task, int with_comm)
 {
-	tt_task_ids(task, &cur->pid, &cur->tid);
 	cur->migrations = tt_task_migrations(task);
 	cur->flags = tt_task_compat(task) ? TT_FLAG_COMPAT : 0;
 	if (with_comm)

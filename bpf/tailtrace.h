@@ -227,6 +227,11 @@ struct tt_last {
 	__u32 tasks; /* task_epoch when written */
 	__u32 no_claim; /* pool mode: the task is the host's (see the dispatcher's claim_for) */
 	struct tt_resolved r;
+	/* "current" holds this task's ids and cgroup id: the dispatcher wrote
+	 * them for it since this entry was (see the dispatcher's note_current) */
+	__u32 noted;
+	__u32 _pad;
+	__u64 task;  /* core variant: the task's address, read on the miss */
 };
 
 /* What the dispatcher learned of the current task, left for the recorder it
@@ -282,7 +287,7 @@ enum tt_stat {
 
 /* What `tailtrace install` set up, pinned as the one-entry array "install"
  * under the pin root so every later command reads the same settings. */
-#define TT_INSTALL_MAGIC 0x74747237u /* "ttr7": bump on layout changes (pins, structs, cells, shared maps) */
+#define TT_INSTALL_MAGIC 0x74747238u /* "ttr8": bump on layout changes (pins, structs, cells, shared maps) */
 struct tt_install {
 	__u32 magic;
 	__u32 key_mode;       /* enum tt_key_mode */

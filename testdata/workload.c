@@ -9,10 +9,17 @@
  *                     into that cgroup) and makes TAG's calls at once.
  *   workload unshare TAG        1000 getppid calls, unshare(CLONE_NEWNS),
  *                     then TAG's calls at once.
+ *   workload thread-exec TAG    a second thread makes 1000 getppid calls and
+ *                     execs `workload TAG` while the first waits: the exec
+ *                     ends the first thread, and the second goes on as the
+ *                     process's leader, with the leader's tid. The first
+ *                     thread runs on CPU 0 and the second on CPU 1, so the
+ *                     first one's end leaves the second one's CPU alone.
  * TAG makes paths unique so two workloads never share a name.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +27,37 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+static char *self;
+
+static int run_on(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set); /* 0: the calling thread */
+}
+
+static void *exec_self(void *tag)
+{
+	if (run_on(1) != 0)
+		return 0;
+	for (int i = 0; i < 1000; i++)
+		syscall(SYS_getppid);
+	char *args[] = { "workload", tag, 0 };
+	execv(self, args);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "thread-exec") == 0) {
+		pthread_t t;
+		self = argv[0];
+		if (run_on(0) != 0 || pthread_create(&t, 0, exec_self, argv[2]) != 0)
+			return 1;
+		pthread_join(t, 0); /* returns only if the exec failed */
+		return 1;
+	}
 	if (argc == 3 && strcmp(argv[1], "loop") == 0) {
 		long n = atol(argv[2]);
 		for (long i = 0; i < n; i++)

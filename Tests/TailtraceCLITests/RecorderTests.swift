@@ -276,6 +276,47 @@ final class RecorderTests: InstallationTestCase {
         XCTAssertEqual(calls, Self.workloadCalls, "claimed at the first enter after unshare")
     }
 
+    /// The dispatcher leaves a task's pid and tid for the recorder once while
+    /// its per-CPU memo holds. A thread that is not the leader and execs
+    /// takes the leader's tid: its records from the exec's return on carry
+    /// the new tid (the old leader's exit dates the memo). Without that
+    /// date (the exit's task_epoch bump removed) both variants failed.
+    func testThreadThatExecsIsRecordedWithTheLeadersTid() throws {
+        try checkThreadExec(install: [])
+    }
+
+    /// The same in the core variant, whose memo also keeps the task's address.
+    func testThreadThatExecsIsRecordedWithTheLeadersTidInCoreVariant() throws {
+        try checkThreadExec(install: ["--bpf-variant", "core"])
+    }
+
+    func checkThreadExec(install: [String]) throws {
+        // The workload keeps its two threads on CPUs 0 and 1: on one CPU the
+        // old leader's own events there would date the memo anyway.
+        try XCTSkipIf(sysconf(Int32(_SC_NPROCESSORS_ONLN)) < 2, "needs two CPUs (the threads' CPUs 0 and 1)")
+        let workload = try TestSystem.workload()
+        try t.install(["--pool", "2"] + install)
+        let cg = try t.makeCgroup("texec")
+        try t.tailtrace("attach", "--cgroup", cg, "--name", "texec")
+        let run = try t.run(inCgroup: cg, [workload, "thread-exec", "texec"])
+        XCTAssertEqual(run.status, 3, run.stderr)
+        let events = try t.dumpJSON("texec")
+        let exec = try XCTUnwrap(
+            events.lastIndex { $0["syscall"] as? String == "execve" && $0["tid"] as? Int != $0["pid"] as? Int },
+            "no execve by a thread other than the leader: \(events.compactMap { $0["syscall"] })")
+        let before = events[..<exec].filter { $0["syscall"] as? String == "getppid" }
+        XCTAssertFalse(before.isEmpty, "the second thread's calls before its exec")
+        XCTAssertTrue(before.allSatisfy { $0["tid"] as? Int != $0["pid"] as? Int })
+        let after = events[(exec + 1)...].filter { $0["syscall"] != nil }
+        XCTAssertEqual(Array(after.compactMap { $0["syscall"] as? String }.suffix(Self.workloadCalls.count)),
+                       Self.workloadCalls)
+        let pid = try XCTUnwrap(events[exec]["pid"] as? Int)
+        for event in after {
+            XCTAssertEqual(event["pid"] as? Int, pid, "\(event)")
+            XCTAssertEqual(event["tid"] as? Int, pid, "after the exec the thread is the leader: \(event)")
+        }
+    }
+
     /// mntns key mode: a process in a container that unshares its mount
     /// namespace stays in the container's trace (its parent's namespace is
     /// traced), and claims no second slot.
