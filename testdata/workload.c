@@ -29,6 +29,12 @@
 
 static char *self;
 
+static void getppid_calls(long n)
+{
+	for (long i = 0; i < n; i++)
+		syscall(SYS_getppid);
+}
+
 static int run_on(int cpu)
 {
 	cpu_set_t set;
@@ -41,8 +47,7 @@ static void *exec_self(void *tag)
 {
 	if (run_on(1) != 0)
 		return 0;
-	for (int i = 0; i < 1000; i++)
-		syscall(SYS_getppid);
+	getppid_calls(1000);
 	char *args[] = { "workload", tag, 0 };
 	execv(self, args);
 	return 0;
@@ -59,15 +64,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (argc == 3 && strcmp(argv[1], "loop") == 0) {
-		long n = atol(argv[2]);
-		for (long i = 0; i < n; i++)
-			syscall(SYS_getppid);
+		getppid_calls(atol(argv[2]));
 		return 0;
 	}
 	const char *tag = argc > 1 ? argv[1] : "x";
 	if ((argc == 4 && strcmp(argv[1], "move") == 0) || (argc == 3 && strcmp(argv[1], "unshare") == 0)) {
-		for (int i = 0; i < 1000; i++)
-			syscall(SYS_getppid);
+		getppid_calls(1000);
 		if (argc == 4) {
 			int procs = open(argv[2], O_WRONLY);
 			if (procs < 0 || write(procs, "0", 1) != 1)
@@ -102,7 +104,6 @@ int main(int argc, char **argv)
 	snprintf(moved, sizeof(moved), "%s.moved", dir);
 	rename(dir, moved);
 	unlink(moved);
-	for (int i = 0; i < 3; i++)
-		syscall(SYS_getppid);
+	getppid_calls(3);
 	return 3;
 }
